@@ -1,0 +1,31 @@
+# Every target creates the virtual environment it needs; nothing is installed by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test test-slow lint bench clean
+
+$(BIN)/mlatsim: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/mlatsim
+
+run: $(BIN)/mlatsim
+	$(BIN)/mlatsim run scenarios/baseline.toml
+
+test: $(BIN)/mlatsim
+	$(BIN)/ruff check sim tests bench
+	$(BIN)/ruff format --check sim tests bench
+	$(BIN)/pytest -n 2 -m "not slow"
+	$(BIN)/pytest -m slow
+
+lint: $(BIN)/mlatsim
+	$(BIN)/ruff check sim tests bench
+	$(BIN)/ruff format --check sim tests bench
+
+bench: $(BIN)/mlatsim
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf $(VENV) results/*/

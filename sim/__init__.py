@@ -1,0 +1,1 @@
+"""mlatsim: simulation of cross-border evidence requests in cybercrime investigations."""
