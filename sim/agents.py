@@ -1,0 +1,51 @@
+"""States as Mesa agents, each owning its central authority's queue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import simpy
+
+from sim.world import StateProfile
+
+if TYPE_CHECKING:
+    from sim.model import CooperationModel
+
+
+class StateAgent(mesa.Agent):
+    """A state: its profile, its central authority and the other service pools it runs.
+
+    The central authority is a priority queue whose servers are the authority's staff; urgent
+    requests are served first. It handles both the outgoing review of the state's own
+    requests and the legal review of requests it receives, as real central authorities do.
+
+    Args:
+        model: The model the state belongs to.
+        profile: The state's facts and parameters.
+        number: The state's index in the model's state table (used in records).
+    """
+
+    def __init__(self, model: CooperationModel, profile: StateProfile, number: int) -> None:
+        super().__init__(model)
+        self.profile = profile
+        self.iso3 = profile.iso3
+        self.number = number
+        self.central_authority = simpy.PriorityResource(model.env, capacity=profile.params.ca_staff)
+        self.pools: dict[tuple[str, int], simpy.PriorityResource] = {}
+        """Service pools of stages given a fixed number of servers, by (channel, stage)."""
+        self.open_requests = 0
+        """Requests addressed to this state that are still in progress."""
+
+    def pool(self, key: tuple[str, int], servers: int) -> simpy.PriorityResource:
+        """The state's pool for a stage with ``servers`` servers, created on first use."""
+        resource = self.pools.get(key)
+        if resource is None:
+            resource = self.pools[key] = simpy.PriorityResource(self.model.env, capacity=servers)
+        return resource
+
+    @property
+    def backlog(self) -> int:
+        """Requests waiting for or under review at the central authority."""
+        authority = self.central_authority
+        return authority.count + len(authority.queue)

@@ -1,0 +1,135 @@
+"""The ``mlatsim`` command line: ``run`` and ``validate`` a scenario.
+
+User mistakes (a bad scenario, a missing file, a wrong option) end with one line on standard
+error naming what is wrong and exit status 2; no traceback and no partial result directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from sim.errors import InputError
+from sim.scenario import Scenario, load_scenario, validate_settings
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other input error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser with its subcommands."""
+    parser = _Parser(
+        prog="mlatsim",
+        description="Simulate cross-border evidence requests in cybercrime investigations.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run a scenario and write its results")
+    run.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    run.add_argument("--out", type=Path, help="result directory (default results/<name>/)")
+    run.add_argument("--replications", type=_positive_int, help="override the scenario's")
+    run.add_argument("--seed", type=_seed, help="override the scenario's seed")
+    run.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=min(os.cpu_count() or 1, 8),
+        help="worker processes for replications (default: the machine's cores, at most 8)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    validate = commands.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
+    return parser
+
+
+def _with_overrides(scenario: Scenario, replications: int | None, seed: int | None) -> Scenario:
+    settings = scenario.model_dump()
+    if replications is not None:
+        settings["simulation"]["replications"] = replications
+    if seed is not None:
+        settings["simulation"]["seed"] = seed
+    return validate_settings(settings)
+
+
+def _resolve(scenario: Scenario) -> None:
+    """Check the scenario against the world data (ISO codes, states named)."""
+    from sim.world import build_world
+    from sim.world_data import load_world_data
+
+    build_world(load_world_data(), scenario)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sim.results import write_results
+    from sim.runner import run_scenario
+
+    scenario = _with_overrides(load_scenario(args.scenario), args.replications, args.seed)
+    _resolve(scenario)
+    destination = args.out if args.out is not None else Path("results") / scenario.name
+    if destination.exists() and not destination.is_dir():
+        raise InputError("--out", f"'{destination}' exists and is not a directory")
+    result = run_scenario(scenario, workers=args.workers, show_progress=not args.quiet)
+    write_results(result, scenario, destination, ["mlatsim", *sys.argv[1:]])
+    if not args.quiet:
+        print(
+            f"{scenario.name}: {len(result.requests):,} requests in "
+            f"{scenario.simulation.replications} replication(s), {result.seconds:.1f} s "
+            f"-> {destination}"
+        )
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    for path in args.scenarios:
+        scenario = load_scenario(path)
+        _resolve(scenario)
+        print(f"{path}: valid ({scenario.name})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mlatsim`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _validate(args)
+    except InputError as exc:
+        sys.stderr.write(f"mlatsim: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("mlatsim: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Stage-time distributions a scenario can name.
+
+A scenario gives each stage time as a small table, for example
+``{distribution = "lognormal", mean = 30, sd = 20}``. Means and spreads are given in days and
+on the natural scale (not log scale), because that is how published delays are reported.
+Each distribution compiles to a sampler: a no-argument function that draws from one stream.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.streams import Stream
+
+Sampler = Callable[[], float]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Exponential(_Spec):
+    """Exponential time with the given mean (memoryless: the queueing-theory case)."""
+
+    distribution: Literal["exponential"]
+    mean: float = Field(gt=0)
+
+    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
+        """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
+        mean = self.mean * scale
+        draw = stream.exponential
+        return lambda: draw() * mean
+
+    def expected(self) -> float:
+        """The mean time in days."""
+        return self.mean
+
+
+class LogNormal(_Spec):
+    """Right-skewed time with the given mean and standard deviation (natural scale)."""
+
+    distribution: Literal["lognormal"]
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+
+    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
+        """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        sigma = math.sqrt(sigma2)
+        mu = math.log(self.mean * scale) - sigma2 / 2.0
+        draw, exp = stream.normal, math.exp
+        return lambda: exp(mu + sigma * draw())
+
+    def expected(self) -> float:
+        """The mean time in days."""
+        return self.mean
+
+
+class Fixed(_Spec):
+    """A time that is always the same (a statutory deadline met exactly, or zero)."""
+
+    distribution: Literal["fixed"]
+    value: float = Field(ge=0)
+
+    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
+        """A sampler that ignores ``stream`` and returns the value times ``scale``."""
+        value = self.value * scale
+        return lambda: value
+
+    def expected(self) -> float:
+        """The time in days."""
+        return self.value
+
+
+class Uniform(_Spec):
+    """A time equally likely anywhere between ``low`` and ``high``."""
+
+    distribution: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError("high must not be below low")
+        return self
+
+    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
+        """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
+        low, width = self.low * scale, (self.high - self.low) * scale
+        draw = stream.uniform
+        return lambda: low + width * draw()
+
+    def expected(self) -> float:
+        """The mean time in days."""
+        return (self.low + self.high) / 2.0
+
+
+Distribution = Annotated[
+    Exponential | LogNormal | Fixed | Uniform, Field(discriminator="distribution")
+]
+DISTRIBUTION_NAMES = ("exponential", "lognormal", "fixed", "uniform")

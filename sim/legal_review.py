@@ -1,0 +1,89 @@
+"""The requested state's legal review: dual criminality, data protection, sufficiency.
+
+A review accepts the request, returns it for clarification (a loop back to drafting) or refuses
+it with a recorded reason. Dual-criminality and data-protection failures are properties of the
+request and the pair of states, not luck of the draw at each attempt: each request carries one
+uniform number per test, drawn when it is created, so a request refused for dual criminality
+under one channel is refused again under a channel that applies the test as strictly or more.
+"""
+
+from __future__ import annotations
+
+from sim.records import (
+    DATA_PROTECTION,
+    DUAL_CRIMINALITY,
+    INSUFFICIENT_GROUNDS,
+    NO_REASON,
+)
+from sim.scenario import Channel, CrimeType, PrivacyTables
+from sim.world import StateProfile
+
+ACCEPT, CLARIFY, REFUSE = range(3)
+
+
+def dual_criminality_risk(
+    channel: Channel, crime: CrimeType, requested: StateProfile
+) -> float:
+    """Chance that the conduct is not an offence in the requested state's law.
+
+    It grows with the gaps in the requested state's substantive cybercrime law and with how
+    unevenly the crime type is defined across states.
+    """
+    if not channel.dual_criminality:
+        return 0.0
+    gap = 1.0 - requested.params.cyber_law_completeness
+    return min(1.0, channel.p_refuse_dual_criminality * crime.dual_criminality_factor * gap)
+
+
+def data_protection_risk(
+    channel: Channel, privacy: PrivacyTables, requesting: StateProfile, requested: StateProfile
+) -> float:
+    """Chance that the requested state's data-protection review blocks the transfer.
+
+    EU/EEA states trust each other fully, and trust a state with a law-enforcement adequacy
+    decision (only the United Kingdom has one); otherwise the requested regime's strictness
+    meets the requesting regime's safeguards.
+    """
+    if not channel.data_protection:
+        return 0.0
+    regime = requested.facts.privacy_regime
+    if regime == "eu_eea" and (
+        requesting.facts.privacy_regime == "eu_eea" or requesting.facts.led_adequacy
+    ):
+        return 0.0
+    strictness = privacy.strictness[regime]
+    safeguards = privacy.safeguards[requesting.facts.privacy_regime]
+    return channel.p_refuse_data_protection * strictness * (1.0 - safeguards)
+
+
+def review(
+    dual_criminality: float,
+    data_protection: float,
+    channel: Channel,
+    clarification_factor: float,
+    u_dual: float,
+    u_privacy: float,
+    u_grounds: float,
+    u_clarify: float,
+) -> tuple[int, int]:
+    """Decide a review: ``(ACCEPT | CLARIFY | REFUSE, reason code)``.
+
+    Args:
+        dual_criminality: The pair's dual-criminality risk for this request.
+        data_protection: The pair's data-protection risk.
+        channel: The channel's settings (grounds and clarification chances).
+        clarification_factor: The requesting state's multiplier on clarification requests.
+        u_dual: The request's own uniform number for the dual-criminality test.
+        u_privacy: The request's own uniform number for the data-protection test.
+        u_grounds: A fresh uniform number for the sufficiency of grounds.
+        u_clarify: A fresh uniform number for a return for clarification.
+    """
+    if u_dual < dual_criminality:
+        return REFUSE, DUAL_CRIMINALITY
+    if u_privacy < data_protection:
+        return REFUSE, DATA_PROTECTION
+    if u_grounds < channel.p_refuse_grounds:
+        return REFUSE, INSUFFICIENT_GROUNDS
+    if u_clarify < channel.p_clarify * clarification_factor:
+        return CLARIFY, NO_REASON
+    return ACCEPT, NO_REASON

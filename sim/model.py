@@ -1,0 +1,194 @@
+"""The Mesa model: states, the investigations they open, and the requests those create.
+
+One model is one replication. Each step advances the SimPy environment by one day; the
+requests move through their stages in continuous time within it. The model never reads files
+or prints: it receives a validated scenario and a resolved world and leaves its records in
+:attr:`CooperationModel.log` and :attr:`CooperationModel.timeseries`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import mesa
+import numpy as np
+import simpy
+
+from sim.agents import StateAgent
+from sim.channels import ChannelRouter, preservation_open
+from sim.legal_review import data_protection_risk, dual_criminality_risk
+from sim.records import PENDING, NO_REASON, RequestLog, TimeseriesLog
+from sim.request import ChannelPlan, Request, compile_channel, journey, record
+from sim.scenario import DATA_TYPES, CrimeType, Scenario
+from sim.streams import RandomStreams, stream_seed
+from sim.world import World
+
+
+class CooperationModel(mesa.Model):
+    """International cooperation on electronic evidence, one replication.
+
+    Args:
+        scenario: The validated scenario.
+        world: The world resolved for the scenario.
+        replication: Which replication this is; with the scenario's seed it fixes every stream.
+    """
+
+    def __init__(self, scenario: Scenario, world: World, replication: int = 0) -> None:
+        seed = scenario.simulation.seed
+        super().__init__(rng=np.random.default_rng(stream_seed(seed, replication, "mesa")))
+        self.config = scenario  # not `scenario`: mesa.Model owns that name
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.streams = RandomStreams(seed, replication)
+        self.calendar = world.calendar
+        self.router = ChannelRouter(scenario.channels, world.calendar)
+        self.horizon = float(scenario.simulation.horizon_days)
+        self.case_cutoff = self.horizon - scenario.simulation.drain_days
+        self.day = 0
+
+        self.crime_type_names = tuple(scenario.crime_types)
+        self.crime_types: tuple[CrimeType, ...] = tuple(scenario.crime_types.values())
+        self.data_type_names = DATA_TYPES
+        self.evidentiary = scenario.evidentiary_standards
+        self.states = [StateAgent(self, profile, n) for n, profile in enumerate(world.states)]
+        self.log = RequestLog([s.iso3 for s in self.states], self.crime_type_names)
+        self.timeseries = TimeseriesLog([s.iso3 for s in self.states])
+        self.in_flight: dict[int, Request] = {}
+        self._next_request = 0
+        self._next_case = 0
+
+        self.plans: dict[str, ChannelPlan] = {
+            name: compile_channel(name, channel, self)
+            for name, channel in scenario.channels.items()
+            if channel.enabled
+        }
+        self.preservation_time = scenario.preservation.time.sampler(
+            self.streams["time/preservation"]
+        )
+        self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
+        self._holder_weights = [s.profile.params.provider_share for s in self.states]
+        for agent in self.states:
+            rate = agent.profile.params.cases_per_year * scenario.demand.scale / 365.0
+            if rate > 0.0:
+                self.env.process(self._open_cases(agent, rate))
+        self._observe()
+
+    # -- the investigations ------------------------------------------------------------------
+
+    def _open_cases(self, agent: StateAgent, rate: float) -> Generator[Any, Any, None]:
+        """Poisson arrivals of one state's investigations that need evidence abroad."""
+        env = self.env
+        arrivals = self.streams[f"arrivals/{agent.iso3}"]
+        details = self.streams[f"cases/{agent.iso3}"]
+        crime_weights = np.cumsum([c.share for c in self.crime_types]).tolist()
+        demand = self.config.demand
+        while True:
+            yield env.timeout(arrivals.exponential() / rate)
+            if env.now >= self.case_cutoff:
+                return
+            self._open_case(agent, details, crime_weights, demand.extra_holders_mean)
+
+    def _open_case(
+        self, agent: StateAgent, draw: Any, crime_weights: list[float], extra_holders: float
+    ) -> None:
+        crime_number = draw.choice_index(crime_weights)
+        crime = self.crime_types[crime_number]
+        urgent = draw.uniform() < crime.urgent_share
+        holders = self._evidence_holders(agent, 1 + draw.poisson(extra_holders), draw)
+        if not holders:
+            return
+        case_id = self._next_case
+        self._next_case += 1
+        data_weights = [crime.subscriber, crime.subscriber + crime.traffic]
+        data_weights.append(data_weights[-1] + crime.content)
+        now = self.env.now
+        for holder in holders:
+            data_type = draw.choice_index(data_weights)
+            age = draw.exponential() * self.config.demand.data_age_days
+            expiry = now - age + holder.profile.params.retention_days
+            request = Request(
+                self._next_request,
+                case_id,
+                crime_number,
+                agent,
+                holder,
+                data_type,
+                urgent,
+                now,
+                expiry,
+                draw.uniform(),
+                draw.uniform(),
+            )
+            self._next_request += 1
+            self.env.process(journey(self, request))
+
+    def _evidence_holders(self, agent: StateAgent, wanted: int, draw: Any) -> list[StateAgent]:
+        """Distinct foreign states holding the evidence, drawn by their share of providers."""
+        weights = list(self._holder_weights)
+        weights[agent.number] = 0.0
+        holders: list[StateAgent] = []
+        for _ in range(wanted):
+            total = math.fsum(weights)
+            if total <= 0.0:
+                break
+            cumulative = np.cumsum(weights).tolist()
+            chosen = draw.choice_index(cumulative)
+            holders.append(self.states[chosen])
+            weights[chosen] = 0.0
+        return holders
+
+    # -- helpers of the request process ------------------------------------------------------
+
+    def review_risks(
+        self, plan: ChannelPlan, crime: CrimeType, requesting: StateAgent, requested: StateAgent
+    ) -> tuple[float, float]:
+        """Dual-criminality and data-protection risks of a channel, crime and pair (cached)."""
+        key = (plan.name, id(crime), requesting.number, requested.number)
+        risks = self._risks.get(key)
+        if risks is None:
+            risks = (
+                dual_criminality_risk(plan.settings, crime, requested.profile),
+                data_protection_risk(
+                    plan.settings, self.config.privacy, requesting.profile, requested.profile
+                ),
+            )
+            self._risks[key] = risks
+        return risks
+
+    @staticmethod
+    def preservation_open(requesting: StateAgent, requested: StateAgent) -> bool:
+        """Whether both states have a 24/7 point of contact."""
+        return preservation_open(requesting.profile, requested.profile)
+
+    # -- time --------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance the world by one day."""
+        self.day += 1
+        self.env.run(until=float(self.day))
+        if self.day % self.config.simulation.timeseries_interval_days == 0:
+            self._observe()
+
+    def _observe(self) -> None:
+        day = float(self.day)
+        for agent in self.states:
+            self.timeseries.add(
+                day,
+                agent.number,
+                agent.backlog,
+                agent.central_authority.capacity,
+                agent.open_requests,
+            )
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has reached its horizon."""
+        return self.day >= self.horizon
+
+    def close(self) -> None:
+        """Record every request still in progress as pending (censored at the horizon)."""
+        for request in sorted(self.in_flight.values(), key=lambda r: r.request_id):
+            record(self, request, PENDING, NO_REASON, self.env.now)
+        self.in_flight.clear()

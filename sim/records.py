@@ -1,0 +1,180 @@
+"""Columnar records of what happened to each request, and of each state over time.
+
+Records are kept as typed arrays, one per column, not as one Python object per request, so a
+run of millions of requests stays within memory; they become DataFrames once, at the end.
+Categorical columns are stored as small integer codes into a fixed vocabulary.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.scenario import CHANNELS, DATA_TYPES, STAGES
+
+OUTCOMES = ("fulfilled", "refused", "lost", "abandoned", "pending")
+FULFILLED, REFUSED, LOST, ABANDONED, PENDING = range(len(OUTCOMES))
+REASONS = (
+    "",
+    "dual_criminality",
+    "data_protection",
+    "insufficient_grounds",
+    "evidentiary_standard",
+    "provider_declined",
+    "retention_expired",
+    "too_many_clarifications",
+    "timeout",
+    "no_channel",
+)
+(
+    NO_REASON,
+    DUAL_CRIMINALITY,
+    DATA_PROTECTION,
+    INSUFFICIENT_GROUNDS,
+    EVIDENTIARY_STANDARD,
+    PROVIDER_DECLINED,
+    RETENTION_EXPIRED,
+    TOO_MANY_CLARIFICATIONS,
+    TIMEOUT,
+    NO_CHANNEL,
+) = range(len(REASONS))
+
+
+class RequestLog:
+    """One row per finished (or, at the end, pending) request.
+
+    Args:
+        states: ISO3 codes, indexed by the state numbers the model uses.
+        crime_types: Crime-type names, indexed likewise.
+    """
+
+    _INTS = (
+        "request_id",
+        "case_id",
+        "crime_type",
+        "requesting",
+        "requested",
+        "channel",
+        "first_channel",
+        "data_type",
+        "urgent",
+        "attempts",
+        "clarifications",
+        "preserved",
+        "outcome",
+        "reason",
+    )
+    _FLOATS = ("created_day", "outcome_day")
+
+    def __init__(self, states: Sequence[str], crime_types: Sequence[str]) -> None:
+        self.states = tuple(states)
+        self.crime_types = tuple(crime_types)
+        self._ints = {name: array("q") for name in self._INTS}
+        self._floats = {name: array("d") for name in self._FLOATS}
+        self._stage_days = [array("d") for _ in STAGES]
+        self._wait_days = [array("d") for _ in STAGES]
+        self._append_int = [self._ints[name].append for name in self._INTS]
+        self._append_created = self._floats["created_day"].append
+        self._append_outcome_day = self._floats["outcome_day"].append
+        self._append_stage = [column.append for column in self._stage_days]
+        self._append_wait = [column.append for column in self._wait_days]
+
+    def __len__(self) -> int:
+        return len(self._ints["request_id"])
+
+    def add(
+        self,
+        ints: tuple[int, ...],
+        created_day: float,
+        outcome_day: float,
+        stage_days: Sequence[float],
+        wait_days: Sequence[float],
+    ) -> None:
+        """Append one request; ``ints`` follows the order of ``RequestLog._INTS``."""
+        for append, value in zip(self._append_int, ints, strict=True):
+            append(value)
+        self._append_created(created_day)
+        self._append_outcome_day(outcome_day)
+        for append, value in zip(self._append_stage, stage_days, strict=True):
+            append(value)
+        for append, value in zip(self._append_wait, wait_days, strict=True):
+            append(value)
+
+    def to_frame(self, replication: int) -> pd.DataFrame:
+        """The records as a DataFrame with DESIGN section 4's columns, sorted by request id."""
+        ints = {name: np.array(column, dtype=np.int64) for name, column in self._ints.items()}
+        created = np.frombuffer(self._floats["created_day"], dtype=np.float64).copy()
+        outcome_day = np.frombuffer(self._floats["outcome_day"], dtype=np.float64).copy()
+        to_outcome = outcome_day - created
+        outcome = ints["outcome"]
+
+        def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:
+            return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(names))
+
+        frame = pd.DataFrame(
+            {
+                "replication": np.full(len(created), replication, dtype=np.int32),
+                "request_id": ints["request_id"],
+                "case_id": ints["case_id"],
+                "crime_type": categorical(ints["crime_type"], self.crime_types),
+                "requesting": categorical(ints["requesting"], self.states),
+                "requested": categorical(ints["requested"], self.states),
+                "channel": categorical(ints["channel"], CHANNELS),
+                "first_channel": categorical(ints["first_channel"], CHANNELS),
+                "data_type": categorical(ints["data_type"], DATA_TYPES),
+                "urgent": ints["urgent"].astype(bool),
+                "created_day": created,
+                "outcome": categorical(outcome, OUTCOMES),
+                "reason": categorical(ints["reason"], REASONS),
+                "time_to_evidence_days": np.where(outcome == FULFILLED, to_outcome, np.nan),
+                "time_to_outcome_days": to_outcome,
+                "attempts": ints["attempts"].astype(np.int8),
+                "clarifications": ints["clarifications"].astype(np.int16),
+                "preserved": ints["preserved"].astype(bool),
+            }
+        )
+        for stage, column in zip(STAGES, self._stage_days, strict=True):
+            frame[f"{stage}_days"] = np.frombuffer(column, dtype=np.float64).copy()
+        for stage, column in zip(STAGES, self._wait_days, strict=True):
+            frame[f"{stage}_wait_days"] = np.frombuffer(column, dtype=np.float64).copy()
+        return frame.sort_values("request_id", kind="stable", ignore_index=True)
+
+
+class TimeseriesLog:
+    """Each state's backlog, staff and open requests, sampled at a fixed interval."""
+
+    def __init__(self, states: Sequence[str]) -> None:
+        self.states = tuple(states)
+        self._day = array("d")
+        self._state = array("q")
+        self._backlog = array("q")
+        self._staff = array("q")
+        self._open = array("q")
+
+    def add(self, day: float, state: int, backlog: int, staff: int, open_requests: int) -> None:
+        """Append one observation of one state."""
+        self._day.append(day)
+        self._state.append(state)
+        self._backlog.append(backlog)
+        self._staff.append(staff)
+        self._open.append(open_requests)
+
+    def to_frame(self, replication: int) -> pd.DataFrame:
+        """The observations as a DataFrame (``replication, day, state, backlog, ...``)."""
+        day = np.frombuffer(self._day, dtype=np.float64).copy()
+        return pd.DataFrame(
+            {
+                "replication": np.full(len(day), replication, dtype=np.int32),
+                "day": day,
+                "state": pd.Categorical.from_codes(
+                    np.array(self._state, dtype=np.int16),
+                    categories=list(self.states),
+                ),
+                "backlog": np.array(self._backlog, dtype=np.int64),
+                "staff": np.array(self._staff, dtype=np.int64),
+                "open_requests": np.array(self._open, dtype=np.int64),
+            }
+        )

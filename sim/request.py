@@ -1,0 +1,290 @@
+"""A request's journey: the SimPy process that carries it through its channels' stages.
+
+The process is the engine's hot path (it runs once per request, millions of times in a large
+run), so it is one flat generator with the stage plan compiled in advance and no per-stage
+sub-generators; the logic reads in DESIGN order all the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sim.distributions import Sampler
+from sim.legal_review import ACCEPT, CLARIFY, review
+from sim.records import (
+    ABANDONED,
+    EVIDENTIARY_STANDARD,
+    FULFILLED,
+    LOST,
+    NO_CHANNEL,
+    NO_REASON,
+    PENDING,
+    PROVIDER_DECLINED,
+    REFUSED,
+    RETENTION_EXPIRED,
+    TIMEOUT,
+    TOO_MANY_CLARIFICATIONS,
+)
+from sim.scenario import CHANNELS, REQUESTING_STAGES, STAGES, Channel
+
+if TYPE_CHECKING:
+    from sim.agents import StateAgent
+    from sim.model import CooperationModel
+
+UNLIMITED, CENTRAL_AUTHORITY, POOL = range(3)
+_DOMESTIC_ORDER = STAGES.index("domestic_order")
+_EXECUTION = STAGES.index("execution")
+
+
+@dataclass(frozen=True, slots=True)
+class StagePlan:
+    """One stage of a channel, compiled: who serves it, how long it takes, what follows."""
+
+    index: int
+    sample: Sampler
+    kind: int
+    servers: int
+    by_requesting: bool
+    reviews: bool
+    """The request is reviewed after this stage (legal review, or execution if none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPlan:
+    """A channel, compiled for the engine."""
+
+    name: str
+    number: int
+    settings: Channel
+    stages: tuple[StagePlan, ...]
+
+
+def compile_channel(name: str, channel: Channel, model: CooperationModel) -> ChannelPlan:
+    """Turn a channel's settings into a plan with one random stream per stage."""
+    path = channel.path()
+    review_stage = "legal_review" if "legal_review" in path else "execution"
+    stages = []
+    for stage_name in path:
+        stage = channel.stages[stage_name]
+        if stage.servers == "unlimited":
+            kind, servers = UNLIMITED, 0
+        elif stage.servers == "central_authority":
+            kind, servers = CENTRAL_AUTHORITY, 0
+        else:
+            kind, servers = POOL, int(stage.servers)
+        stream = model.streams[f"time/{name}/{stage_name}"]
+        stages.append(
+            StagePlan(
+                index=STAGES.index(stage_name),
+                sample=stage.time.sampler(stream),
+                kind=kind,
+                servers=servers,
+                by_requesting=stage_name in REQUESTING_STAGES,
+                reviews=stage_name == review_stage,
+            )
+        )
+    return ChannelPlan(name, CHANNELS.index(name), channel, tuple(stages))
+
+
+class Request:
+    """A request in progress. Finished requests live on only as a row of the request log."""
+
+    __slots__ = (
+        "attempts",
+        "case_id",
+        "channel",
+        "clarifications",
+        "created",
+        "crime",
+        "data_type",
+        "expiry",
+        "first_channel",
+        "preserved",
+        "request_id",
+        "requested",
+        "requesting",
+        "stage_days",
+        "u_dual",
+        "u_privacy",
+        "urgent",
+        "wait_days",
+    )
+
+    def __init__(
+        self,
+        request_id: int,
+        case_id: int,
+        crime: int,
+        requesting: StateAgent,
+        requested: StateAgent,
+        data_type: int,
+        urgent: bool,
+        created: float,
+        expiry: float,
+        u_dual: float,
+        u_privacy: float,
+    ) -> None:
+        self.request_id = request_id
+        self.case_id = case_id
+        self.crime = crime
+        self.requesting = requesting
+        self.requested = requested
+        self.data_type = data_type
+        self.urgent = urgent
+        self.created = created
+        self.expiry = expiry
+        self.u_dual = u_dual
+        self.u_privacy = u_privacy
+        self.channel = -1
+        self.first_channel = -1
+        self.attempts = 0
+        self.clarifications = 0
+        self.preserved = False
+        self.stage_days = [0.0] * len(STAGES)
+        self.wait_days = [0.0] * len(STAGES)
+
+
+def record(model: CooperationModel, req: Request, outcome: int, reason: int, day: float) -> None:
+    """Write a request's row to the log (``day`` is when its outcome was known)."""
+    channel = req.channel if req.channel >= 0 else CHANNELS.index("letters_rogatory")
+    first = req.first_channel if req.first_channel >= 0 else channel
+    model.log.add(
+        (
+            req.request_id,
+            req.case_id,
+            req.crime,
+            req.requesting.number,
+            req.requested.number,
+            channel,
+            first,
+            req.data_type,
+            int(req.urgent),
+            req.attempts,
+            req.clarifications,
+            int(req.preserved),
+            outcome,
+            reason,
+        ),
+        req.created,
+        day,
+        req.stage_days,
+        req.wait_days,
+    )
+
+
+def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
+    """The SimPy process of one request, from the choice of channel to its outcome."""
+    env = model.env
+    requesting, requested = req.requesting, req.requested
+    crime = model.crime_types[req.crime]
+    data_type = model.data_type_names[req.data_type]
+    is_content = data_type == "content"
+    priority = 0 if req.urgent else 1
+    decisions = model.streams["decide/review"]
+    provider = model.streams["decide/provider"]
+    preservation = model.config.preservation
+    preserve_draw = model.streams["decide/preservation"]
+    standard = model.evidentiary[requested.profile.params.evidentiary_standard]
+
+    open_channels = model.router.open_channels(
+        requesting.profile, requested.profile, data_type, env.now
+    )[: model.config.routing.max_channels]
+    model.in_flight[req.request_id] = req
+    requested.open_requests += 1
+    outcome, reason = ABANDONED, NO_CHANNEL
+    for name in open_channels:
+        plan = model.plans[name]
+        settings = plan.settings
+        req.channel = plan.number
+        if req.first_channel < 0:
+            req.first_channel = plan.number
+        req.attempts += 1
+
+        if (
+            preservation.enabled
+            and not req.preserved
+            and model.preservation_open(requesting, requested)
+            and req.expiry - env.now < settings.nominal_days + preservation.margin_days
+            and env.now < req.expiry
+        ):
+            yield env.timeout(model.preservation_time())
+            if env.now < req.expiry and preserve_draw.uniform() < preservation.p_success:
+                req.preserved = True
+                req.expiry = max(req.expiry, env.now + preservation.hold_days)
+
+        dual, privacy = model.review_risks(plan, crime, requesting, requested)
+        urgent_factor = settings.urgent_factor if req.urgent else 1.0
+        started = env.now
+        deadline = started + settings.timeout_days
+        outcome = PENDING
+        position = 0
+        stages = plan.stages
+        while position < len(stages):
+            stage = stages[position]
+            entered = env.now
+            duration = stage.sample() * urgent_factor
+            if is_content and stage.index == _DOMESTIC_ORDER:
+                duration *= standard.content_time_factor
+            if stage.kind == UNLIMITED:
+                if duration > 0.0:
+                    yield env.timeout(duration)
+            else:
+                agent = requesting if stage.by_requesting else requested
+                resource = (
+                    agent.central_authority
+                    if stage.kind == CENTRAL_AUTHORITY
+                    else agent.pool((name, stage.index), stage.servers)
+                )
+                claim = resource.request(priority=priority)
+                yield claim
+                req.wait_days[stage.index] += env.now - entered
+                yield env.timeout(duration)
+                resource.release(claim)
+            req.stage_days[stage.index] += env.now - entered
+
+            if stage.index == _EXECUTION:
+                if entered > req.expiry:
+                    outcome, reason = LOST, RETENTION_EXPIRED
+                    break
+                if provider.uniform() < settings.p_provider_decline:
+                    outcome, reason = REFUSED, PROVIDER_DECLINED
+                    break
+            if stage.index == _DOMESTIC_ORDER and is_content:
+                if decisions.uniform() < standard.p_refuse_content:
+                    outcome, reason = REFUSED, EVIDENTIARY_STANDARD
+                    break
+            if stage.reviews:
+                verdict, why = review(
+                    dual,
+                    privacy,
+                    settings,
+                    requesting.profile.params.clarification_factor,
+                    req.u_dual,
+                    req.u_privacy,
+                    decisions.uniform(),
+                    decisions.uniform(),
+                )
+                if verdict == CLARIFY:
+                    if req.clarifications >= settings.max_clarifications:
+                        outcome, reason = ABANDONED, TOO_MANY_CLARIFICATIONS
+                        break
+                    req.clarifications += 1
+                    position = 0  # back to drafting, with the same channel
+                    continue
+                if verdict != ACCEPT:
+                    outcome, reason = REFUSED, why
+                    break
+            if env.now > deadline:
+                outcome, reason = ABANDONED, TIMEOUT
+                break
+            position += 1
+        else:
+            outcome, reason = FULFILLED, NO_REASON
+        if outcome in (FULFILLED, LOST) or reason == TOO_MANY_CLARIFICATIONS:
+            break  # no other channel would bring back lost data or a withdrawn request
+    del model.in_flight[req.request_id]
+    requested.open_requests -= 1
+    record(model, req, outcome, reason, env.now)
+

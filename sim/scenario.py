@@ -1,0 +1,361 @@
+"""Scenario files: TOML laid over the packaged defaults and validated into typed settings.
+
+A scenario states only what differs from ``sim/data/defaults.toml``. Loading merges the two,
+then validates the result with pydantic models that forbid unknown fields, so that a typo is an
+error rather than a silently ignored setting. Every problem is raised as a
+:class:`~sim.errors.ScenarioError` naming the dotted path of the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.distributions import DISTRIBUTION_NAMES, Distribution
+from sim.errors import ScenarioError
+
+STAGES = (
+    "drafting",
+    "outgoing_review",
+    "transmission",
+    "legal_review",
+    "domestic_order",
+    "execution",
+    "return_transmission",
+)
+"""The formal request's path (DESIGN section 1), in order."""
+
+REQUESTING_STAGES = frozenset({"drafting", "outgoing_review", "transmission"})
+"""Stages performed by the requesting state; the others are the requested state's."""
+
+CHANNELS = (
+    "direct_provider",
+    "second_protocol",
+    "e_evidence",
+    "eio",
+    "cloud_act",
+    "bilateral_mlat",
+    "budapest_mla",
+    "un_convention_mla",
+    "letters_rogatory",
+)
+DATA_TYPES = ("subscriber", "traffic", "content")
+PRIVACY_REGIMES = (
+    "eu_eea",
+    "adequate",
+    "partial_adequate",
+    "law_and_authority",
+    "law_only",
+    "none",
+)
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+DataType = Literal["subscriber", "traffic", "content"]
+EvidentiaryStandard = Literal["probable_cause", "reasonable_grounds", "relevance"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Simulation(_Section):
+    """Calendar, periods excluded from statistics, replications and seed."""
+
+    start: dt.date
+    end: dt.date
+    warm_up_days: NonNegative
+    drain_days: NonNegative
+    replications: Annotated[int, Field(ge=1, le=10_000)]
+    seed: Annotated[int, Field(ge=0)]
+    timeseries_interval_days: Annotated[int, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _periods_fit(self) -> Simulation:
+        if self.end <= self.start:
+            raise ValueError("end: must be after simulation.start")
+        if self.warm_up_days + self.drain_days >= self.horizon_days:
+            raise ValueError("warm_up_days: warm_up_days + drain_days must be shorter than the run")
+        return self
+
+    @property
+    def horizon_days(self) -> int:
+        """Length of the run in days."""
+        return (self.end - self.start).days
+
+    def day_of(self, date: dt.date) -> float:
+        """Simulation day of a calendar date (negative before the start)."""
+        return float((date - self.start).days)
+
+
+class World(_Section):
+    """Which states of the world data take part."""
+
+    states: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]]
+
+
+class Demand(_Section):
+    """How many investigations need evidence abroad, and how old that data is."""
+
+    scale: NonNegative
+    extra_holders_mean: NonNegative
+    data_age_days: NonNegative
+
+
+class CrimeType(_Section):
+    """One type of investigation: its weight, urgency and the data it needs."""
+
+    share: NonNegative
+    urgent_share: Probability
+    subscriber: NonNegative
+    traffic: NonNegative
+    content: NonNegative
+    dual_criminality_factor: NonNegative
+
+    @model_validator(mode="after")
+    def _needs_data(self) -> CrimeType:
+        if self.subscriber + self.traffic + self.content <= 0:
+            raise ValueError("at least one of subscriber, traffic, content must be positive")
+        return self
+
+
+class StateParameters(_Section):
+    """A state's parameters that no treaty list gives (see docs/model.md for their basis)."""
+
+    ca_staff: Annotated[int, Field(ge=1)]
+    cases_per_year: NonNegative
+    provider_share: NonNegative
+    retention_days: Positive
+    cyber_law_completeness: Probability
+    evidentiary_standard: EvidentiaryStandard
+    voluntary_disclosure: bool
+    clarification_factor: NonNegative
+
+
+class StateOverride(_Section):
+    """Scenario overrides of one state's parameters; unset fields keep the data's values."""
+
+    ca_staff: Annotated[int, Field(ge=1)] | None = None
+    cases_per_year: NonNegative | None = None
+    provider_share: NonNegative | None = None
+    retention_days: Positive | None = None
+    cyber_law_completeness: Probability | None = None
+    evidentiary_standard: EvidentiaryStandard | None = None
+    voluntary_disclosure: bool | None = None
+    clarification_factor: NonNegative | None = None
+
+
+class EvidentiaryRule(_Section):
+    """Effect of the requested state's evidentiary standard on a domestic order for content."""
+
+    content_time_factor: Positive
+    p_refuse_content: Probability
+
+
+class PrivacyTables(_Section):
+    """Strictness of a requested state's regime and trust in a requesting state's safeguards."""
+
+    strictness: dict[Literal[PRIVACY_REGIMES], Probability]  # type: ignore[valid-type]
+    safeguards: dict[Literal[PRIVACY_REGIMES], Probability]  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _complete(self) -> PrivacyTables:
+        for table in ("strictness", "safeguards"):
+            missing = set(PRIVACY_REGIMES) - set(getattr(self, table))
+            if missing:
+                raise ValueError(f"{table} lacks {', '.join(sorted(missing))}")
+        return self
+
+
+class Routing(_Section):
+    """How many channels a request may try."""
+
+    max_channels: Annotated[int, Field(ge=1, le=len(CHANNELS))]
+
+
+class Preservation(_Section):
+    """Expedited preservation through the 24/7 network before a slow formal request."""
+
+    enabled: bool
+    margin_days: NonNegative
+    hold_days: Positive
+    p_success: Probability
+    time: Distribution
+
+
+class Stage(_Section):
+    """One stage of a channel: its time and who serves it."""
+
+    time: Distribution
+    servers: Literal["unlimited", "central_authority"] | Annotated[int, Field(ge=1)]
+
+
+class Channel(_Section):
+    """A cooperation channel: expectations, decision probabilities and its stages."""
+
+    enabled: bool
+    nominal_days: Positive
+    data_types: list[DataType]
+    urgent_factor: Positive
+    timeout_days: Positive
+    p_clarify: Probability
+    p_refuse_grounds: Probability
+    dual_criminality: bool
+    p_refuse_dual_criminality: Probability
+    data_protection: bool
+    p_refuse_data_protection: Probability
+    p_provider_decline: Probability
+    max_clarifications: Annotated[int, Field(ge=0)]
+    stages: dict[Literal[STAGES], Stage]  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _has_execution(self) -> Channel:
+        if "execution" not in self.stages:
+            raise ValueError("stages must include execution")
+        if not self.data_types:
+            raise ValueError("data_types must not be empty")
+        return self
+
+    def path(self) -> tuple[str, ...]:
+        """The stages this channel goes through, in DESIGN order."""
+        return tuple(stage for stage in STAGES if stage in self.stages)
+
+
+class Channels(_Section):
+    """Every channel of DESIGN's table, by name."""
+
+    direct_provider: Channel
+    second_protocol: Channel
+    e_evidence: Channel
+    eio: Channel
+    cloud_act: Channel
+    bilateral_mlat: Channel
+    budapest_mla: Channel
+    un_convention_mla: Channel
+    letters_rogatory: Channel
+
+    def items(self) -> list[tuple[str, Channel]]:
+        """(name, channel) pairs in DESIGN order."""
+        return [(name, getattr(self, name)) for name in CHANNELS]
+
+
+class Scenario(_Section):
+    """A validated scenario: the defaults with the file's changes laid over them."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    description: str
+    simulation: Simulation
+    world: World
+    demand: Demand
+    crime_types: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]+$")], CrimeType]
+    state_defaults: StateParameters
+    evidentiary_standards: dict[EvidentiaryStandard, EvidentiaryRule]
+    privacy: PrivacyTables
+    routing: Routing
+    preservation: Preservation
+    channels: Channels
+    states: dict[str, StateOverride]
+
+    @model_validator(mode="after")
+    def _some_crime(self) -> Scenario:
+        if sum(crime.share for crime in self.crime_types.values()) <= 0:
+            raise ValueError("crime_types: at least one share must be positive")
+        return self
+
+
+def default_settings() -> dict[str, Any]:
+    """The packaged defaults as a plain dictionary."""
+    text = resources.files("sim").joinpath("data/defaults.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` laid over ``base``: tables merge key by key, other values replace."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _dotted(location: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in location:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif part in DISTRIBUTION_NAMES or part.startswith(("function-", "literal[", "int")):
+            continue  # pydantic's name for a union branch, not a field the user wrote
+        else:
+            parts.append(("." if parts else "") + part)
+    return "".join(parts) or "scenario"
+
+
+def _problem(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if error["loc"] and error["loc"][-1] == "servers":
+        return "must be 'unlimited', 'central_authority' or a whole number of at least 1"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        return f"unknown distribution (choose one of {', '.join(DISTRIBUTION_NAMES)})"
+    message = str(error["msg"])
+    message = message.removeprefix("Value error, ")
+    return message[0].lower() + message[1:] if message else kind
+
+
+def validate_settings(settings: dict[str, Any]) -> Scenario:
+    """Validate a merged settings dictionary.
+
+    Raises:
+        ScenarioError: naming the first invalid field.
+    """
+    try:
+        return Scenario.model_validate(settings)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where, problem = _dotted(tuple(first["loc"])), _problem(first)
+        named = re.match(r"^([a-z_][a-z0-9_.]*): (.+)$", problem)
+        if named:  # a model validator naming the field it is about
+            where = named[1] if where == "scenario" else f"{where}.{named[1]}"
+            problem = named[2]
+        raise ScenarioError(where, problem) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge and validate a scenario file.
+
+    The scenario's name defaults to the file's stem, so ``scenarios/baseline.toml`` writes to
+    ``results/baseline/`` without saying so.
+
+    Raises:
+        ScenarioError: if the file is missing, unreadable, not TOML, or invalid.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(str(path), "is a directory, not a scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise ScenarioError(str(path), f"cannot be read ({reason})") from None
+    try:
+        user = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), f"malformed TOML ({exc})") from None
+    settings = _merge(default_settings(), user)
+    if "name" not in user:
+        settings["name"] = path.stem
+    return validate_settings(settings)

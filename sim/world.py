@@ -1,0 +1,97 @@
+"""The simulated world: the states a scenario selects, their parameters and treaty calendar.
+
+This is where the three sources of a state's settings meet, in increasing precedence: the
+scenario's ``[state_defaults]``, the per-state ``parameters.csv`` of the world data, and the
+scenario's ``[states.ISO3]`` overrides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from sim.errors import ScenarioError, WorldDataError
+from sim.scenario import Scenario, StateParameters
+from sim.treaties import TreatyCalendar
+from sim.world_data import StateFacts, WorldData
+
+
+@dataclass(frozen=True, slots=True)
+class StateProfile:
+    """One simulated state: the facts about it and its resolved parameters."""
+
+    facts: StateFacts
+    params: StateParameters
+
+    @property
+    def iso3(self) -> str:
+        """The state's ISO 3166 alpha-3 code."""
+        return self.facts.iso3
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """The states of a run, in code order, and the treaty calendar among them."""
+
+    states: tuple[StateProfile, ...]
+    calendar: TreatyCalendar
+
+    def __getitem__(self, iso3: str) -> StateProfile:
+        for state in self.states:
+            if state.iso3 == iso3:
+                return state
+        raise KeyError(iso3)
+
+
+def _selected(data: WorldData, scenario: Scenario) -> list[str]:
+    if not scenario.world.states:
+        return sorted(data.states)
+    chosen: list[str] = []
+    for index, code in enumerate(scenario.world.states):
+        if code not in data.states:
+            raise ScenarioError(f"world.states[{index}]", f"unknown ISO code '{code}'")
+        if code in chosen:
+            raise ScenarioError(f"world.states[{index}]", f"'{code}' is listed twice")
+        chosen.append(code)
+    if len(chosen) < 2:
+        raise ScenarioError("world.states", "a world needs at least two states")
+    return sorted(chosen)
+
+
+def _parameters(data: WorldData, scenario: Scenario, code: str) -> StateParameters:
+    settings = scenario.state_defaults.model_dump()
+    from_data = {k: v for k, v in data.parameters.get(code, {}).items() if k in settings}
+    try:
+        settings.update(StateParameters.model_validate({**settings, **from_data}).model_dump())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise WorldDataError(f"parameters.csv {code} {field}", first["msg"]) from None
+    override = scenario.states.get(code)
+    if override is not None:
+        settings.update(override.model_dump(exclude_none=True))
+    return StateParameters.model_validate(settings)
+
+
+def build_world(data: WorldData, scenario: Scenario) -> World:
+    """Resolve the world of a scenario.
+
+    Raises:
+        ScenarioError: if the scenario names a state that the world data lacks or leaves out.
+    """
+    codes = _selected(data, scenario)
+    chosen = set(codes)
+    for code in scenario.states:
+        if code not in data.states:
+            raise ScenarioError(f"states.{code}", "unknown ISO code")
+        if code not in chosen:
+            raise ScenarioError(f"states.{code}", "state is not in world.states")
+    states = tuple(StateProfile(data.states[c], _parameters(data, scenario, c)) for c in codes)
+    calendar = TreatyCalendar(
+        scenario.simulation.start,
+        (m for m in data.memberships if m.iso3 in chosen),
+        (t for t in data.ties if t.state_a in chosen and t.state_b in chosen),
+        data.instrument_in_force,
+    )
+    return World(states, calendar)

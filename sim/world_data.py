@@ -1,0 +1,231 @@
+"""The world data shipped in ``sim/data``: states, treaty memberships and bilateral ties.
+
+The files hold facts with their sources (see ``sim/data/SOURCES.md``) and, in
+``parameters.csv``, the per-state parameters that no treaty list gives. This module reads and
+checks them; it knows nothing of scenarios. A broken file raises
+:class:`~sim.errors.WorldDataError` naming the file, the row and the problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sim.errors import WorldDataError
+
+INSTRUMENTS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cybercrime")
+TIE_KINDS = ("mlat", "cloud_act")
+LEGAL_TRADITIONS = ("common", "civil", "mixed", "religious")
+_ISO3 = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True, slots=True)
+class StateFacts:
+    """What the sources say about one state."""
+
+    iso3: str
+    name: str
+    un_member: bool
+    region: str
+    subregion: str
+    languages: tuple[str, ...]
+    legal_tradition: str
+    privacy_regime: str
+    eu_adequacy: str
+    led_adequacy: bool
+    contact_24_7: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A state's status in a multilateral instrument, from the date it binds the state."""
+
+    iso3: str
+    instrument: str
+    status: str
+    signed: dt.date | None
+    in_force: dt.date | None
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Tie:
+    """A bilateral treaty or agreement between two states (symmetric)."""
+
+    kind: str
+    state_a: str
+    state_b: str
+    signed: dt.date | None
+    in_force: dt.date | None
+    verified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WorldData:
+    """Everything in the world data files, checked for consistency."""
+
+    states: dict[str, StateFacts]
+    memberships: tuple[Membership, ...]
+    ties: tuple[Tie, ...]
+    instrument_in_force: dict[str, dt.date | None]
+    parameters: dict[str, dict[str, str]]
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a CSV file with their line numbers (the header is line 1)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                yield number, {key: (value or "").strip() for key, value in row.items() if key}
+    except FileNotFoundError:
+        raise WorldDataError(str(path), "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorldDataError(str(path), f"cannot be read ({exc})") from None
+
+
+class _Row:
+    """Typed access to one CSV row, raising errors that name the file, line and column."""
+
+    def __init__(self, path: Path, number: int, row: dict[str, str]) -> None:
+        self.where = f"{path.name} line {number}"
+        self.row = row
+
+    def text(self, column: str) -> str:
+        if column not in self.row:
+            raise WorldDataError(self.where, f"column '{column}' is missing")
+        return self.row[column]
+
+    def iso3(self, column: str) -> str:
+        value = self.text(column)
+        if not _ISO3.match(value):
+            raise WorldDataError(self.where, f"{column} '{value}' is not an ISO 3166 alpha-3 code")
+        return value
+
+    def flag(self, column: str) -> bool:
+        value = self.text(column).lower()
+        if value not in ("true", "false"):
+            raise WorldDataError(self.where, f"{column} must be true or false, not '{value}'")
+        return value == "true"
+
+    def date(self, column: str) -> dt.date | None:
+        value = self.text(column)
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise WorldDataError(self.where, f"{column} '{value}' is not a YYYY-MM-DD date") from None
+
+    def choice(self, column: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(column)
+        if value not in allowed:
+            raise WorldDataError(
+                self.where, f"{column} '{value}' is not one of {', '.join(allowed)}"
+            )
+        return value
+
+
+def _check_order(row: _Row, signed: dt.date | None, in_force: dt.date | None) -> None:
+    if signed and in_force and in_force < signed:
+        raise WorldDataError(row.where, "in_force is before signed")
+
+
+def _known(row: _Row, states: dict[str, Any], column: str) -> str:
+    code = row.iso3(column)
+    if code not in states:
+        raise WorldDataError(row.where, f"{column} '{code}' is not a state in states.csv")
+    return code
+
+
+def load_world_data(directory: str | Path | None = None) -> WorldData:
+    """Read and check the world data files.
+
+    Args:
+        directory: A folder with the files; the packaged ``sim/data`` when None.
+
+    Raises:
+        WorldDataError: naming the file, line and problem of the first inconsistency.
+    """
+    base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
+    from sim.scenario import PRIVACY_REGIMES  # the enum lives with the scenario's tables
+
+    states: dict[str, StateFacts] = {}
+    for number, raw in _rows(base / "states.csv"):
+        row = _Row(base / "states.csv", number, raw)
+        code = row.iso3("iso3")
+        if code in states:
+            raise WorldDataError(row.where, f"state '{code}' appears twice")
+        states[code] = StateFacts(
+            iso3=code,
+            name=row.text("name"),
+            un_member=row.flag("un_member"),
+            region=row.text("region"),
+            subregion=row.text("subregion"),
+            languages=tuple(part for part in row.text("languages").split(";") if part),
+            legal_tradition=row.choice("legal_tradition", LEGAL_TRADITIONS),
+            privacy_regime=row.choice("privacy_regime", PRIVACY_REGIMES),
+            eu_adequacy=row.text("eu_adequacy"),
+            led_adequacy=row.flag("led_adequacy"),
+            contact_24_7=row.flag("contact_24_7"),
+        )
+
+    memberships: list[Membership] = []
+    seen: set[tuple[str, str]] = set()
+    for number, raw in _rows(base / "memberships.csv"):
+        row = _Row(base / "memberships.csv", number, raw)
+        code = _known(row, states, "iso3")
+        instrument = row.choice("instrument", INSTRUMENTS)
+        if (code, instrument) in seen:
+            raise WorldDataError(row.where, f"{code} appears twice for {instrument}")
+        seen.add((code, instrument))
+        signed, in_force = row.date("signed"), row.date("in_force")
+        _check_order(row, signed, in_force)
+        memberships.append(
+            Membership(
+                code,
+                instrument,
+                row.choice("status", ("party", "signatory")),
+                signed,
+                in_force,
+                row.flag("verified"),
+            )
+        )
+
+    ties: list[Tie] = []
+    pairs: set[tuple[str, frozenset[str]]] = set()
+    for number, raw in _rows(base / "bilateral.csv"):
+        row = _Row(base / "bilateral.csv", number, raw)
+        kind = row.choice("kind", TIE_KINDS)
+        a, b = _known(row, states, "state_a"), _known(row, states, "state_b")
+        if a == b:
+            raise WorldDataError(row.where, f"a tie of {a} with itself")
+        if (kind, frozenset((a, b))) in pairs:
+            raise WorldDataError(row.where, f"{kind} between {a} and {b} appears twice")
+        pairs.add((kind, frozenset((a, b))))
+        signed, in_force = row.date("signed"), row.date("in_force")
+        _check_order(row, signed, in_force)
+        ties.append(Tie(kind, a, b, signed, in_force, row.flag("verified")))
+
+    instrument_in_force: dict[str, dt.date | None] = {}
+    for number, raw in _rows(base / "instruments.csv"):
+        row = _Row(base / "instruments.csv", number, raw)
+        instrument_in_force[row.choice("instrument", INSTRUMENTS)] = row.date("in_force")
+    missing = set(INSTRUMENTS) - set(instrument_in_force)
+    if missing:
+        raise WorldDataError("instruments.csv", f"no row for {', '.join(sorted(missing))}")
+
+    parameters: dict[str, dict[str, str]] = {}
+    for number, raw in _rows(base / "parameters.csv"):
+        row = _Row(base / "parameters.csv", number, raw)
+        code = _known(row, states, "iso3")
+        if code in parameters:
+            raise WorldDataError(row.where, f"state '{code}' appears twice")
+        parameters[code] = {key: value for key, value in raw.items() if key != "iso3" and value}
+
+    return WorldData(states, tuple(memberships), tuple(ties), instrument_in_force, parameters)
