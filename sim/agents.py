@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-import simpy
 
+from sim.queues import ServiceQueue
 from sim.world import StateProfile
 
 if TYPE_CHECKING:
@@ -31,21 +31,20 @@ class StateAgent(mesa.Agent):
         self.profile = profile
         self.iso3 = profile.iso3
         self.number = number
-        self.central_authority = simpy.PriorityResource(model.env, capacity=profile.params.ca_staff)
-        self.pools: dict[tuple[str, int], simpy.PriorityResource] = {}
+        self.central_authority = ServiceQueue(model.env, profile.params.ca_staff)
+        self.pools: dict[tuple[str, int], ServiceQueue] = {}
         """Service pools of stages given a fixed number of servers, by (channel, stage)."""
         self.open_requests = 0
         """Requests addressed to this state that are still in progress."""
 
-    def pool(self, key: tuple[str, int], servers: int) -> simpy.PriorityResource:
+    def pool(self, key: tuple[str, int], servers: int) -> ServiceQueue:
         """The state's pool for a stage with ``servers`` servers, created on first use."""
         resource = self.pools.get(key)
         if resource is None:
-            resource = self.pools[key] = simpy.PriorityResource(self.model.env, capacity=servers)
+            resource = self.pools[key] = ServiceQueue(self.model.env, servers)
         return resource
 
     @property
     def backlog(self) -> int:
         """Requests waiting for or under review at the central authority."""
-        authority = self.central_authority
-        return authority.count + len(authority.queue)
+        return len(self.central_authority)

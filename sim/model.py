@@ -25,6 +25,8 @@ from sim.scenario import DATA_TYPES, CrimeType, Scenario
 from sim.streams import RandomStreams, stream_seed
 from sim.world import World
 
+_HOLDER_TRIES = 20
+
 
 class CooperationModel(mesa.Model):
     """International cooperation on electronic evidence, one replication.
@@ -68,7 +70,7 @@ class CooperationModel(mesa.Model):
             self.streams["time/preservation"]
         )
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
-        self._holder_weights = [s.profile.params.provider_share for s in self.states]
+        self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
         for agent in self.states:
             rate = agent.profile.params.cases_per_year * scenario.demand.scale / 365.0
             if rate > 0.0:
@@ -126,18 +128,27 @@ class CooperationModel(mesa.Model):
 
     def _evidence_holders(self, agent: StateAgent, wanted: int, draw: Any) -> list[StateAgent]:
         """Distinct foreign states holding the evidence, drawn by their share of providers."""
-        weights = list(self._holder_weights)
-        weights[agent.number] = 0.0
-        holders: list[StateAgent] = []
+        cumulative = self._holder_cumulative[agent.number]
+        if cumulative is None:
+            return []
+        chosen: list[int] = []
         for _ in range(wanted):
-            total = math.fsum(weights)
-            if total <= 0.0:
-                break
-            cumulative = np.cumsum(weights).tolist()
-            chosen = draw.choice_index(cumulative)
-            holders.append(self.states[chosen])
-            weights[chosen] = 0.0
-        return holders
+            # Rejection of repeats keeps the weights; a few tries suffice except in tiny worlds.
+            for _try in range(_HOLDER_TRIES):
+                index = draw.choice_index(cumulative)
+                if index not in chosen:
+                    chosen.append(index)
+                    break
+        return [self.states[index] for index in chosen]
+
+    def _holders_of(self, agent: StateAgent) -> list[float] | None:
+        """Cumulative holder weights seen from ``agent`` (itself excluded); None if no holder."""
+        weights = [
+            0.0 if other is agent else other.profile.params.provider_share for other in self.states
+        ]
+        if math.fsum(weights) <= 0.0:
+            return None
+        return np.cumsum(weights).tolist()
 
     # -- helpers of the request process ------------------------------------------------------
 

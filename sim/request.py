@@ -237,11 +237,10 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
                     if stage.kind == CENTRAL_AUTHORITY
                     else agent.pool((name, stage.index), stage.servers)
                 )
-                claim = resource.request(priority=priority)
-                yield claim
+                yield resource.request(priority)
                 req.wait_days[stage.index] += env.now - entered
                 yield env.timeout(duration)
-                resource.release(claim)
+                resource.release()
             req.stage_days[stage.index] += env.now - entered
 
             if stage.index == _EXECUTION:

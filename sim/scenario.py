@@ -277,10 +277,18 @@ def default_settings() -> dict[str, Any]:
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``override`` laid over ``base``: tables merge key by key, other values replace."""
+    """``override`` laid over ``base``: tables merge key by key, other values replace.
+
+    A distribution table (one with a ``distribution`` key) replaces the default whole, since
+    the parameters of one distribution mean nothing to another.
+    """
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if (
+            isinstance(value, dict)
+            and isinstance(merged.get(key), dict)
+            and "distribution" not in value
+        ):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value
