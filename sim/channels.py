@@ -18,16 +18,22 @@ from sim.world import StateProfile
 Rule = Callable[[TreatyCalendar, StateProfile, StateProfile, str, float], bool]
 
 
-def _direct_provider(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float) -> bool:
+def _direct_provider(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
     # The provider's home law must allow voluntary disclosure; content never goes this way.
     return b.params.voluntary_disclosure and data != "content"
 
 
-def _second_protocol(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float) -> bool:
+def _second_protocol(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
     return cal.both_bound(a.iso3, b.iso3, "second_protocol", day)
 
 
-def _e_evidence(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float) -> bool:
+def _e_evidence(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
     return cal.both_bound(a.iso3, b.iso3, "e_evidence", day)
 
 
@@ -35,26 +41,36 @@ def _eio(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: 
     return cal.both_bound(a.iso3, b.iso3, "eio", day)
 
 
-def _cloud_act(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float) -> bool:
+def _cloud_act(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
     return cal.has_tie("cloud_act", a.iso3, b.iso3, day)
 
 
-def _bilateral_mlat(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float) -> bool:
+def _bilateral_mlat(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
     return cal.has_tie("mlat", a.iso3, b.iso3, day)
 
 
-def _budapest_mla(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float) -> bool:
+def _budapest_mla(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
     # Art. 27 applies only where no treaty is in force between the two parties.
     return cal.both_bound(a.iso3, b.iso3, "budapest", day) and not cal.has_tie(
         "mlat", a.iso3, b.iso3, day
     )
 
 
-def _un_convention_mla(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float) -> bool:
+def _un_convention_mla(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
     return cal.both_bound(a.iso3, b.iso3, "un_cybercrime", day)
 
 
-def _letters_rogatory(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float) -> bool:
+def _letters_rogatory(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
     return True
 
 
@@ -90,7 +106,9 @@ class ChannelRouter:
             ((name, channel) for name, channel in channels.items() if channel.enabled),
             key=lambda item: item[1].nominal_days,
         )
-        self._ranked = [(name, frozenset(channel.data_types), ELIGIBILITY[name]) for name, channel in ranked]
+        self._ranked = [
+            (name, frozenset(channel.data_types), ELIGIBILITY[name]) for name, channel in ranked
+        ]
         self._cache: dict[tuple[str, str, str, int, int], tuple[str, ...]] = {}
 
     def open_channels(

@@ -21,9 +21,7 @@ from sim.world import StateProfile
 ACCEPT, CLARIFY, REFUSE = range(3)
 
 
-def dual_criminality_risk(
-    channel: Channel, crime: CrimeType, requested: StateProfile
-) -> float:
+def dual_criminality_risk(channel: Channel, crime: CrimeType, requested: StateProfile) -> float:
     """Chance that the conduct is not an offence in the requested state's law.
 
     It grows with the gaps in the requested state's substantive cybercrime law and with how

@@ -19,7 +19,7 @@ import simpy
 from sim.agents import StateAgent
 from sim.channels import ChannelRouter, preservation_open
 from sim.legal_review import data_protection_risk, dual_criminality_risk
-from sim.records import PENDING, NO_REASON, RequestLog, TimeseriesLog
+from sim.records import NO_REASON, PENDING, RequestLog, TimeseriesLog
 from sim.request import ChannelPlan, Request, compile_channel, journey, record
 from sim.scenario import DATA_TYPES, CrimeType, Scenario
 from sim.streams import RandomStreams, stream_seed

@@ -250,10 +250,13 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
                 if provider.uniform() < settings.p_provider_decline:
                     outcome, reason = REFUSED, PROVIDER_DECLINED
                     break
-            if stage.index == _DOMESTIC_ORDER and is_content:
-                if decisions.uniform() < standard.p_refuse_content:
-                    outcome, reason = REFUSED, EVIDENTIARY_STANDARD
-                    break
+            if (
+                is_content
+                and stage.index == _DOMESTIC_ORDER
+                and decisions.uniform() < standard.p_refuse_content
+            ):
+                outcome, reason = REFUSED, EVIDENTIARY_STANDARD
+                break
             if stage.reviews:
                 verdict, why = review(
                     dual,
@@ -286,4 +289,3 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
     del model.in_flight[req.request_id]
     requested.open_requests -= 1
     record(model, req, outcome, reason, env.now)
-

@@ -123,7 +123,9 @@ def write_results(
             replications=scenario.simulation.replications,
         )
         if destination.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent))
+            retired = Path(
+                tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent)
+            )
             destination.rename(retired / destination.name)
             staging.rename(destination)
             shutil.rmtree(retired, ignore_errors=True)

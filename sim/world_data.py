@@ -120,7 +120,9 @@ class _Row:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise WorldDataError(self.where, f"{column} '{value}' is not a YYYY-MM-DD date") from None
+            raise WorldDataError(
+                self.where, f"{column} '{value}' is not a YYYY-MM-DD date"
+            ) from None
 
     def choice(self, column: str, allowed: tuple[str, ...]) -> str:
         value = self.text(column)
