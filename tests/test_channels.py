@@ -1,0 +1,253 @@
+"""Tests of ``sim.channels``: which channels are open to a pair of real states, in what order.
+
+The pairs are chosen from the packaged world data (February 2026 facts): the United States and
+the United Kingdom have a bilateral MLAT and a CLOUD Act agreement; Germany and France are both
+bound by the EIO and, from 2026-08-18, by the e-Evidence Regulation; Denmark opted out of both;
+Ireland is outside the EIO and not a Budapest party but takes part in e-Evidence.
+"""
+
+from typing import Any
+
+import pytest
+
+from sim.channels import ChannelRouter, preservation_open
+from sim.scenario import CHANNELS, Scenario, _merge, default_settings, validate_settings
+from sim.world import World, build_world
+from sim.world_data import WorldData, load_world_data
+
+E_EVIDENCE_DAY = 229.0  # 2026-08-18, with the default start 2026-01-01
+
+
+@pytest.fixture(scope="module")
+def data() -> WorldData:
+    """The packaged world data, read once."""
+    return load_world_data()
+
+
+def scenario(codes: list[str], changes: dict[str, Any] | None = None) -> Scenario:
+    """The default scenario restricted to ``codes``, with ``changes`` laid over it."""
+    settings = _merge(default_settings(), {"world": {"states": codes}})
+    return validate_settings(_merge(settings, changes or {}))
+
+
+def setup(
+    data: WorldData, codes: list[str], changes: dict[str, Any] | None = None
+) -> tuple[World, ChannelRouter]:
+    """A world of ``codes`` and its channel router."""
+    chosen = scenario(codes, changes)
+    world = build_world(data, chosen)
+    return world, ChannelRouter(chosen.channels, world.calendar)
+
+
+def open_to(
+    router: ChannelRouter, world: World, a: str, b: str, data_type: str, day: float = 0.0
+) -> tuple[str, ...]:
+    """Channels open to a request from ``a`` to ``b``."""
+    return router.open_channels(world[a], world[b], data_type, day)
+
+
+def test_usa_gbr_cloud_act_and_mlat_but_not_budapest(data: WorldData) -> None:
+    """USA→GBR: CLOUD Act and the bilateral MLAT are open; Budapest Art. 27 is not.
+
+    Both are Budapest parties, but Art. 27 applies only where no treaty is in force.
+    """
+    world, router = setup(data, ["USA", "GBR"])
+    for a, b in (("USA", "GBR"), ("GBR", "USA")):
+        found = open_to(router, world, a, b, "content")
+        assert "cloud_act" in found
+        assert "bilateral_mlat" in found
+        assert "budapest_mla" not in found
+    assert world.calendar.both_bound("USA", "GBR", "budapest", 0.0)
+
+
+def test_usa_gbr_full_ranking(data: WorldData) -> None:
+    """Open channels come fastest first by ``nominal_days``; letters rogatory close the list."""
+    world, router = setup(data, ["USA", "GBR"])
+    assert open_to(router, world, "GBR", "USA", "subscriber") == (
+        "direct_provider",
+        "cloud_act",
+        "bilateral_mlat",
+        "letters_rogatory",
+    )
+    assert open_to(router, world, "GBR", "USA", "content") == (
+        "cloud_act",
+        "bilateral_mlat",
+        "letters_rogatory",
+    )
+
+
+def test_deu_fra_eio_open_and_e_evidence_from_august_2026(data: WorldData) -> None:
+    """DEU→FRA: the EIO is open; e-Evidence only from 2026-08-18, then it ranks first."""
+    world, router = setup(data, ["DEU", "FRA"])
+    before = open_to(router, world, "DEU", "FRA", "content", E_EVIDENCE_DAY - 1)
+    assert "eio" in before
+    assert "e_evidence" not in before
+    assert before == ("eio", "budapest_mla", "letters_rogatory")
+    after = open_to(router, world, "DEU", "FRA", "content", E_EVIDENCE_DAY)
+    assert after == ("e_evidence", "eio", "budapest_mla", "letters_rogatory")
+
+
+def test_dnk_deu_has_no_eio_and_no_e_evidence(data: WorldData) -> None:
+    """Denmark is outside the EIO and e-Evidence (opt-out), so only Budapest and letters."""
+    world, router = setup(data, ["DNK", "DEU"])
+    for day in (0.0, E_EVIDENCE_DAY, 1500.0):
+        for a, b in (("DNK", "DEU"), ("DEU", "DNK")):
+            found = open_to(router, world, a, b, "traffic", day)
+            assert "eio" not in found
+            assert "e_evidence" not in found
+            assert found == ("budapest_mla", "letters_rogatory")
+
+
+def test_irl_deu_no_eio_but_e_evidence_after_august_2026(data: WorldData) -> None:
+    """Ireland is outside the EIO but in e-Evidence; it signed Budapest only (no Art. 27)."""
+    world, router = setup(data, ["IRL", "DEU"])
+    assert open_to(router, world, "DEU", "IRL", "content", 0.0) == ("letters_rogatory",)
+    assert open_to(router, world, "DEU", "IRL", "content", E_EVIDENCE_DAY) == (
+        "e_evidence",
+        "letters_rogatory",
+    )
+    assert "eio" not in open_to(router, world, "IRL", "DEU", "content", 1500.0)
+
+
+@pytest.mark.parametrize("pair", [("JPN", "HUN"), ("SRB", "JPN"), ("HUN", "SRB")])
+def test_second_protocol_never_open_in_the_baseline(data: WorldData, pair: tuple[str, str]) -> None:
+    """The Second Protocol is not in force, so even two of its parties cannot use it."""
+    world, router = setup(data, list(pair))
+    a, b = pair
+    assert world.calendar.is_party(a, "second_protocol", 400.0)
+    assert world.calendar.is_party(b, "second_protocol", 400.0)
+    for day in (0.0, 400.0, 1800.0):
+        assert "second_protocol" not in open_to(router, world, a, b, "subscriber", day)
+
+
+def test_second_protocol_opens_once_in_force(data: WorldData) -> None:
+    """Bringing the Second Protocol into force opens it between its parties (a reform)."""
+    world, router = setup(data, ["JPN", "HUN"])
+    world.calendar.set_in_force("second_protocol", 100.0)
+    assert "second_protocol" not in open_to(router, world, "JPN", "HUN", "subscriber", 99.0)
+    assert "second_protocol" in open_to(router, world, "JPN", "HUN", "subscriber", 100.0)
+    assert "second_protocol" not in open_to(router, world, "JPN", "HUN", "content", 100.0)
+
+
+def test_un_convention_is_scenario_only(data: WorldData) -> None:
+    """The UN Convention opens only once in force and ratified by both states."""
+    world, router = setup(data, ["KEN", "CHN"])
+    assert "un_convention_mla" not in open_to(router, world, "KEN", "CHN", "content", 1000.0)
+    calendar = world.calendar
+    calendar.set_in_force("un_cybercrime", 500.0)
+    calendar.set_party("KEN", "un_cybercrime", 500.0)
+    assert "un_convention_mla" not in open_to(router, world, "KEN", "CHN", "content", 600.0)
+    calendar.set_party("CHN", "un_cybercrime", 550.0)
+    assert open_to(router, world, "KEN", "CHN", "content", 600.0) == (
+        "un_convention_mla",
+        "letters_rogatory",
+    )
+
+
+def test_direct_provider_only_to_voluntary_disclosure_states(data: WorldData) -> None:
+    """Direct requests go only to states whose law allows voluntary disclosure (USA, not DEU)."""
+    world, router = setup(data, ["DEU", "USA"])
+    assert world["USA"].params.voluntary_disclosure
+    assert not world["DEU"].params.voluntary_disclosure
+    assert open_to(router, world, "DEU", "USA", "subscriber")[0] == "direct_provider"
+    assert "direct_provider" in open_to(router, world, "DEU", "USA", "traffic")
+    assert "direct_provider" not in open_to(router, world, "USA", "DEU", "subscriber")
+
+
+def test_direct_provider_never_for_content(data: WorldData) -> None:
+    """Content never goes to a provider directly, even if a scenario lists it as a data type."""
+    changes = {"channels": {"direct_provider": {"data_types": ["subscriber", "content"]}}}
+    world, router = setup(data, ["DEU", "USA"], changes)
+    assert "direct_provider" not in open_to(router, world, "DEU", "USA", "content")
+    assert "direct_provider" in open_to(router, world, "DEU", "USA", "subscriber")
+    assert "direct_provider" not in open_to(router, world, "DEU", "USA", "traffic")
+
+
+def test_voluntary_disclosure_override_opens_direct_channel(data: WorldData) -> None:
+    """A scenario that lets German providers disclose voluntarily opens the direct channel."""
+    world, router = setup(data, ["DEU", "USA"], {"states": {"DEU": {"voluntary_disclosure": True}}})
+    assert "direct_provider" in open_to(router, world, "USA", "DEU", "subscriber")
+
+
+def test_letters_rogatory_always_open(data: WorldData) -> None:
+    """Without any treaty the diplomatic channel remains: letters rogatory only (KEN→CHN)."""
+    world, router = setup(data, ["KEN", "CHN"])
+    for data_type in ("subscriber", "traffic", "content"):
+        assert open_to(router, world, "KEN", "CHN", data_type) == ("letters_rogatory",)
+        assert open_to(router, world, "CHN", "KEN", data_type, 1000.0) == ("letters_rogatory",)
+
+
+@pytest.mark.parametrize("name", ["cloud_act", "letters_rogatory", "direct_provider"])
+def test_disabled_channel_is_never_offered(data: WorldData, name: str) -> None:
+    """A channel a scenario disables is left out even where it would be open."""
+    world, router = setup(data, ["USA", "GBR"], {"channels": {name: {"enabled": False}}})
+    for data_type in ("subscriber", "content"):
+        for day in (0.0, 1000.0):
+            assert name not in open_to(router, world, "GBR", "USA", data_type, day)
+    assert "bilateral_mlat" in open_to(router, world, "GBR", "USA", "content")
+
+
+def test_ranking_follows_nominal_days(data: WorldData) -> None:
+    """Changing ``nominal_days`` reorders the channels: fastest expected first."""
+    changes = {
+        "channels": {
+            "letters_rogatory": {"nominal_days": 1.0},
+            "cloud_act": {"nominal_days": 400.0},
+        }
+    }
+    world, router = setup(data, ["USA", "GBR"], changes)
+    assert open_to(router, world, "GBR", "USA", "content") == (
+        "letters_rogatory",
+        "bilateral_mlat",
+        "cloud_act",
+    )
+
+
+def test_data_types_limit_channels(data: WorldData) -> None:
+    """A channel is offered only for the data types it lists."""
+    world, router = setup(
+        data, ["USA", "GBR"], {"channels": {"cloud_act": {"data_types": ["content"]}}}
+    )
+    assert "cloud_act" not in open_to(router, world, "GBR", "USA", "subscriber")
+    assert "cloud_act" in open_to(router, world, "GBR", "USA", "content")
+
+
+def test_cache_refreshes_after_calendar_version_changes(data: WorldData) -> None:
+    """A reform dated on an existing change day still reaches cached answers (via ``version``).
+
+    Day 229 is already a change day (e-Evidence), so the epoch of day 300 stays the same; only
+    the calendar's version tells the router that Denmark has joined the EIO.
+    """
+    world, router = setup(data, ["DNK", "DEU"])
+    calendar = world.calendar
+    assert E_EVIDENCE_DAY in calendar.change_days
+    first = open_to(router, world, "DNK", "DEU", "content", 300.0)
+    assert "eio" not in first
+    epoch = calendar.epoch(300.0)
+    calendar.set_party("DNK", "eio", E_EVIDENCE_DAY)
+    assert calendar.epoch(300.0) == epoch
+    assert "eio" in open_to(router, world, "DNK", "DEU", "content", 300.0)
+
+
+def test_cache_separates_days_in_different_epochs(data: WorldData) -> None:
+    """An answer cached before a change day is not reused after it."""
+    world, router = setup(data, ["DEU", "FRA"])
+    assert "e_evidence" not in open_to(router, world, "DEU", "FRA", "content", 100.0)
+    assert "e_evidence" in open_to(router, world, "DEU", "FRA", "content", 300.0)
+    assert "e_evidence" not in open_to(router, world, "DEU", "FRA", "content", 200.0)
+
+
+def test_every_channel_has_an_eligibility_rule() -> None:
+    """Each channel of DESIGN's table has a rule, so no channel is silently unroutable."""
+    from sim.channels import ELIGIBILITY
+
+    assert set(ELIGIBILITY) == set(CHANNELS)
+
+
+def test_preservation_needs_both_24_7_contacts(data: WorldData) -> None:
+    """24/7 preservation is open only when both states have a point of contact."""
+    world, _ = setup(data, ["USA", "GBR", "IRL"])
+    assert preservation_open(world["USA"], world["GBR"])
+    assert not world["IRL"].facts.contact_24_7
+    assert not preservation_open(world["USA"], world["IRL"])
+    assert not preservation_open(world["IRL"], world["GBR"])

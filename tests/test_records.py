@@ -1,0 +1,233 @@
+"""Tests of ``sim.records``: the columnar request log and state time series."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.records import (
+    ABANDONED,
+    DUAL_CRIMINALITY,
+    FULFILLED,
+    LOST,
+    NO_REASON,
+    OUTCOMES,
+    PENDING,
+    REASONS,
+    REFUSED,
+    RETENTION_EXPIRED,
+    TIMEOUT,
+    RequestLog,
+    TimeseriesLog,
+)
+from sim.scenario import CHANNELS, DATA_TYPES, STAGES
+
+STATES = ("DEU", "FRA", "USA")
+CRIMES = ("ransomware", "csam")
+DESIGN_COLUMNS = [
+    "replication",
+    "request_id",
+    "case_id",
+    "crime_type",
+    "requesting",
+    "requested",
+    "channel",
+    "data_type",
+    "urgent",
+    "created_day",
+    "outcome",
+    "reason",
+    "time_to_evidence_days",
+]
+
+
+def ints(
+    request_id: int,
+    outcome: int,
+    reason: int = NO_REASON,
+    *,
+    channel: int = 5,
+    requesting: int = 0,
+    requested: int = 2,
+    urgent: int = 0,
+) -> tuple[int, ...]:
+    """The integer fields of one row, in ``RequestLog._INTS`` order."""
+    return (
+        request_id,  # request_id
+        request_id // 2,  # case_id
+        1,  # crime_type: csam
+        requesting,
+        requested,
+        channel,
+        0,  # first_channel: direct_provider
+        2,  # data_type: content
+        urgent,
+        2,  # attempts
+        1,  # clarifications
+        1,  # preserved
+        outcome,
+        reason,
+    )
+
+
+def stages(value: float) -> list[float]:
+    """One value per stage."""
+    return [value] * len(STAGES)
+
+
+@pytest.fixture
+def log() -> RequestLog:
+    """A log of five requests, one of each outcome, added out of id order."""
+    log = RequestLog(STATES, CRIMES)
+    log.add(ints(3, LOST, RETENTION_EXPIRED), 10.0, 200.0, stages(1.0), stages(0.0))
+    log.add(ints(0, FULFILLED, urgent=1), 5.0, 65.5, stages(2.0), stages(0.5))
+    log.add(ints(1, REFUSED, DUAL_CRIMINALITY, channel=8), 6.0, 100.0, stages(0.0), stages(0.0))
+    log.add(ints(2, ABANDONED, TIMEOUT), 7.0, 900.0, stages(0.0), stages(0.0))
+    log.add(ints(4, PENDING, requesting=2, requested=1), 300.0, 365.0, stages(0.0), stages(0.0))
+    return log
+
+
+def test_vocabularies_and_codes_agree() -> None:
+    """Outcome and reason codes index their vocabularies; the empty reason is code 0."""
+    assert OUTCOMES[FULFILLED] == "fulfilled"
+    assert OUTCOMES[PENDING] == "pending"
+    assert REASONS[NO_REASON] == ""
+    assert REASONS[RETENTION_EXPIRED] == "retention_expired"
+    assert len(set(REASONS)) == len(REASONS)
+
+
+def test_len_counts_rows(log: RequestLog) -> None:
+    """``len`` is the number of requests added."""
+    assert len(log) == 5
+    assert len(RequestLog(STATES, CRIMES)) == 0
+
+
+def test_request_frame_has_design_columns_sorted_by_id(log: RequestLog) -> None:
+    """The frame carries DESIGN section 4's columns and stage times, sorted by request id."""
+    frame = log.to_frame(replication=3)
+    assert set(DESIGN_COLUMNS) <= set(frame.columns)
+    assert len(set(frame.columns)) == len(frame.columns)
+    for stage in STAGES:
+        assert f"{stage}_days" in frame.columns
+        assert f"{stage}_wait_days" in frame.columns
+    assert frame["request_id"].tolist() == [0, 1, 2, 3, 4]
+    assert frame.index.tolist() == [0, 1, 2, 3, 4]
+    assert (frame["replication"] == 3).all()
+
+
+def test_request_frame_dtypes(log: RequestLog) -> None:
+    """Codes become categoricals, flags booleans, times floats, counts small integers."""
+    frame = log.to_frame(0)
+    for column in ("crime_type", "requesting", "requested", "channel", "first_channel"):
+        assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
+    for column in ("data_type", "outcome", "reason"):
+        assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
+    assert frame["replication"].dtype == np.int32
+    assert frame["request_id"].dtype == np.int64
+    assert frame["case_id"].dtype == np.int64
+    assert frame["urgent"].dtype == bool
+    assert frame["preserved"].dtype == bool
+    assert frame["attempts"].dtype == np.int8
+    assert frame["clarifications"].dtype == np.int16
+    for column in ("created_day", "time_to_evidence_days", "time_to_outcome_days"):
+        assert frame[column].dtype == np.float64, column
+    assert frame["drafting_days"].dtype == np.float64
+
+
+def test_categories_are_the_full_vocabularies(log: RequestLog) -> None:
+    """Categoricals list every possible value, so frames of different runs concatenate cleanly."""
+    frame = log.to_frame(0)
+    assert list(frame["outcome"].cat.categories) == list(OUTCOMES)
+    assert list(frame["reason"].cat.categories) == list(REASONS)
+    assert list(frame["channel"].cat.categories) == list(CHANNELS)
+    assert list(frame["data_type"].cat.categories) == list(DATA_TYPES)
+    assert list(frame["requesting"].cat.categories) == list(STATES)
+    assert list(frame["crime_type"].cat.categories) == list(CRIMES)
+
+
+def test_categorical_decoding(log: RequestLog) -> None:
+    """Integer codes decode to the names of states, channels, crimes and outcomes."""
+    frame = log.to_frame(0).set_index("request_id")
+    assert frame.loc[0, "outcome"] == "fulfilled"
+    assert frame.loc[0, "reason"] == ""
+    assert frame.loc[0, "urgent"]
+    assert not frame.loc[1, "urgent"]
+    assert frame.loc[1, "reason"] == "dual_criminality"
+    assert frame.loc[1, "channel"] == "letters_rogatory"
+    assert frame.loc[0, "channel"] == "bilateral_mlat"
+    assert frame.loc[0, "first_channel"] == "direct_provider"
+    assert frame.loc[4, "requesting"] == "USA"
+    assert frame.loc[4, "requested"] == "FRA"
+    assert frame.loc[3, "reason"] == "retention_expired"
+    assert frame.loc[3, "crime_type"] == "csam"
+    assert frame.loc[3, "data_type"] == "content"
+    assert frame.loc[3, "case_id"] == 1
+
+
+def test_time_to_evidence_only_for_fulfilled(log: RequestLog) -> None:
+    """Time to evidence is the time to outcome for fulfilled requests, NaN for all others."""
+    frame = log.to_frame(0).set_index("request_id")
+    assert frame.loc[0, "time_to_evidence_days"] == pytest.approx(60.5)
+    for request_id in (1, 2, 3, 4):
+        assert math.isnan(frame.loc[request_id, "time_to_evidence_days"])
+    assert frame["time_to_outcome_days"].tolist() == pytest.approx([60.5, 94.0, 893.0, 190.0, 65.0])
+
+
+def test_stage_and_wait_times_are_kept(log: RequestLog) -> None:
+    """Each stage's time and queue wait appear in their own column."""
+    frame = log.to_frame(0).set_index("request_id")
+    assert frame.loc[0, "legal_review_days"] == 2.0
+    assert frame.loc[0, "legal_review_wait_days"] == 0.5
+    assert frame.loc[3, "execution_days"] == 1.0
+
+
+def test_empty_log_gives_an_empty_frame_with_columns() -> None:
+    """A run without requests still yields the full set of typed columns."""
+    frame = RequestLog(STATES, CRIMES).to_frame(0)
+    assert len(frame) == 0
+    assert set(DESIGN_COLUMNS) <= set(frame.columns)
+    assert isinstance(frame["outcome"].dtype, pd.CategoricalDtype)
+
+
+def test_frame_is_a_copy(log: RequestLog) -> None:
+    """Adding rows after ``to_frame`` does not change an earlier frame."""
+    frame = log.to_frame(0)
+    log.add(ints(5, FULFILLED), 1.0, 2.0, stages(0.0), stages(0.0))
+    assert len(frame) == 5
+    assert len(log.to_frame(0)) == 6
+
+
+def test_add_rejects_a_row_of_the_wrong_width() -> None:
+    """A row with too few fields is refused rather than misaligning the columns."""
+    with pytest.raises(ValueError):
+        RequestLog(STATES, CRIMES).add((1, 2, 3), 0.0, 1.0, stages(0.0), stages(0.0))
+
+
+def test_timeseries_frame() -> None:
+    """The time series has one typed row per observation, with state names decoded."""
+    series = TimeseriesLog(STATES)
+    series.add(0.0, 0, 0, 4, 0)
+    series.add(0.0, 2, 1, 10, 3)
+    series.add(7.0, 1, 5, 6, 9)
+    frame = series.to_frame(replication=2)
+    assert list(frame.columns) == [
+        "replication",
+        "day",
+        "state",
+        "backlog",
+        "staff",
+        "open_requests",
+    ]
+    assert frame["replication"].dtype == np.int32
+    assert frame["day"].dtype == np.float64
+    assert isinstance(frame["state"].dtype, pd.CategoricalDtype)
+    assert list(frame["state"].cat.categories) == list(STATES)
+    for column in ("backlog", "staff", "open_requests"):
+        assert frame[column].dtype == np.int64
+    assert frame["state"].tolist() == ["DEU", "USA", "FRA"]
+    assert frame["backlog"].tolist() == [0, 1, 5]
+    assert frame["staff"].tolist() == [4, 10, 6]
+    assert frame["open_requests"].tolist() == [0, 3, 9]
+    assert frame["day"].tolist() == [0.0, 0.0, 7.0]
+    assert (frame["replication"] == 2).all()
