@@ -88,6 +88,19 @@ def _resolve(scenario: Scenario) -> None:
     build_world(load_world_data(), scenario)
 
 
+def _check_destination(destination: Path) -> None:
+    """Refuse a result directory that cannot be made, before any time is spent running."""
+    if destination.exists() and not destination.is_dir():
+        raise InputError("--out", f"'{destination}' exists and is not a directory")
+    for parent in destination.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError("--out", f"'{parent}' is a file, not a directory")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise InputError("--out", f"'{parent}' is not writable")
+            return
+
+
 def _run(args: argparse.Namespace) -> int:
     from sim.results import write_results
     from sim.runner import run_scenario
@@ -95,8 +108,7 @@ def _run(args: argparse.Namespace) -> int:
     scenario = _with_overrides(load_scenario(args.scenario), args.replications, args.seed)
     _resolve(scenario)
     destination = args.out if args.out is not None else Path("results") / scenario.name
-    if destination.exists() and not destination.is_dir():
-        raise InputError("--out", f"'{destination}' exists and is not a directory")
+    _check_destination(destination)
     result = run_scenario(scenario, workers=args.workers, show_progress=not args.quiet)
     write_results(result, scenario, destination, ["mlatsim", *sys.argv[1:]])
     if not args.quiet:
@@ -124,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         return _validate(args)
     except InputError as exc:
-        sys.stderr.write(f"mlatsim: error: {exc}\n")
+        # A key or path may hold a line break; the error must stay one line.
+        line = str(exc).replace("\r", "\\r").replace("\n", "\\n")
+        sys.stderr.write(f"mlatsim: error: {line}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("mlatsim: interrupted\n")

@@ -15,6 +15,10 @@ import pandas as pd
 
 from sim.scenario import CHANNELS, DATA_TYPES, STAGES
 
+UNROUTED = "none"
+"""The channel recorded for a request that no channel was open to."""
+RECORDED_CHANNELS = (*CHANNELS, UNROUTED)
+
 OUTCOMES = ("fulfilled", "refused", "lost", "abandoned", "pending")
 FULFILLED, REFUSED, LOST, ABANDONED, PENDING = range(len(OUTCOMES))
 REASONS = (
@@ -122,8 +126,8 @@ class RequestLog:
                 "crime_type": categorical(ints["crime_type"], self.crime_types),
                 "requesting": categorical(ints["requesting"], self.states),
                 "requested": categorical(ints["requested"], self.states),
-                "channel": categorical(ints["channel"], CHANNELS),
-                "first_channel": categorical(ints["first_channel"], CHANNELS),
+                "channel": categorical(ints["channel"], RECORDED_CHANNELS),
+                "first_channel": categorical(ints["first_channel"], RECORDED_CHANNELS),
                 "data_type": categorical(ints["data_type"], DATA_TYPES),
                 "urgent": ints["urgent"].astype(bool),
                 "created_day": created,

@@ -148,7 +148,7 @@ class Request:
 
 def record(model: CooperationModel, req: Request, outcome: int, reason: int, day: float) -> None:
     """Write a request's row to the log (``day`` is when its outcome was known)."""
-    channel = req.channel if req.channel >= 0 else CHANNELS.index("letters_rogatory")
+    channel = req.channel if req.channel >= 0 else len(CHANNELS)  # records.UNROUTED
     first = req.first_channel if req.first_channel >= 0 else channel
     model.log.add(
         (
@@ -278,10 +278,11 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
                 if verdict != ACCEPT:
                     outcome, reason = REFUSED, why
                     break
-            if env.now > deadline:
+            position += 1
+            # Evidence back from the last stage has arrived, however late: not a timeout.
+            if position < len(stages) and env.now > deadline:
                 outcome, reason = ABANDONED, TIMEOUT
                 break
-            position += 1
         else:
             outcome, reason = FULFILLED, NO_REASON
         if outcome in (FULFILLED, LOST) or reason == TOO_MANY_CLARIFICATIONS:

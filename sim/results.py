@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import platform
 import shutil
 import tempfile
@@ -94,6 +95,13 @@ def manifest(result: RunResult, scenario: Scenario, command: list[str]) -> dict[
     }
 
 
+def _umask() -> int:
+    """The process's file-creation mask (reading it means setting it, so set it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_results(
     result: RunResult, scenario: Scenario, destination: Path, command: list[str]
 ) -> Path:
@@ -105,6 +113,8 @@ def write_results(
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
+        # mkdtemp makes a private (0700) directory; the result should read like any other.
+        staging.chmod(0o777 & ~_umask())
         result.requests.to_parquet(staging / "requests.parquet", index=False)
         result.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
         summary = summarise_run(result, scenario)

@@ -63,7 +63,9 @@ EvidentiaryStandard = Literal["probable_cause", "reasonable_grounds", "relevance
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a TOML value of the wrong type is an error, never coerced (true is not 1.0);
+    # allow_inf_nan: an infinite rate or time would make a run never end.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Simulation(_Section):
@@ -105,7 +107,7 @@ class Demand(_Section):
     """How many investigations need evidence abroad, and how old that data is."""
 
     scale: NonNegative
-    extra_holders_mean: NonNegative
+    extra_holders_mean: Annotated[float, Field(ge=0.0, le=20.0)]  # more is not a case, a census
     data_age_days: NonNegative
 
 
@@ -295,13 +297,25 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+_UNION_FIELDS = frozenset({"time", "servers"})
+"""Fields whose pydantic error location carries the union branch's name after them."""
+
+
+def _is_union_field(location: tuple[int | str, ...], index: int) -> bool:
+    """Whether ``location[index]`` is a stage's or preservation's ``time``/``servers`` field."""
+    if location[index] not in _UNION_FIELDS or index == 0:
+        return False
+    owner = location[index - 1]
+    return owner in STAGES or (owner == "preservation" and index == 1)
+
+
 def _dotted(location: tuple[int | str, ...]) -> str:
     parts: list[str] = []
-    for part in location:
+    for index, part in enumerate(location):
         if isinstance(part, int):
             parts.append(f"[{part}]")
-        elif part in DISTRIBUTION_NAMES or part.startswith(("function-", "literal[", "int")):
-            continue  # pydantic's name for a union branch, not a field the user wrote
+        elif part == "[key]" or (index > 0 and _is_union_field(location, index - 1)):
+            continue  # pydantic's name for a dict key check or a union branch, not a field
         else:
             parts.append(("." if parts else "") + part)
     return "".join(parts) or "scenario"
@@ -309,7 +323,12 @@ def _dotted(location: tuple[int | str, ...]) -> str:
 
 def _problem(error: dict[str, Any]) -> str:
     kind = error["type"]
-    if error["loc"] and error["loc"][-1] == "servers":
+    location = tuple(error["loc"])
+    on_servers = any(
+        part == "servers" and _is_union_field(location, index)
+        for index, part in enumerate(location)
+    )
+    if on_servers:
         return "must be 'unlimited', 'central_authority' or a whole number of at least 1"
     if kind == "extra_forbidden":
         return "unknown field"

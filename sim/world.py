@@ -63,7 +63,9 @@ def _parameters(data: WorldData, scenario: Scenario, code: str) -> StateParamete
     settings = scenario.state_defaults.model_dump()
     from_data = {k: v for k, v in data.parameters.get(code, {}).items() if k in settings}
     try:
-        settings.update(StateParameters.model_validate({**settings, **from_data}).model_dump())
+        # CSV cells are text, so the data file (not a user's TOML) is read in lax mode.
+        checked = StateParameters.model_validate({**settings, **from_data}, strict=False)
+        settings.update(checked.model_dump())
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

@@ -290,11 +290,6 @@ def test_failed_rerun_keeps_previous_result(tmp_path, write_tiny, monkeypatch, c
     assert [path.name for path in parent.iterdir()] == ["tiny"]
 
 
-@pytest.mark.xfail(
-    reason="sim/results.py write_results stages in tempfile.mkdtemp (mode 0700) and renames it, "
-    "so the result directory ignores the umask",
-    strict=True,
-)
 def test_result_directory_permissions_follow_umask(tmp_path, write_tiny, capsys):
     """The result directory gets the usual permissions (0777 less the umask), like its files."""
     scenario = write_tiny(tmp_path)
@@ -491,11 +486,6 @@ def test_out_that_is_a_file_is_refused(tmp_path, write_tiny, capsys):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["taken", "tiny.toml"]
 
 
-@pytest.mark.xfail(
-    reason="sim/results.py write_results: destination.parent.mkdir raises FileExistsError "
-    "(a traceback, exit 1) when a parent of --out is a file; sim/cli.py only checks --out itself",
-    strict=True,
-)
 def test_out_below_a_file_is_refused(tmp_path, write_tiny, capsys):
     """``--out FILE/sub`` (a parent is a file): exit 2 and one line, not a traceback."""
     scenario = write_tiny(tmp_path)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.model import CooperationModel
+from sim.runner import run_replication
 from sim.scenario import CHANNELS, Scenario, _merge, default_settings, validate_settings
 from sim.world import build_world
 from sim.world_data import WorldData, load_world_data
@@ -522,14 +523,6 @@ def test_no_open_channel_abandons_the_request(data: WorldData) -> None:
     assert (frame["time_to_outcome_days"] == 0.0).all()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "sim/request.py journey(): the deadline check `if env.now > deadline` runs after "
-        "every stage, including the channel's last one, so evidence that has already arrived "
-        "is recorded as abandoned/timeout (and the request falls back to another channel)"
-    ),
-    strict=True,
-)
 def test_evidence_arriving_after_the_deadline_is_not_a_timeout(data: WorldData) -> None:
     """Once a channel's last stage is done the evidence is in hand: no time-out afterwards.
 
@@ -565,3 +558,20 @@ def test_evidence_arriving_after_the_deadline_is_not_a_timeout(data: WorldData) 
     assert len(executed) > 50
     assert (timed_out["execution_days"] == 0.0).all()
     assert set(finished(executed)["outcome"].astype(str)) == {"fulfilled"}
+
+
+def test_request_with_no_open_channel_is_recorded_under_none() -> None:
+    """A request that no channel is open to is abandoned with channel 'none', not a real one."""
+    from sim.records import UNROUTED
+
+    settings = default_settings()
+    settings["world"]["states"] = ["USA", "GBR"]
+    for name in CHANNELS:
+        settings["channels"][name]["enabled"] = False
+    settings["simulation"]["end"] = dt.date(2026, 3, 1)
+    settings["simulation"]["warm_up_days"] = 0
+    settings["simulation"]["drain_days"] = 0
+    requests, _, _ = run_replication(validate_settings(settings), 0)
+    assert len(requests) > 0
+    assert set(requests["channel"]) == {UNROUTED}
+    assert set(requests["reason"]) == {"no_channel"}

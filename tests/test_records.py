@@ -18,6 +18,7 @@ from sim.records import (
     REFUSED,
     RETENTION_EXPIRED,
     TIMEOUT,
+    UNROUTED,
     RequestLog,
     TimeseriesLog,
 )
@@ -140,7 +141,7 @@ def test_categories_are_the_full_vocabularies(log: RequestLog) -> None:
     frame = log.to_frame(0)
     assert list(frame["outcome"].cat.categories) == list(OUTCOMES)
     assert list(frame["reason"].cat.categories) == list(REASONS)
-    assert list(frame["channel"].cat.categories) == list(CHANNELS)
+    assert list(frame["channel"].cat.categories) == [*CHANNELS, UNROUTED]
     assert list(frame["data_type"].cat.categories) == list(DATA_TYPES)
     assert list(frame["requesting"].cat.categories) == list(STATES)
     assert list(frame["crime_type"].cat.categories) == list(CRIMES)

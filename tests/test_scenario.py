@@ -366,11 +366,6 @@ def test_duplicate_key_is_malformed(tmp_path):
 # --- known bugs: see the reasons ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="sim/scenario.py _dotted (line 303) drops any path part that starts with 'int' or is "
-    "a distribution name, taking it for a pydantic union branch: crime type 'intrusion' vanishes",
-    strict=True,
-)
 @pytest.mark.parametrize("crime", ["intrusion", "uniform"])
 def test_path_keeps_crime_type_names_like_union_branches(crime):
     """An error in crime type ``intrusion`` (or one named ``uniform``) names that crime type."""
@@ -381,12 +376,6 @@ def test_path_keeps_crime_type_names_like_union_branches(crime):
     assert caught.value.where == f"crime_types.{crime}.share"
 
 
-@pytest.mark.xfail(
-    reason="sim/scenario.py _problem: the 'servers' message is unreachable because pydantic's "
-    "loc ends in the union branch name, so 'servers = 0' reads \"input should be 'unlimited' "
-    "or 'central_authority'\" and omits whole numbers",
-    strict=True,
-)
 def test_bad_servers_message_mentions_numbers(tmp_path):
     """``servers = 0`` is refused with a message saying a whole number of at least 1 is allowed."""
     path = _write(tmp_path, "[channels.eio.stages.drafting]\nservers = 0\n")
@@ -396,11 +385,6 @@ def test_bad_servers_message_mentions_numbers(tmp_path):
     assert "whole number" in caught.value.problem
 
 
-@pytest.mark.xfail(
-    reason="sim/scenario.py _dotted renders a bad dictionary key as '.[key]' "
-    "(channels.eio.stages.coffee.[key])",
-    strict=True,
-)
 def test_unknown_stage_path_is_plain_dotted(tmp_path):
     """An unknown stage name is reported as ``channels.eio.stages.coffee``."""
     text = "[channels.eio.stages.coffee]\ntime = { distribution = 'fixed', value = 1.0 }\n"
@@ -409,11 +393,6 @@ def test_unknown_stage_path_is_plain_dotted(tmp_path):
     assert caught.value.where == "channels.eio.stages.coffee"
 
 
-@pytest.mark.xfail(
-    reason="sim/scenario.py: pydantic lax mode coerces TOML values of the wrong type "
-    "(true -> 1.0, '0.5' -> 0.5, 'yes' -> True, 0 -> 1970-01-01) instead of refusing them",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("text", "where"),
     [
@@ -438,11 +417,6 @@ def test_wrong_toml_type_is_refused(tmp_path, text, where):
     assert caught.value.where == where
 
 
-@pytest.mark.xfail(
-    reason="sim/scenario.py Demand.scale (NonNegative = Field(ge=0)) accepts inf; "
-    "'mlatsim run' of such a scenario then never finishes",
-    strict=True,
-)
 def test_infinite_rate_is_refused(tmp_path):
     """``demand.scale = inf`` is not a rate: it is refused rather than run forever."""
     with pytest.raises(ScenarioError) as caught:
@@ -629,11 +603,6 @@ def test_mutated_files_make_validate_exit_0_or_2(mutation):
         assert err.getvalue().startswith("mlatsim: error: ")
 
 
-@pytest.mark.xfail(
-    reason="sim/cli.py main writes the ScenarioError text as is; an unknown TOML key holding a "
-    "line break (a quoted key) splits the error over several lines",
-    strict=True,
-)
 def test_error_line_stays_one_line_for_key_with_line_break(tmp_path, capsys):
     """An unknown quoted key containing a newline still gives exactly one stderr line."""
     path = _write(tmp_path, '[simulation]\n"seed\\nextra" = 3\n')
