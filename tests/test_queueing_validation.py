@@ -6,6 +6,7 @@ per day, exponential service of mean 1 day). By Jackson's theorem each station b
 independent M/M/3 queue, whose mean wait is given by the Erlang C formula.
 """
 
+import datetime as dt
 import math
 
 import pytest
@@ -44,7 +45,7 @@ def fulfilled():
     scenario = load_scenario("scenarios/validation_queueing.toml")
     settings = scenario.model_dump()
     settings["simulation"]["replications"] = 8
-    settings["simulation"]["end"] = "2197-01-01"  # 171 years: about 125,000 requests each
+    settings["simulation"]["end"] = dt.date(2197, 1, 1)  # 171 years: about 125,000 requests each
     result = run_scenario(validate_settings(settings), workers=2)
     requests = result.requests
     kept = requests[requests.created_day >= settings["simulation"]["warm_up_days"]]
