@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 UNLIMITED, CENTRAL_AUTHORITY, POOL = range(3)
 _DOMESTIC_ORDER = STAGES.index("domestic_order")
 _EXECUTION = STAGES.index("execution")
+_DIRECT_PROVIDER = CHANNELS.index("direct_provider")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,8 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
     preservation = model.config.preservation
     preserve_draw = model.streams["decide/preservation"]
     standard = model.evidentiary[requested.profile.params.evidentiary_standard]
+    escalate = model.streams["decide/escalate"]
+    pursue_formal = model.config.routing.p_formal_after_direct_decline
 
     open_channels = model.router.open_channels(
         requesting.profile, requested.profile, data_type, env.now
@@ -216,21 +219,26 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
 
         dual, privacy = model.review_risks(plan, crime, requesting, requested)
         urgent_factor = settings.urgent_factor if req.urgent else 1.0
-        started = env.now
-        deadline = started + settings.timeout_days
+        # The request's own clock: stages without a queue advance it without a SimPy event,
+        # which is what makes millions of direct requests cheap; it is caught up with the
+        # environment before any queue and before the outcome is recorded.
+        clock = env.now
+        deadline = clock + settings.timeout_days
         outcome = PENDING
         position = 0
         stages = plan.stages
         while position < len(stages):
             stage = stages[position]
-            entered = env.now
             duration = stage.sample() * urgent_factor
             if is_content and stage.index == _DOMESTIC_ORDER:
                 duration *= standard.content_time_factor
             if stage.kind == UNLIMITED:
-                if duration > 0.0:
-                    yield env.timeout(duration)
+                entered = clock
+                clock += duration
             else:
+                if clock > env.now:
+                    yield env.timeout(clock - env.now)
+                entered = env.now
                 agent = requesting if stage.by_requesting else requested
                 resource = (
                     agent.central_authority
@@ -241,7 +249,8 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
                 req.wait_days[stage.index] += env.now - entered
                 yield env.timeout(duration)
                 resource.release()
-            req.stage_days[stage.index] += env.now - entered
+                clock = env.now
+            req.stage_days[stage.index] += clock - entered
 
             if stage.index == _EXECUTION:
                 if entered > req.expiry:
@@ -280,13 +289,21 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
                     break
             position += 1
             # Evidence back from the last stage has arrived, however late: not a timeout.
-            if position < len(stages) and env.now > deadline:
+            if position < len(stages) and clock > deadline:
                 outcome, reason = ABANDONED, TIMEOUT
                 break
         else:
             outcome, reason = FULFILLED, NO_REASON
+        if clock > env.now:
+            yield env.timeout(clock - env.now)
         if outcome in (FULFILLED, LOST) or reason == TOO_MANY_CLARIFICATIONS:
             break  # no other channel would bring back lost data or a withdrawn request
+        if (
+            reason == PROVIDER_DECLINED
+            and plan.number == _DIRECT_PROVIDER
+            and escalate.uniform() >= pursue_formal
+        ):
+            break  # most investigators drop a declined direct request rather than go formal
     del model.in_flight[req.request_id]
     requested.open_requests -= 1
     record(model, req, outcome, reason, env.now)

@@ -180,6 +180,7 @@ class Routing(_Section):
     """How many channels a request may try."""
 
     max_channels: Annotated[int, Field(ge=1, le=len(CHANNELS))]
+    p_formal_after_direct_decline: Probability
 
 
 class Preservation(_Section):

@@ -304,8 +304,34 @@ def test_clarification_loops_back_to_drafting(data: WorldData) -> None:
     assert review[2] > 2 * review[0]
 
 
+def test_declined_direct_requests_are_dropped_unless_pursued(data: WorldData) -> None:
+    """With p_formal_after_direct_decline = 0, a declined direct request ends there.
+
+    It is recorded as refused by the provider on the direct channel, after one attempt, and
+    never reaches a central authority.
+    """
+    codes = ["GBR", "USA"]
+    scenario = make_scenario(
+        codes,
+        quiet(),
+        {
+            "channels": {"direct_provider": {"p_provider_decline": 1.0}},
+            "preservation": {"enabled": False},
+            "routing": {"p_formal_after_direct_decline": 0.0},
+        },
+        state_settings(codes, retention_days=HUGE),
+    )
+    _, frame = run_model(data, scenario)
+    direct = frame[frame["first_channel"] == "direct_provider"]
+    assert len(direct) > 100
+    assert set(direct["channel"].astype(str)) == {"direct_provider"}
+    assert set(direct["reason"].astype(str)) == {"provider_declined"}
+    assert (direct["attempts"] == 1).all()
+
+
 def test_declined_direct_requests_fall_back_to_the_next_channel(data: WorldData) -> None:
-    """When providers decline every direct request, non-content requests move on.
+    """When providers decline every direct request and investigators always go formal,
+    non-content requests move on.
 
     They end on the next channel (CLOUD Act, then MLAT) with at least two attempts, their
     first channel still recorded as the direct one.
@@ -317,6 +343,7 @@ def test_declined_direct_requests_fall_back_to_the_next_channel(data: WorldData)
         {
             "channels": {"direct_provider": {"p_provider_decline": 1.0}},
             "preservation": {"enabled": False},
+            "routing": {"p_formal_after_direct_decline": 1.0},
         },
         state_settings(codes, retention_days=HUGE),
     )
