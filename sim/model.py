@@ -71,11 +71,41 @@ class CooperationModel(mesa.Model):
         )
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
         self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
+        self._load_prior_caseloads()
         for agent in self.states:
             rate = agent.profile.params.cases_per_year * scenario.demand.scale / 365.0
             if rate > 0.0:
                 self.env.process(self._open_cases(agent, rate))
         self._observe()
+
+    # -- the caseload a central authority already carries on day 0 ---------------------------
+
+    def _load_prior_caseloads(self) -> None:
+        """Queue each central authority's pending caseload from before the start.
+
+        A real authority does not start empty: the US one has carried a "high pending
+        caseload" for a decade (docs/model.md). ``ca_backlog_days`` is that caseload in days
+        of the authority's full capacity; each prior case takes one legal review of a bilateral
+        MLAT request. Prior cases are served like any request of normal priority and are not
+        recorded.
+        """
+        review = self.config.channels.bilateral_mlat.stages.get("legal_review")
+        if review is None or review.time.expected() <= 0.0:
+            return
+        mean_days = review.time.expected()
+        for agent in self.states:
+            params = agent.profile.params
+            count = round(params.ca_backlog_days * params.ca_staff / mean_days)
+            if count > 0:
+                sample = review.time.sampler(self.streams[f"time/prior_caseload/{agent.iso3}"])
+                for _ in range(count):
+                    self.env.process(self._prior_case(agent, sample()))
+
+    def _prior_case(self, agent: StateAgent, duration: float) -> Generator[Any, Any, None]:
+        authority = agent.central_authority
+        yield authority.request(1)
+        yield self.env.timeout(duration)
+        authority.release()
 
     # -- the investigations ------------------------------------------------------------------
 

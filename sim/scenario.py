@@ -132,6 +132,7 @@ class StateParameters(_Section):
     """A state's parameters that no treaty list gives (see docs/model.md for their basis)."""
 
     ca_staff: Annotated[int, Field(ge=1)]
+    ca_backlog_days: NonNegative
     cases_per_year: NonNegative
     provider_share: NonNegative
     retention_days: Positive
@@ -145,6 +146,7 @@ class StateOverride(_Section):
     """Scenario overrides of one state's parameters; unset fields keep the data's values."""
 
     ca_staff: Annotated[int, Field(ge=1)] | None = None
+    ca_backlog_days: NonNegative | None = None
     cases_per_year: NonNegative | None = None
     provider_share: NonNegative | None = None
     retention_days: Positive | None = None

@@ -330,8 +330,7 @@ def test_declined_direct_requests_are_dropped_unless_pursued(data: WorldData) ->
 
 
 def test_declined_direct_requests_fall_back_to_the_next_channel(data: WorldData) -> None:
-    """When providers decline every direct request and investigators always go formal,
-    non-content requests move on.
+    """Declined direct requests move on when investigators always go formal.
 
     They end on the next channel (CLOUD Act, then MLAT) with at least two attempts, their
     first channel still recorded as the direct one.
@@ -602,3 +601,31 @@ def test_request_with_no_open_channel_is_recorded_under_none() -> None:
     assert len(requests) > 0
     assert set(requests["channel"]) == {UNROUTED}
     assert set(requests["reason"]) == {"no_channel"}
+
+
+def test_prior_caseload_makes_first_requests_wait(data: WorldData) -> None:
+    """A central authority that starts with a caseload keeps new requests waiting at first.
+
+    With 200 days of prior caseload at the US authority, the first formal requests from Germany
+    to the USA wait at legal review for days to weeks (urgent ones skip the line); without it they
+    hardly wait.
+    """
+    codes = ["DEU", "USA"]
+
+    def first_waits(backlog_days: float) -> float:
+        scenario = make_scenario(
+            codes,
+            quiet(),
+            {"states": {"USA": {"ca_backlog_days": backlog_days, "ca_staff": 20}}},
+        )
+        _, frame = run_model(data, scenario)
+        formal = frame[
+            (frame["requested"] == "USA")
+            & (frame["channel"] == "bilateral_mlat")
+            & ~frame["urgent"]
+        ]
+        early = formal.sort_values("created_day").head(10)
+        return float(early["legal_review_wait_days"].mean())
+
+    assert first_waits(0.0) < 2.0
+    assert first_waits(200.0) > 60.0
