@@ -1,4 +1,7 @@
-"""The ``mlatsim`` command line: ``run`` and ``validate`` a scenario.
+"""The ``mlatsim`` command line: ``run`` and ``validate`` a scenario, show the ``world``.
+
+``world`` prints the loaded world data (one row per state: treaty ties, privacy regime, which
+facts are unverified) as a terminal table, CSV or JSON, so it can be checked against sources.
 
 User mistakes (a bad scenario, a missing file, a wrong option) end with one line on standard
 error naming what is wrong and exit status 2; no traceback and no partial result directory.
@@ -68,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
+
+    world = commands.add_parser("world", help="print the world data, one row per state")
+    world.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="terminal table (default), full CSV, or JSON records",
+    )
     return parser
 
 
@@ -128,12 +139,29 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _world(args: argparse.Namespace) -> int:
+    from sim.world_data import load_world_data
+    from sim.world_table import format_world, world_table
+
+    text = format_world(world_table(load_world_data()), args.format)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (``| head``): not an error to report with a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # what a shell reports for a process ended by SIGPIPE
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mlatsim`` command."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "world":
+            return _world(args)
         return _validate(args)
     except InputError as exc:
         # A key or path may hold a line break; the error must stay one line.

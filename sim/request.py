@@ -7,6 +7,7 @@ sub-generators; the logic reads in DESIGN order all the same.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -79,7 +80,7 @@ def compile_channel(name: str, channel: Channel, model: CooperationModel) -> Cha
         stages.append(
             StagePlan(
                 index=STAGES.index(stage_name),
-                sample=stage.time.sampler(stream),
+                sample=stage.time.sampler(stream, channel.time_scale),
                 kind=kind,
                 servers=servers,
                 by_requesting=stage_name in REQUESTING_STAGES,
@@ -232,6 +233,10 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
             duration = stage.sample() * urgent_factor
             if is_content and stage.index == _DOMESTIC_ORDER:
                 duration *= standard.content_time_factor
+            if req.preserved and not stage.by_requesting and clock <= req.expiry:
+                # Budapest Art. 29(7): once the formal request is received, preserved data
+                # stays preserved pending the decision on it.
+                req.expiry = math.inf
             if stage.kind == UNLIMITED:
                 entered = clock
                 clock += duration

@@ -206,6 +206,7 @@ class Channel(_Section):
     """A cooperation channel: expectations, decision probabilities and its stages."""
 
     enabled: bool
+    time_scale: Positive
     nominal_days: Positive
     data_types: list[DataType]
     urgent_factor: Positive
@@ -275,10 +276,22 @@ class Scenario(_Section):
         return self
 
 
+CALIBRATION_FILE = "data/calibration.toml"
+"""Fitted values laid over the defaults (its ``settings`` table), written by calibration."""
+
+
+def calibration_record() -> dict[str, Any]:
+    """The packaged calibration file (method, date, fitted values), or {} if there is none."""
+    source = resources.files("sim").joinpath(CALIBRATION_FILE)
+    if not source.is_file():
+        return {}
+    return tomllib.loads(source.read_text(encoding="utf-8"))
+
+
 def default_settings() -> dict[str, Any]:
-    """The packaged defaults as a plain dictionary."""
+    """The packaged defaults, with the calibrated values laid over them, as a dictionary."""
     text = resources.files("sim").joinpath("data/defaults.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    return _merge(tomllib.loads(text), calibration_record().get("settings", {}))
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

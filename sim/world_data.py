@@ -1,7 +1,8 @@
 """The world data shipped in ``sim/data``: states, treaty memberships and bilateral ties.
 
 The files hold facts with their sources (see ``sim/data/SOURCES.md``) and, in
-``parameters.csv``, the per-state parameters that no treaty list gives. This module reads and
+``parameters.csv``, the per-state parameters that no treaty list gives (with the calibrated
+central-authority staff of ``central_authorities.csv`` laid over them). This module reads and
 checks them; it knows nothing of scenarios. A broken file raises
 :class:`~sim.errors.WorldDataError` naming the file, the row and the problem.
 """
@@ -23,6 +24,8 @@ INSTRUMENTS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cyb
 TIE_KINDS = ("mlat", "cloud_act")
 LEGAL_TRADITIONS = ("common", "civil", "mixed", "religious")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
+CENTRAL_AUTHORITIES = "central_authorities.csv"
+"""The calibrated staff and prior caseload of each central authority (optional)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,5 +232,15 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
         if code in parameters:
             raise WorldDataError(row.where, f"state '{code}' appears twice")
         parameters[code] = {key: value for key, value in raw.items() if key != "iso3" and value}
+
+    # Central-authority staff and prior caseload are fitted by `mlatsim calibrate`, not read off
+    # a source, so they live in their own file and take precedence over parameters.csv.
+    authorities = base / CENTRAL_AUTHORITIES
+    if authorities.is_file():
+        for number, raw in _rows(authorities):
+            row = _Row(authorities, number, raw)
+            code = _known(row, states, "iso3")
+            fitted = {key: raw[key] for key in ("ca_staff", "ca_backlog_days") if raw.get(key)}
+            parameters.setdefault(code, {}).update(fitted)
 
     return WorldData(states, tuple(memberships), tuple(ties), instrument_in_force, parameters)
