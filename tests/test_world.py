@@ -1,5 +1,6 @@
 """Tests of ``sim.world``: selecting states and resolving their parameters."""
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -38,7 +39,8 @@ def test_empty_selection_means_every_state(data: WorldData) -> None:
 
 def test_state_defaults_apply_where_the_data_is_silent(data: WorldData) -> None:
     """A state without a row in parameters.csv takes the scenario's state defaults."""
-    assert "AUT" not in data.parameters
+    silent = {code: row for code, row in data.parameters.items() if code != "AUT"}
+    data = dataclasses.replace(data, parameters=silent)
     chosen = scenario(
         {
             "world": {"states": ["AUT", "DEU"]},
