@@ -1,4 +1,7 @@
-"""The ``mlatsim`` command line: ``run`` and ``validate`` a scenario, show the ``world``.
+"""The ``mlatsim`` command line: run, validate, world, calibrate.
+
+``run`` and ``validate`` take scenario files; ``calibrate`` refits the baseline to the
+published delays, or with ``--check`` compares it with them.
 
 ``world`` prints the loaded world data (one row per state: treaty ties, privacy regime, which
 facts are unverified) as a terminal table, CSV or JSON, so it can be checked against sources.
@@ -72,6 +75,35 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
 
+    calibrate = commands.add_parser(
+        "calibrate", help="refit the baseline to the published delays, or --check it"
+    )
+    calibrate.add_argument(
+        "scenario",
+        type=Path,
+        nargs="?",
+        default=Path("scenarios/baseline.toml"),
+        help="the baseline scenario (default scenarios/baseline.toml)",
+    )
+    calibrate.add_argument(
+        "--check",
+        action="store_true",
+        help="run the scenario and compare it with every target; exit 1 if any fails",
+    )
+    calibrate.add_argument(
+        "--replications",
+        type=_positive_int,
+        help="per run (default: the file's for --check, 2 per fit evaluation)",
+    )
+    calibrate.add_argument("--seed", type=_seed, help="override the scenario's seed")
+    calibrate.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=min(os.cpu_count() or 1, 8),
+        help="worker processes (default: the machine's cores, at most 8)",
+    )
+    calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
+
     world = commands.add_parser("world", help="print the world data, one row per state")
     world.add_argument(
         "--format",
@@ -139,6 +171,39 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from sim import calibration
+    from sim.runner import run_scenario
+
+    scenario = _with_overrides(load_scenario(args.scenario), None, args.seed)
+    _resolve(scenario)
+    if args.check:
+        if args.replications is not None:
+            scenario = _with_overrides(scenario, args.replications, None)
+        result = run_scenario(scenario, workers=args.workers, show_progress=not args.quiet)
+        rows = calibration.check(result, scenario)
+        print(
+            f"{scenario.name}: {scenario.simulation.replications} replications, "
+            f"seed {scenario.simulation.seed}, {len(result.requests):,} requests"
+        )
+        print(calibration.format_check(rows))
+        return 0 if all(row.passed for row in rows) else 1
+    replications = args.replications or 2
+    report = (lambda _: None) if args.quiet else (lambda line: print(line, flush=True))
+    fit = calibration.calibrate(
+        scenario, replications=replications, workers=args.workers, report=report
+    )
+    data_dir = Path(str(resources.files("sim").joinpath("data")))
+    calibration.write_fit(fit, scenario, data_dir, replications=replications)
+    print(
+        f"fitted: formal time scale {fit.time_scale:.3f}, main-authority caseload "
+        f"{fit.backlog_days:.1f} days ({fit.evaluations} evaluations) -> {data_dir}"
+    )
+    return 0
+
+
 def _world(args: argparse.Namespace) -> int:
     from sim.world_data import load_world_data
     from sim.world_table import format_world, world_table
@@ -162,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "world":
             return _world(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         return _validate(args)
     except InputError as exc:
         # A key or path may hold a line break; the error must stay one line.
