@@ -36,6 +36,8 @@ class StateAgent(mesa.Agent):
         """Service pools of stages given a fixed number of servers, by (channel, stage)."""
         self.open_requests = 0
         """Requests addressed to this state that are still in progress."""
+        self.unpursued = 0
+        """Evidence needs its investigators left unpursued because only formal MLA was open."""
 
     def pool(self, key: tuple[str, int], servers: int) -> ServiceQueue:
         """The state's pool for a stage with ``servers`` servers, created on first use."""

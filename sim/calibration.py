@@ -33,12 +33,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.channels import FORMAL_MLA
 from sim.runner import RunResult, run_scenario
 from sim.scenario import Scenario, _merge, validate_settings
 from sim.statistics import confidence_interval
 
-FORMAL_MLA = ("bilateral_mlat", "budapest_mla", "un_convention_mla", "letters_rogatory")
-"""The formal mutual legal assistance channels whose delays the published figures describe."""
 DAYS_PER_MONTH = 365.25 / 12
 CA_STAGES = ("outgoing_review", "legal_review")
 """Stages a central authority's staff may serve."""

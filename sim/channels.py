@@ -15,6 +15,9 @@ from sim.scenario import Channels
 from sim.treaties import TreatyCalendar
 from sim.world import StateProfile
 
+FORMAL_MLA = ("bilateral_mlat", "budapest_mla", "un_convention_mla", "letters_rogatory")
+"""The formal mutual legal assistance channels: through central authorities, slow, costly."""
+
 Rule = Callable[[TreatyCalendar, StateProfile, StateProfile, str, float], bool]
 
 

@@ -104,6 +104,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
 
+    compare = commands.add_parser(
+        "compare", help="compare scenarios with common random numbers (the first is the reference)"
+    )
+    compare.add_argument("scenarios", type=Path, nargs="+", help="two or more scenario files")
+    compare.add_argument(
+        "--replications", type=_positive_int, help="for every scenario (default: the first's)"
+    )
+    compare.add_argument("--seed", type=_seed, help="for every scenario (default: the first's)")
+    compare.add_argument(
+        "--by",
+        choices=("channel", "region", "requested", "requesting"),
+        default="channel",
+        help="group requests by this besides 'all' (region: the requested state's)",
+    )
+    compare.add_argument(
+        "--out", type=Path, help="comparison directory (default results/compare_A_vs_B/)"
+    )
+    compare.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=min(os.cpu_count() or 1, 8),
+        help="worker processes for replications (default: the machine's cores, at most 8)",
+    )
+    compare.add_argument(
+        "--quiet", action="store_true", help="no progress bar or table; only the output path"
+    )
+
     world = commands.add_parser("world", help="print the world data, one row per state")
     world.add_argument(
         "--format",
@@ -204,6 +231,61 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from sim import comparison
+
+    if len(args.scenarios) < 2:
+        raise InputError("compare", f"needs at least two scenario files, got {len(args.scenarios)}")
+    loaded = [load_scenario(path) for path in args.scenarios]
+    seen: dict[str, Path] = {}
+    for path, scenario in zip(args.scenarios, loaded, strict=True):
+        if scenario.name in seen:
+            raise InputError(
+                str(path),
+                f"scenario name '{scenario.name}' is also that of {seen[scenario.name]}; "
+                "give each compared scenario its own name",
+            )
+        seen[scenario.name] = path
+    scenarios = comparison.common_random_numbers(loaded, args.replications, args.seed)
+    for scenario in scenarios:
+        _resolve(scenario)
+    names = [scenario.name for scenario in scenarios]
+    destination = args.out if args.out is not None else comparison.default_destination(names)
+    _check_destination(destination)
+    directories = [Path("results") / name for name in names]
+    for directory in directories:
+        if directory.exists() and not directory.is_dir():
+            raise InputError(str(directory), "exists and is not a directory")
+        if directory.absolute() == destination.absolute():
+            raise InputError("--out", f"'{destination}' is the result directory of a scenario")
+    command = ["mlatsim", *sys.argv[1:]]
+    runs = []
+    for scenario, directory in zip(scenarios, directories, strict=True):
+        run = comparison.obtain_run(
+            scenario,
+            directory,
+            workers=args.workers,
+            show_progress=not args.quiet,
+            command=command,
+        )
+        runs.append(run)
+        if not args.quiet:
+            how = (
+                "reused (same resolved scenario)"
+                if run.reused
+                else f"ran {len(run.result.requests):,} requests in {run.result.seconds:.1f} s"
+            )
+            print(f"{run.name}: {how} -> {directory}", flush=True)
+    result = comparison.compare(runs, by=args.by)
+    comparison.write_comparison(result, runs, destination, command)
+    if not args.quiet:
+        print()
+        print(comparison.format_table(result))
+        print()
+    print(f"comparison -> {destination}")
+    return 0
+
+
 def _world(args: argparse.Namespace) -> int:
     from sim.world_data import load_world_data
     from sim.world_table import format_world, world_table
@@ -229,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             return _world(args)
         if args.command == "calibrate":
             return _calibrate(args)
+        if args.command == "compare":
+            return _compare(args)
         return _validate(args)
     except InputError as exc:
         # A key or path may hold a line break; the error must stay one line.

@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from sim.agents import StateAgent
-from sim.channels import ChannelRouter, preservation_open
+from sim.channels import FORMAL_MLA, ChannelRouter, preservation_open
 from sim.legal_review import data_protection_risk, dual_criminality_risk
 from sim.records import NO_REASON, PENDING, RequestLog, TimeseriesLog
 from sim.request import ChannelPlan, Request, compile_channel, journey, record
@@ -136,10 +136,18 @@ class CooperationModel(mesa.Model):
         data_weights = [crime.subscriber, crime.subscriber + crime.traffic]
         data_weights.append(data_weights[-1] + crime.content)
         now = self.env.now
+        pursue = self.streams[f"pursue/{agent.iso3}"]
+        p_pursue = self.config.routing.p_pursue_formal
         for holder in holders:
             data_type = draw.choice_index(data_weights)
             age = draw.exponential() * self.config.demand.data_age_days
             expiry = now - age + holder.profile.params.retention_days
+            u_dual, u_privacy = draw.uniform(), draw.uniform()
+            # Drawn for every need, used or not, so that scenarios keep their streams aligned.
+            u_pursue = pursue.uniform()
+            if u_pursue >= p_pursue and self._only_formal(agent, holder, data_type, now):
+                agent.unpursued += 1
+                continue
             request = Request(
                 self._next_request,
                 case_id,
@@ -150,11 +158,20 @@ class CooperationModel(mesa.Model):
                 urgent,
                 now,
                 expiry,
-                draw.uniform(),
-                draw.uniform(),
+                u_dual,
+                u_privacy,
             )
             self._next_request += 1
             self.env.process(journey(self, request))
+
+    def _only_formal(
+        self, agent: StateAgent, holder: StateAgent, data_type: int, day: float
+    ) -> bool:
+        """Whether the best channel open for this need is a formal MLA channel."""
+        names = self.router.open_channels(
+            agent.profile, holder.profile, self.data_type_names[data_type], day
+        )
+        return bool(names) and names[0] in FORMAL_MLA
 
     def _evidence_holders(self, agent: StateAgent, wanted: int, draw: Any) -> list[StateAgent]:
         """Distinct foreign states holding the evidence, drawn by their share of providers."""
@@ -221,6 +238,7 @@ class CooperationModel(mesa.Model):
                 agent.backlog,
                 agent.central_authority.capacity,
                 agent.open_requests,
+                agent.unpursued,
             )
 
     @property

@@ -148,7 +148,11 @@ class RequestLog:
 
 
 class TimeseriesLog:
-    """Each state's backlog, staff and open requests, sampled at a fixed interval."""
+    """Each state's backlog, staff and open requests, sampled at a fixed interval.
+
+    ``unpursued`` counts (cumulatively) the evidence needs of the state's investigators that
+    only a formal MLA channel could serve and that they did not pursue.
+    """
 
     def __init__(self, states: Sequence[str]) -> None:
         self.states = tuple(states)
@@ -157,14 +161,24 @@ class TimeseriesLog:
         self._backlog = array("q")
         self._staff = array("q")
         self._open = array("q")
+        self._unpursued = array("q")
 
-    def add(self, day: float, state: int, backlog: int, staff: int, open_requests: int) -> None:
+    def add(
+        self,
+        day: float,
+        state: int,
+        backlog: int,
+        staff: int,
+        open_requests: int,
+        unpursued: int = 0,
+    ) -> None:
         """Append one observation of one state."""
         self._day.append(day)
         self._state.append(state)
         self._backlog.append(backlog)
         self._staff.append(staff)
         self._open.append(open_requests)
+        self._unpursued.append(unpursued)
 
     def to_frame(self, replication: int) -> pd.DataFrame:
         """The observations as a DataFrame (``replication, day, state, backlog, ...``)."""
@@ -180,5 +194,6 @@ class TimeseriesLog:
                 "backlog": np.array(self._backlog, dtype=np.int64),
                 "staff": np.array(self._staff, dtype=np.int64),
                 "open_requests": np.array(self._open, dtype=np.int64),
+                "unpursued": np.array(self._unpursued, dtype=np.int64),
             }
         )

@@ -183,6 +183,7 @@ class Routing(_Section):
 
     max_channels: Annotated[int, Field(ge=1, le=len(CHANNELS))]
     p_formal_after_direct_decline: Probability
+    p_pursue_formal: Probability
 
 
 class Preservation(_Section):

@@ -629,3 +629,24 @@ def test_prior_caseload_makes_first_requests_wait(data: WorldData) -> None:
 
     assert first_waits(0.0) < 2.0
     assert first_waits(200.0) > 60.0
+
+
+def test_formal_needs_not_pursued_are_counted_not_requested(data: WorldData) -> None:
+    """With p_pursue_formal = 0, needs that only formal MLA could serve never become requests.
+
+    Germany's content needs at US providers have no direct or CLOUD Act route, so none of them
+    reaches a formal channel; each is counted in Germany's `unpursued` series instead, while
+    direct requests go on as before.
+    """
+    from sim.channels import FORMAL_MLA
+
+    codes = ["DEU", "USA"]
+    scenario = make_scenario(codes, quiet(), {"routing": {"p_pursue_formal": 0.0}})
+    model, frame = run_model(data, scenario)
+    assert not frame["channel"].isin(FORMAL_MLA).any()
+    assert (frame["channel"] == "direct_provider").sum() > 50
+    germany = next(agent for agent in model.states if agent.iso3 == "DEU")
+    assert germany.unpursued > 20
+    series = model.timeseries.to_frame(0)
+    last = series[series["state"] == "DEU"]["unpursued"].iloc[-1]
+    assert last == germany.unpursued

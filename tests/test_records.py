@@ -210,7 +210,7 @@ def test_timeseries_frame() -> None:
     series = TimeseriesLog(STATES)
     series.add(0.0, 0, 0, 4, 0)
     series.add(0.0, 2, 1, 10, 3)
-    series.add(7.0, 1, 5, 6, 9)
+    series.add(7.0, 1, 5, 6, 9, 4)
     frame = series.to_frame(replication=2)
     assert list(frame.columns) == [
         "replication",
@@ -219,16 +219,18 @@ def test_timeseries_frame() -> None:
         "backlog",
         "staff",
         "open_requests",
+        "unpursued",
     ]
     assert frame["replication"].dtype == np.int32
     assert frame["day"].dtype == np.float64
     assert isinstance(frame["state"].dtype, pd.CategoricalDtype)
     assert list(frame["state"].cat.categories) == list(STATES)
-    for column in ("backlog", "staff", "open_requests"):
+    for column in ("backlog", "staff", "open_requests", "unpursued"):
         assert frame[column].dtype == np.int64
     assert frame["state"].tolist() == ["DEU", "USA", "FRA"]
     assert frame["backlog"].tolist() == [0, 1, 5]
     assert frame["staff"].tolist() == [4, 10, 6]
     assert frame["open_requests"].tolist() == [0, 3, 9]
+    assert frame["unpursued"].tolist() == [0, 0, 4]
     assert frame["day"].tolist() == [0.0, 0.0, 7.0]
     assert (frame["replication"] == 2).all()

@@ -1,0 +1,724 @@
+"""Comparing scenarios under common random numbers: paired differences with 95% CIs.
+
+Every scenario of a comparison is run with the same seed and the same number of
+replications. Since each random process draws from its own named stream (see
+:mod:`sim.streams`), replication ``r`` of one scenario and replication ``r`` of another see
+the same case arrivals, the same stage-time draws and the same review decisions wherever the
+policy does not change them. The difference of a metric between the two, taken replication
+by replication, is then the policy's effect plus much less noise than two independent runs
+would give: the paired (common random numbers) interval is narrower than the unpaired
+(Welch) one, which is kept beside it to show how much the pairing buys.
+
+A scenario whose result directory already holds a run of the same resolved scenario (same
+seed and replications included) is read back instead of run again; the manifest's resolved
+scenario is what identifies the run.
+
+Metrics per scenario, group and replication are those of :mod:`sim.statistics`
+(cumulative incidence with refused, lost and abandoned as competing outcomes and pending
+requests censored), plus the mean central-authority backlog over the measured period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim import statistics
+from sim.results import CURVE_GRID_DAYS, write_results
+from sim.runner import RunResult, run_scenario
+from sim.scenario import Scenario, validate_settings
+
+GROUPINGS: tuple[str, ...] = ("channel", "region", "requested", "requesting")
+"""What ``--by`` may split requests by; ``region`` is the requested state's region."""
+
+REQUEST_METRICS: tuple[str, ...] = (
+    *(f"fulfilled_{day}d" for day in statistics.MILESTONE_DAYS),
+    "median_days",
+    "p90_days",
+    "share_refused",
+    "share_lost",
+)
+METRICS: tuple[str, ...] = (*REQUEST_METRICS, "backlog")
+"""The compared metrics, in the order tables list them."""
+
+METRIC_LABELS: dict[str, str] = {
+    **{
+        f"fulfilled_{day}d": f"fulfilled within {day} days (%)" for day in statistics.MILESTONE_DAYS
+    },
+    "median_days": "median time to evidence (days)",
+    "p90_days": "p90 time to evidence (days)",
+    "share_refused": "refused (%)",
+    "share_lost": "evidence lost (%)",
+    "backlog": "central-authority backlog (requests)",
+}
+PERCENT_METRICS = frozenset(
+    {*(f"fulfilled_{day}d" for day in statistics.MILESTONE_DAYS), "share_refused", "share_lost"}
+)
+"""Metrics that are shares (0-1 in the CSV, percent in tables; differences in points)."""
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "scenario",
+    "group",
+    "metric",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "diff_unpaired_ci_low",
+    "diff_unpaired_ci_high",
+    "replications",
+)
+
+CI_METHOD = (
+    "Estimates: mean across replications with a 95% Student-t confidence interval. "
+    "Differences: scenario minus the reference (the first scenario), paired by replication "
+    "number under common random numbers (same seed, one random stream per process), with a "
+    "95% paired-t interval; the unpaired Welch interval of the same difference, which ignores "
+    "the pairing, is given for comparison."
+)
+TIME_TO_EVIDENCE_METHOD = (
+    "Time to evidence: Aalen-Johansen cumulative incidence of fulfilment; refused, lost and "
+    "abandoned are competing outcomes and requests pending at the end are censored; median "
+    "and p90 are among requests eventually fulfilled."
+)
+
+
+# --------------------------------------------------------------------------------------
+# Scenarios and their runs
+# --------------------------------------------------------------------------------------
+
+
+def common_random_numbers(
+    scenarios: Sequence[Scenario], replications: int | None = None, seed: int | None = None
+) -> list[Scenario]:
+    """The scenarios with one seed and one replication count, so they share random numbers.
+
+    Args:
+        scenarios: The scenarios to compare, the reference first.
+        replications: Replications for all; the first scenario's when None.
+        seed: Seed for all; the first scenario's when None.
+    """
+    if not scenarios:
+        return []
+    first = scenarios[0].simulation
+    replications = first.replications if replications is None else replications
+    seed = first.seed if seed is None else seed
+    aligned = []
+    for scenario in scenarios:
+        settings = scenario.model_dump()
+        settings["simulation"]["replications"] = replications
+        settings["simulation"]["seed"] = seed
+        aligned.append(validate_settings(settings))
+    return aligned
+
+
+def _digest(dump: Any) -> str:
+    text = json.dumps(dump, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """SHA-256 of the resolved scenario as a run's manifest records it (canonical JSON)."""
+    return _digest(scenario.model_dump(mode="json"))
+
+
+def reusable_result(directory: Path, scenario: Scenario) -> RunResult | None:
+    """The run stored in ``directory`` if it is a complete run of exactly this scenario.
+
+    The manifest's resolved scenario (seed and replications included) must hash to the same
+    digest as ``scenario``, and both tables must be readable and hold every replication.
+    Anything else (no directory, another scenario, a damaged file) gives None.
+    """
+    directory = Path(directory)
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or "scenario" not in manifest:
+        return None
+    if _digest(manifest["scenario"]) != scenario_digest(scenario):
+        return None
+    try:
+        requests = pd.read_parquet(directory / "requests.parquet")
+        timeseries = pd.read_parquet(directory / "timeseries.parquet")
+    except (OSError, ValueError):
+        return None
+    expected = set(range(scenario.simulation.replications))
+    if "replication" not in requests or set(requests["replication"].unique()) != expected:
+        return None
+    seconds = manifest.get("replication_seconds") or []
+    return RunResult(
+        requests=requests,
+        timeseries=timeseries,
+        seconds=float(manifest.get("run_seconds") or 0.0),
+        replication_seconds=tuple(float(s) for s in seconds),
+    )
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One compared scenario: its resolved settings, records and where they are stored.
+
+    Attributes:
+        scenario: The scenario with the comparison's seed and replications.
+        result: Its requests and time series.
+        directory: Its result directory.
+        reused: Whether the records were read from ``directory`` rather than simulated.
+    """
+
+    scenario: Scenario
+    result: RunResult
+    directory: Path
+    reused: bool
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.scenario.name
+
+
+def obtain_run(
+    scenario: Scenario,
+    directory: Path,
+    *,
+    workers: int = 1,
+    show_progress: bool = False,
+    command: Sequence[str] = ("mlatsim", "compare"),
+) -> ScenarioRun:
+    """Read the scenario's run from ``directory`` if it matches, else run it and write it there.
+
+    The result directory is written atomically by :func:`sim.results.write_results`, as
+    ``mlatsim run`` writes it, so a later ``run`` or ``compare`` can reuse it.
+    """
+    directory = Path(directory)
+    stored = reusable_result(directory, scenario)
+    if stored is not None:
+        return ScenarioRun(scenario, stored, directory, reused=True)
+    result = run_scenario(scenario, workers=workers, show_progress=show_progress)
+    write_results(result, scenario, directory, list(command))
+    return ScenarioRun(scenario, result, directory, reused=False)
+
+
+# --------------------------------------------------------------------------------------
+# Metrics per replication
+# --------------------------------------------------------------------------------------
+
+
+def _measured_window(scenario: Scenario) -> tuple[float, float]:
+    """Days whose backlog is measured: from the warm-up to the start of the drain."""
+    simulation = scenario.simulation
+    return simulation.warm_up_days, simulation.horizon_days - simulation.drain_days
+
+
+def _backlog_values(
+    timeseries: pd.DataFrame, scenario: Scenario, by: str, regions: Mapping[str, str]
+) -> pd.DataFrame:
+    """Mean backlog over the measured period per replication: world total, and per group.
+
+    The world total (the sum over states on each observed day) goes in the ``all`` group;
+    ``by="requested"`` adds each state's own, ``by="region"`` each region's total.
+    """
+    start, stop = _measured_window(scenario)
+    day = timeseries["day"].to_numpy(dtype=float)
+    series = timeseries.loc[(day >= start) & (day < stop), ["replication", "day", "state"]].copy()
+    series["state"] = series["state"].astype(str)
+    series["backlog"] = timeseries.loc[series.index, "backlog"].to_numpy(dtype=float)
+    keys = {"all": None, "requested": "state", "region": "region"}
+    if by == "region":
+        series["region"] = series["state"].map(regions).fillna("unknown")
+    frames = []
+    for label, column in keys.items():
+        if label != "all" and label != by:
+            continue
+        columns = ["replication", "day"] if column is None else ["replication", column, "day"]
+        totals = series.groupby(columns, observed=True, sort=True)["backlog"].sum()
+        means = totals.groupby(level=columns[:-1], observed=True, sort=True).mean().reset_index()
+        means["group"] = statistics.ALL if column is None else means[column]
+        frames.append(means.rename(columns={"backlog": "value"})[["replication", "group", "value"]])
+    values = pd.concat(frames, ignore_index=True)
+    values["metric"] = "backlog"
+    return values
+
+
+def replication_values(
+    run: ScenarioRun, by: str = "channel", regions: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Every compared metric of one scenario per group and replication.
+
+    Args:
+        run: The scenario and its records.
+        by: One of :data:`GROUPINGS`; the ``all`` group (every request) is always included.
+        regions: Region of each ISO3 code, needed when ``by == "region"`` (the requested
+            state's region); the packaged world data when None.
+
+    Returns:
+        Long format: ``replication``, ``group``, ``metric``, ``value``. Requests created
+        before the warm-up are left out, as in summary.json.
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {GROUPINGS}, got {by!r}")
+    if by == "region" and regions is None:
+        regions = world_regions()
+    regions = regions or {}
+    requests = run.result.requests
+    if by == "region":
+        requests = requests.assign(region=requests["requested"].astype(str).map(regions))
+    warm_up = run.scenario.simulation.warm_up_days
+    frames = []
+    for column in (None, by):
+        table = statistics.replication_metrics(requests, by=column, warm_up_days=warm_up)
+        frames.append(
+            table.melt(
+                id_vars=["replication", "group"],
+                value_vars=list(REQUEST_METRICS),
+                var_name="metric",
+                value_name="value",
+            )
+        )
+    frames.append(_backlog_values(run.result.timeseries, run.scenario, by, regions))
+    values = pd.concat(frames, ignore_index=True)
+    values["group"] = values["group"].astype(str)
+    values["replication"] = values["replication"].astype(np.int64)
+    return values[["replication", "group", "metric", "value"]]
+
+
+def world_regions() -> dict[str, str]:
+    """Region of every state in the packaged world data."""
+    from sim.world_data import load_world_data
+
+    return {code: facts.region for code, facts in load_world_data().states.items()}
+
+
+# --------------------------------------------------------------------------------------
+# Differences
+# --------------------------------------------------------------------------------------
+
+
+def paired_difference(
+    values: np.ndarray, reference: np.ndarray, level: float = 0.95
+) -> tuple[float, float, float]:
+    """Mean of ``values - reference`` over replications present in both, with a t interval.
+
+    Returns:
+        (mean, low, high); the bounds are NaN with fewer than two pairs.
+    """
+    difference = np.asarray(values, dtype=float) - np.asarray(reference, dtype=float)
+    return statistics.confidence_interval(difference[~np.isnan(difference)], level)
+
+
+def welch_difference(
+    values: np.ndarray, reference: np.ndarray, level: float = 0.95
+) -> tuple[float, float, float]:
+    """Difference of means with the unpaired Welch interval (unequal variances).
+
+    Returns:
+        (mean(values) - mean(reference), low, high); the bounds are NaN when either side
+        has fewer than two values, and equal to the difference when both variances are 0.
+    """
+    a = np.asarray(values, dtype=float)
+    b = np.asarray(reference, dtype=float)
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if a.size == 0 or b.size == 0:
+        return math.nan, math.nan, math.nan
+    difference = float(a.mean() - b.mean())
+    if a.size < 2 or b.size < 2:
+        return difference, math.nan, math.nan
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    if se == 0.0:
+        return difference, difference, difference
+    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2.0, df)) * se
+    return difference, difference - half, difference + half
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The compared metrics of several scenarios.
+
+    Attributes:
+        table: One row per scenario, group and metric, with the columns of
+            :data:`CSV_COLUMNS`; the reference's difference columns are NaN.
+        values: The per-replication values behind it (``scenario``, ``group``, ``metric``,
+            ``replication``, ``value``).
+        scenarios: Scenario names, the reference first.
+        by: The grouping.
+        replications: Replications per scenario.
+        seed: The common seed.
+    """
+
+    table: pd.DataFrame
+    values: pd.DataFrame
+    scenarios: tuple[str, ...]
+    by: str
+    replications: int
+    seed: int
+
+    @property
+    def reference(self) -> str:
+        """The scenario every other is compared with."""
+        return self.scenarios[0]
+
+
+def compare_values(values: pd.DataFrame, scenarios: Sequence[str]) -> pd.DataFrame:
+    """Estimates per scenario and paired and unpaired differences from the first scenario.
+
+    Args:
+        values: Per-replication values with ``scenario``, ``group``, ``metric``,
+            ``replication``, ``value``.
+        scenarios: Scenario names, the reference first.
+
+    Returns:
+        The long table of :data:`CSV_COLUMNS`: groups in order of first appearance with
+        ``all`` first, metrics in :data:`METRICS` order, scenarios in the order given. A
+        group a scenario lacks has NaN values there.
+    """
+    replications = sorted(values["replication"].unique())
+    groups = list(dict.fromkeys(values["group"]))
+    groups = [statistics.ALL, *(g for g in groups if g != statistics.ALL)]
+    present = set(zip(values["group"], values["metric"], strict=True))
+    wide = values.set_index(["group", "metric", "replication", "scenario"])["value"].unstack(
+        "scenario"
+    )
+    wide = wide.reindex(columns=list(scenarios))
+    rows = []
+    for group in groups:
+        for metric in METRICS:
+            if (group, metric) not in present:
+                continue
+            block = wide.loc[(group, metric)].reindex(replications)
+            reference = block[scenarios[0]].to_numpy(dtype=float)
+            for name in scenarios:
+                current = block[name].to_numpy(dtype=float)
+                estimate, low, high = statistics.confidence_interval(current)
+                row = {
+                    "scenario": name,
+                    "group": group,
+                    "metric": metric,
+                    "estimate": estimate,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "replications": int(np.count_nonzero(~np.isnan(current))),
+                }
+                if name == scenarios[0]:
+                    paired = unpaired = (math.nan, math.nan, math.nan)
+                else:
+                    paired = paired_difference(current, reference)
+                    unpaired = welch_difference(current, reference)
+                row.update(
+                    diff=paired[0],
+                    diff_ci_low=paired[1],
+                    diff_ci_high=paired[2],
+                    diff_unpaired_ci_low=unpaired[1],
+                    diff_unpaired_ci_high=unpaired[2],
+                )
+                rows.append(row)
+    return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+
+
+def compare(
+    runs: Sequence[ScenarioRun], by: str = "channel", regions: Mapping[str, str] | None = None
+) -> Comparison:
+    """Compare scenario runs made with common random numbers; the first is the reference.
+
+    Raises:
+        ValueError: With fewer than two runs, repeated names, an unknown grouping, or runs
+            that do not share their seed and replications (the pairing would be meaningless).
+    """
+    if len(runs) < 2:
+        raise ValueError("a comparison needs at least two scenarios")
+    names = [run.name for run in runs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ, got {names}")
+    settings = {(r.scenario.simulation.seed, r.scenario.simulation.replications) for r in runs}
+    if len(settings) != 1:
+        raise ValueError("compared runs must share their seed and replications")
+    if by == "region" and regions is None:
+        regions = world_regions()
+    frames = []
+    for run in runs:
+        frame = replication_values(run, by, regions)
+        frame.insert(0, "scenario", run.name)
+        frames.append(frame)
+    values = pd.concat(frames, ignore_index=True)
+    (seed, replications) = settings.pop()
+    return Comparison(
+        table=compare_values(values, names),
+        values=values[["scenario", "group", "metric", "replication", "value"]],
+        scenarios=tuple(names),
+        by=by,
+        replications=replications,
+        seed=seed,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Tables for people
+# --------------------------------------------------------------------------------------
+
+
+def _scale(metric: str) -> float:
+    return 100.0 if metric in PERCENT_METRICS else 1.0
+
+
+def _number(value: float, metric: str, signed: bool = False) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    scaled = value * _scale(metric)
+    if scaled == 0.0:
+        scaled = 0.0  # no "-0.0"
+    return f"{scaled:+.1f}" if signed else f"{scaled:.1f}"
+
+
+def _interval(low: float, high: float, metric: str, signed: bool = False) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "[n/a]"
+    return f"[{_number(low, metric, signed)}, {_number(high, metric, signed)}]"
+
+
+def format_table(comparison: Comparison, group: str = statistics.ALL) -> str:
+    """The headline metrics of one group as a plain-text table for the terminal."""
+    rows = comparison.table[comparison.table["group"] == group]
+    reference = comparison.reference
+    header = ("metric", "scenario", "estimate [95% CI]", f"paired diff vs {reference} [95% CI]")
+    lines: list[tuple[str, ...]] = []
+    for metric in METRICS:
+        block = rows[rows["metric"] == metric]
+        for position, row in enumerate(block.itertuples(index=False)):
+            estimate = (
+                f"{_number(row.estimate, metric)} {_interval(row.ci_low, row.ci_high, metric)}"
+            )
+            diff = ""
+            if row.scenario != reference:
+                diff = (
+                    f"{_number(row.diff, metric, True)} "
+                    f"{_interval(row.diff_ci_low, row.diff_ci_high, metric, True)}"
+                )
+            lines.append(
+                (METRIC_LABELS[metric] if position == 0 else "", row.scenario, estimate, diff)
+            )
+    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
+
+    def render(cells: tuple[str, ...]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+
+    title = (
+        f"{len(comparison.scenarios)} scenarios, group '{group}': seed {comparison.seed}, "
+        f"{comparison.replications} replications each (common random numbers)"
+    )
+    notes = [
+        "Estimates: mean across replications [95% Student-t CI]. Differences: scenario minus "
+        f"{reference}, paired by replication [95% paired-t CI]; percentages differ in points.",
+    ]
+    body = [render(header), render(tuple("-" * w for w in widths))]
+    body += [render(line).rstrip() for line in lines]
+    return "\n".join([title, *body, *notes])
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def format_markdown(comparison: Comparison, runs: Sequence[ScenarioRun] = ()) -> str:
+    """The comparison as Markdown: the method, the scenarios, and a table per metric."""
+    reference = comparison.reference
+    lines = [
+        f"# Comparison: {' vs '.join(comparison.scenarios)}",
+        "",
+        f"Reference scenario: **{reference}**. Seed {comparison.seed}, "
+        f"{comparison.replications} replications per scenario, requests grouped by "
+        f"`{comparison.by}` (`all`: every request).",
+        "",
+        f"**Confidence intervals.** {CI_METHOD}",
+        "",
+        f"**Metrics.** {TIME_TO_EVIDENCE_METHOD} Requests created during the warm-up are left "
+        "out. Backlog: requests waiting at central authorities, averaged over the days from "
+        "the end of the warm-up to the start of the drain; world total in `all`"
+        + (
+            f", the {'requested state' if comparison.by == 'requested' else 'region'}'s "
+            "own in its group"
+            if comparison.by in ("requested", "region")
+            else ""
+        )
+        + ". Percentages differ in percentage points.",
+        "",
+    ]
+    if runs:
+        lines += [
+            "| scenario | records | result directory | scenario SHA-256 |",
+            "|---|---|---|---|",
+        ]
+        for run in runs:
+            source = "reused (manifest matches)" if run.reused else "simulated"
+            lines.append(
+                f"| {run.name} | {source} | `{run.directory}` | "
+                f"`{scenario_digest(run.scenario)[:16]}` |"
+            )
+        lines.append("")
+    table = comparison.table
+    for metric in METRICS:
+        block = table[table["metric"] == metric]
+        if block.empty:
+            continue
+        lines += [
+            f"## {METRIC_LABELS[metric][0].upper()}{METRIC_LABELS[metric][1:]}",
+            "",
+            f"| group | scenario | estimate | 95% CI | diff vs {reference} | "
+            "paired 95% CI (CRN) | unpaired 95% CI (Welch) | replications |",
+            "|---|---|---:|---|---:|---|---|---:|",
+        ]
+        for row in block.itertuples(index=False):
+            is_reference = row.scenario == reference
+            cells = [
+                row.group,
+                row.scenario,
+                _number(row.estimate, metric),
+                _interval(row.ci_low, row.ci_high, metric),
+                "(reference)" if is_reference else _number(row.diff, metric, True),
+                "" if is_reference else _interval(row.diff_ci_low, row.diff_ci_high, metric, True),
+                ""
+                if is_reference
+                else _interval(row.diff_unpaired_ci_low, row.diff_unpaired_ci_high, metric, True),
+                str(row.replications),
+            ]
+            lines.append("| " + " | ".join(_md_cell(str(c)) for c in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+# Writing the comparison directory
+# --------------------------------------------------------------------------------------
+
+
+def default_destination(names: Sequence[str], root: Path = Path("results")) -> Path:
+    """``results/compare_<first>_vs_<second>[_vs_...]``."""
+    return Path(root) / ("compare_" + "_vs_".join(names))
+
+
+def figure_tables(runs: Sequence[ScenarioRun]) -> dict[str, pd.DataFrame]:
+    """The tables the comparison figures draw, one row set per scenario.
+
+    Returns:
+        ``time_to_evidence`` (``group`` = scenario, ``day``, estimate and CI of the
+        cumulative incidence of fulfilment over every request after the warm-up),
+        ``outcome_shares`` (``group`` = scenario, ``outcome``, ...), and ``backlog``
+        (``scenario``, ``day``, ... of the world's total backlog over the whole run).
+    """
+    curves, shares, backlogs = [], [], []
+    for run in runs:
+        requests, warm_up = run.result.requests, run.scenario.simulation.warm_up_days
+        curve = statistics.cif_curves(requests, CURVE_GRID_DAYS, warm_up_days=warm_up)
+        curves.append(curve.assign(group=run.name))
+        share = statistics.outcome_shares(requests, warm_up_days=warm_up)
+        shares.append(share.assign(group=run.name))
+        series = run.result.timeseries
+        total = series.groupby(["replication", "day"], observed=True)["backlog"].sum().reset_index()
+        total["state"] = run.name
+        backlog = statistics.backlog_series(total, top=1)
+        backlogs.append(backlog.rename(columns={"state": "scenario"}))
+    return {
+        "time_to_evidence": pd.concat(curves, ignore_index=True),
+        "outcome_shares": pd.concat(shares, ignore_index=True),
+        "backlog": pd.concat(backlogs, ignore_index=True),
+    }
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_comparison(
+    comparison: Comparison,
+    runs: Sequence[ScenarioRun],
+    destination: Path,
+    command: Sequence[str] = ("mlatsim", "compare"),
+) -> Path:
+    """Write the comparison directory atomically and return its path.
+
+    It holds ``comparison.csv`` (:data:`CSV_COLUMNS`), ``comparison.md``,
+    ``replications.csv`` (the per-replication values behind every interval),
+    ``manifest.json`` (scenarios, their digests and result directories, seed, command) and
+    ``figures/`` with the tables each figure draws. Staged in a temporary directory beside
+    ``destination`` and renamed into place when complete; an existing directory there is
+    replaced only then.
+    """
+    from sim.comparison_figures import write_comparison_figures
+
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        staging.chmod(0o777 & ~_umask())
+        comparison.table.to_csv(staging / "comparison.csv", index=False)
+        comparison.values.to_csv(staging / "replications.csv", index=False)
+        (staging / "comparison.md").write_text(format_markdown(comparison, runs), encoding="utf-8")
+        (staging / "manifest.json").write_text(
+            json.dumps(_manifest(comparison, runs, command), indent=2) + "\n", encoding="utf-8"
+        )
+        tables = figure_tables(runs)
+        figures = staging / "figures"
+        figures.mkdir()
+        for name, frame in tables.items():
+            frame.to_csv(figures / f"{name}.csv", index=False)
+        write_comparison_figures(
+            tables,
+            comparison.table,
+            figures,
+            scenarios=comparison.scenarios,
+            replications=comparison.replications,
+            periods={run.name: _measured_window(run.scenario) for run in runs},
+        )
+        if destination.exists():
+            retired = Path(
+                tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent)
+            )
+            destination.rename(retired / destination.name)
+            staging.rename(destination)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            staging.rename(destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return destination
+
+
+def _manifest(
+    comparison: Comparison, runs: Sequence[ScenarioRun], command: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "scenarios": [
+            {
+                "name": run.name,
+                "scenario_sha256": scenario_digest(run.scenario),
+                "result_directory": str(run.directory),
+                "reused": run.reused,
+            }
+            for run in runs
+        ],
+        "reference": comparison.reference,
+        "seed": comparison.seed,
+        "replications": comparison.replications,
+        "by": comparison.by,
+        "confidence_interval": CI_METHOD,
+        "command": list(command),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
