@@ -407,7 +407,8 @@ def calibrate(
 
     def evaluate(theta: np.ndarray) -> np.ndarray:
         scale, backlog = float(theta[0]), max(0.0, float(theta[1]))
-        staff = staffing(load, backlog_days=backlog)
+        # Review stages belong to the formal channels, so their work grows with the scale.
+        staff = staffing(load * scale, backlog_days=backlog)
         run = run_scenario(fitted_scenario(scenario, staff, scale, replications), workers=workers)
         values = measured(run.requests, scenario.simulation.warm_up_days).mean()
         got = np.array([values[k] for k in keys])
@@ -434,7 +435,7 @@ def calibrate(
         move = np.clip(move, -4 * steps, 4 * steps)
         theta = np.array([max(0.2, theta[0] + move[0]), max(0.0, theta[1] + move[1])])
         value = evaluate(theta)
-    staff = staffing(load, backlog_days=float(theta[1]))
+    staff = staffing(load * float(theta[0]), backlog_days=float(theta[1]))
     return Fit(
         time_scale=float(theta[0]),
         backlog_days=float(theta[1]),

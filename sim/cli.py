@@ -275,15 +275,21 @@ def _compare(args: argparse.Namespace) -> int:
                 if run.reused
                 else f"ran {len(run.result.requests):,} requests in {run.result.seconds:.1f} s"
             )
-            print(f"{run.name}: {how} -> {directory}", flush=True)
+            _say(f"{run.name}: {how} -> {directory}")
     result = comparison.compare(runs, by=args.by)
     comparison.write_comparison(result, runs, destination, command)
     if not args.quiet:
-        print()
-        print(comparison.format_table(result))
-        print()
-    print(f"comparison -> {destination}")
+        _say(f"\n{comparison.format_table(result)}\n")
+    _say(f"comparison -> {destination}")
     return 0
+
+
+def _say(text: str) -> None:
+    """Print a line; if the reader has gone (``| head``), carry on without output."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _world(args: argparse.Namespace) -> int:

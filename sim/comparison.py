@@ -479,9 +479,7 @@ def _scale(metric: str) -> float:
 def _number(value: float, metric: str, signed: bool = False) -> str:
     if not math.isfinite(value):
         return "n/a"
-    scaled = value * _scale(metric)
-    if scaled == 0.0:
-        scaled = 0.0  # no "-0.0"
+    scaled = round(value * _scale(metric), 1) + 0.0  # + 0.0: no "-0.0"
     return f"{scaled:+.1f}" if signed else f"{scaled:.1f}"
 
 

@@ -89,15 +89,17 @@ class CooperationModel(mesa.Model):
         MLAT request. Prior cases are served like any request of normal priority and are not
         recorded.
         """
-        review = self.config.channels.bilateral_mlat.stages.get("legal_review")
+        mlat = self.config.channels.bilateral_mlat
+        review = mlat.stages.get("legal_review")
         if review is None or review.time.expected() <= 0.0:
             return
-        mean_days = review.time.expected()
+        mean_days = review.time.expected() * mlat.time_scale
         for agent in self.states:
             params = agent.profile.params
             count = round(params.ca_backlog_days * params.ca_staff / mean_days)
             if count > 0:
-                sample = review.time.sampler(self.streams[f"time/prior_caseload/{agent.iso3}"])
+                stream = self.streams[f"time/prior_caseload/{agent.iso3}"]
+                sample = review.time.sampler(stream, mlat.time_scale)
                 for _ in range(count):
                     self.env.process(self._prior_case(agent, sample()))
 
@@ -145,7 +147,10 @@ class CooperationModel(mesa.Model):
             u_dual, u_privacy = draw.uniform(), draw.uniform()
             # Drawn for every need, used or not, so that scenarios keep their streams aligned.
             u_pursue = pursue.uniform()
-            if u_pursue >= p_pursue and self._only_formal(agent, holder, data_type, now):
+            routes = self.router.open_channels(
+                agent.profile, holder.profile, DATA_TYPES[data_type], now
+            )
+            if u_pursue >= p_pursue and routes and routes[0] in FORMAL_MLA:
                 agent.unpursued += 1
                 continue
             request = Request(
@@ -162,16 +167,7 @@ class CooperationModel(mesa.Model):
                 u_privacy,
             )
             self._next_request += 1
-            self.env.process(journey(self, request))
-
-    def _only_formal(
-        self, agent: StateAgent, holder: StateAgent, data_type: int, day: float
-    ) -> bool:
-        """Whether the best channel open for this need is a formal MLA channel."""
-        names = self.router.open_channels(
-            agent.profile, holder.profile, self.data_type_names[data_type], day
-        )
-        return bool(names) and names[0] in FORMAL_MLA
+            self.env.process(journey(self, request, routes))
 
     def _evidence_holders(self, agent: StateAgent, wanted: int, draw: Any) -> list[StateAgent]:
         """Distinct foreign states holding the evidence, drawn by their share of providers."""

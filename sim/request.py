@@ -176,8 +176,14 @@ def record(model: CooperationModel, req: Request, outcome: int, reason: int, day
     )
 
 
-def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
-    """The SimPy process of one request, from the choice of channel to its outcome."""
+def journey(
+    model: CooperationModel, req: Request, routes: tuple[str, ...]
+) -> Generator[Any, Any, None]:
+    """The SimPy process of one request, from the choice of channel to its outcome.
+
+    ``routes`` are the channels open to it when it was created, fastest first (the router's
+    choice, made once by the model when it decided to pursue the need).
+    """
     env = model.env
     requesting, requested = req.requesting, req.requested
     crime = model.crime_types[req.crime]
@@ -192,9 +198,7 @@ def journey(model: CooperationModel, req: Request) -> Generator[Any, Any, None]:
     escalate = model.streams["decide/escalate"]
     pursue_formal = model.config.routing.p_formal_after_direct_decline
 
-    open_channels = model.router.open_channels(
-        requesting.profile, requested.profile, data_type, env.now
-    )[: model.config.routing.max_channels]
+    open_channels = routes[: model.config.routing.max_channels]
     model.in_flight[req.request_id] = req
     requested.open_requests += 1
     outcome, reason = ABANDONED, NO_CHANNEL

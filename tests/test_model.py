@@ -48,8 +48,8 @@ def make_scenario(
 ) -> Scenario:
     """The defaults over ``codes`` for ``days`` days, with each of ``changes`` laid over them.
 
-    Every state opens 200 cases a year unless a change says otherwise, so that the tests do
-    not depend on the calibration of parameters.csv.
+    Every state opens 200 cases a year and pursues every formal need unless a change says
+    otherwise, so that the tests do not depend on the calibration of parameters.csv.
     """
     settings = _merge(
         default_settings(),
@@ -57,6 +57,7 @@ def make_scenario(
             "world": {"states": codes},
             "simulation": {"warm_up_days": 0, "drain_days": drain, "replications": 1},
             "states": {code: {"cases_per_year": 200.0} for code in codes},
+            "routing": {"p_pursue_formal": 1.0},
         },
     )
     start = settings["simulation"]["start"]
