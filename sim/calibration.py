@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim import statistics
 from sim.channels import FORMAL_MLA
 from sim.runner import RunResult, run_scenario
 from sim.scenario import Scenario, _merge, validate_settings
@@ -73,34 +74,45 @@ def _formal(requests: pd.DataFrame) -> pd.DataFrame:
     return requests[requests["channel"].isin(FORMAL_MLA)]
 
 
-def _fulfilled_days(requests: pd.DataFrame) -> np.ndarray:
-    done = requests[requests["outcome"] == "fulfilled"]
-    return done["time_to_evidence_days"].to_numpy(dtype=float)
+def _durations(requests: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        requests["time_to_outcome_days"].to_numpy(dtype=float),
+        requests["outcome"].astype(str).to_numpy(),
+    )
 
 
-def _months(values: np.ndarray, statistic: Callable[[np.ndarray], float]) -> float:
-    return statistic(values) / DAYS_PER_MONTH if values.size else math.nan
+def _quantile_days(requests: pd.DataFrame, q: float) -> float:
+    """Quantile of time to evidence among eventually fulfilled requests (censoring-aware)."""
+    if requests.empty:
+        return math.nan
+    return statistics.event_time_quantile(*_durations(requests), q)
+
+
+def _mean_days(requests: pd.DataFrame) -> float:
+    """Mean time to evidence among eventually fulfilled requests (censoring-aware)."""
+    if requests.empty:
+        return math.nan
+    return statistics.event_time_mean(*_durations(requests))
 
 
 def us_formal_mean_months(requests: pd.DataFrame) -> float:
-    """Mean months to evidence of fulfilled formal MLA requests to the United States."""
+    """Mean months to evidence of formal MLA requests to the United States."""
     formal = _formal(requests)
-    return _months(_fulfilled_days(formal[formal["requested"] == "USA"]), np.mean)
+    return _mean_days(formal[formal["requested"] == "USA"]) / DAYS_PER_MONTH
 
 
 def formal_quantile_months(q: float) -> Callable[[pd.DataFrame], float]:
-    """The ``q`` quantile of months to evidence of fulfilled formal MLA requests."""
+    """The ``q`` quantile of months to evidence of formal MLA requests."""
 
     def measure(requests: pd.DataFrame) -> float:
-        return _months(_fulfilled_days(_formal(requests)), lambda v: float(np.quantile(v, q)))
+        return _quantile_days(_formal(requests), q) / DAYS_PER_MONTH
 
     return measure
 
 
 def eio_median_days(requests: pd.DataFrame) -> float:
-    """Median days to evidence of fulfilled European Investigation Orders."""
-    days = _fulfilled_days(requests[requests["channel"] == "eio"])
-    return float(np.median(days)) if days.size else math.nan
+    """Median days to evidence of European Investigation Orders."""
+    return _quantile_days(requests[requests["channel"] == "eio"], 0.5)
 
 
 def direct_answered_share(requests: pd.DataFrame) -> float:
