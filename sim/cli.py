@@ -151,11 +151,13 @@ def _with_overrides(scenario: Scenario, replications: int | None, seed: int | No
 
 
 def _resolve(scenario: Scenario) -> None:
-    """Check the scenario against the world data (ISO codes, states named)."""
+    """Check the scenario against the world data (ISO codes, states and groups named)."""
+    from sim.levers import resolve
     from sim.world import build_world
     from sim.world_data import load_world_data
 
-    build_world(load_world_data(), scenario)
+    world = build_world(load_world_data(), scenario)
+    resolve(scenario, world.states, world.calendar)
 
 
 def _check_destination(destination: Path) -> None:
@@ -254,8 +256,10 @@ def _compare(args: argparse.Namespace) -> int:
     _check_destination(destination)
     directories = [Path("results") / name for name in names]
     for directory in directories:
-        if directory.exists() and not directory.is_dir():
-            raise InputError(str(directory), "exists and is not a directory")
+        try:
+            _check_destination(directory)
+        except InputError as exc:
+            raise InputError(str(directory), exc.problem) from None
         if directory.absolute() == destination.absolute():
             raise InputError("--out", f"'{destination}' is the result directory of a scenario")
     command = ["mlatsim", *sys.argv[1:]]

@@ -63,6 +63,7 @@ def review(
     u_privacy: float,
     u_grounds: float,
     u_clarify: float,
+    grounds_factor: float = 1.0,
 ) -> tuple[int, int]:
     """Decide a review: ``(ACCEPT | CLARIFY | REFUSE, reason code)``.
 
@@ -75,12 +76,13 @@ def review(
         u_privacy: The request's own uniform number for the data-protection test.
         u_grounds: A fresh uniform number for the sufficiency of grounds.
         u_clarify: A fresh uniform number for a return for clarification.
+        grounds_factor: Multiplier on refusals for insufficient grounds (policy levers).
     """
     if u_dual < dual_criminality:
         return REFUSE, DUAL_CRIMINALITY
     if u_privacy < data_protection:
         return REFUSE, DATA_PROTECTION
-    if u_grounds < channel.p_refuse_grounds:
+    if u_grounds < channel.p_refuse_grounds * grounds_factor:
         return REFUSE, INSUFFICIENT_GROUNDS
     if u_clarify < channel.p_clarify * clarification_factor:
         return CLARIFY, NO_REASON

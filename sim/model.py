@@ -16,9 +16,11 @@ import mesa
 import numpy as np
 import simpy
 
+from sim import levers
 from sim.agents import StateAgent
 from sim.channels import FORMAL_MLA, ChannelRouter, preservation_open
 from sim.legal_review import data_protection_risk, dual_criminality_risk
+from sim.levers import Policy
 from sim.records import NO_REASON, PENDING, RequestLog, TimeseriesLog
 from sim.request import ChannelPlan, Request, compile_channel, journey, record
 from sim.scenario import DATA_TYPES, CrimeType, Scenario
@@ -45,6 +47,8 @@ class CooperationModel(mesa.Model):
         self.env = simpy.Environment()
         self.streams = RandomStreams(seed, replication)
         self.calendar = world.calendar
+        self.policy = Policy(levers.resolve(scenario, world.states, world.calendar))
+        levers.apply_treaty_changes(self.policy.active, world.calendar, self.streams["levers/join"])
         self.router = ChannelRouter(scenario.channels, world.calendar)
         self.horizon = float(scenario.simulation.horizon_days)
         self.case_cutoff = self.horizon - scenario.simulation.drain_days
@@ -55,6 +59,10 @@ class CooperationModel(mesa.Model):
         self.data_type_names = DATA_TYPES
         self.evidentiary = scenario.evidentiary_standards
         self.states = [StateAgent(self, profile, n) for n, profile in enumerate(world.states)]
+        self._contact_day = [self.policy.contact_day(agent.iso3) for agent in self.states]
+        for day, code, factor in self.policy.staffing_changes():
+            agent = next(a for a in self.states if a.iso3 == code)
+            self.env.process(self._restaff(agent, day, factor))
         self.log = RequestLog([s.iso3 for s in self.states], self.crime_type_names)
         self.timeseries = TimeseriesLog([s.iso3 for s in self.states])
         self.in_flight: dict[int, Request] = {}
@@ -103,6 +111,13 @@ class CooperationModel(mesa.Model):
                 for _ in range(count):
                     self.env.process(self._prior_case(agent, sample()))
 
+    def _restaff(self, agent: StateAgent, day: float, factor: float) -> Generator[Any, Any, None]:
+        """A staffing reform: the authority's staff is multiplied from ``day``."""
+        if day > self.env.now:
+            yield self.env.timeout(day - self.env.now)
+        authority = agent.central_authority
+        authority.set_capacity(max(1, round(authority.capacity * factor)))
+
     def _prior_case(self, agent: StateAgent, duration: float) -> Generator[Any, Any, None]:
         authority = agent.central_authority
         yield authority.request(1)
@@ -143,7 +158,8 @@ class CooperationModel(mesa.Model):
         for holder in holders:
             data_type = draw.choice_index(data_weights)
             age = draw.exponential() * self.config.demand.data_age_days
-            expiry = now - age + holder.profile.params.retention_days
+            retention = holder.profile.params.retention_days
+            expiry = now - age + retention * self.policy.retention_factor(holder.iso3, now)
             u_dual, u_privacy = draw.uniform(), draw.uniform()
             # Drawn for every need, used or not, so that scenarios keep their streams aligned.
             u_pursue = pursue.uniform()
@@ -211,10 +227,14 @@ class CooperationModel(mesa.Model):
             self._risks[key] = risks
         return risks
 
-    @staticmethod
-    def preservation_open(requesting: StateAgent, requested: StateAgent) -> bool:
-        """Whether both states have a 24/7 point of contact."""
-        return preservation_open(requesting.profile, requested.profile)
+    def preservation_open(self, requesting: StateAgent, requested: StateAgent, day: float) -> bool:
+        """Whether both states have a 24/7 point of contact on ``day`` (data or a lever)."""
+        if preservation_open(requesting.profile, requested.profile):
+            return True
+        return all(
+            agent.profile.facts.contact_24_7 or self._contact_day[agent.number] <= day
+            for agent in (requesting, requested)
+        )
 
     # -- time --------------------------------------------------------------------------------
 

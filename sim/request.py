@@ -210,19 +210,27 @@ def journey(
             req.first_channel = plan.number
         req.attempts += 1
 
+        effects = model.policy.effects(requesting.iso3, requested.iso3, env.now)
         if (
             preservation.enabled
             and not req.preserved
-            and model.preservation_open(requesting, requested)
+            and model.preservation_open(requesting, requested, env.now)
             and req.expiry - env.now < settings.nominal_days + preservation.margin_days
             and env.now < req.expiry
         ):
             yield env.timeout(model.preservation_time())
-            if env.now < req.expiry and preserve_draw.uniform() < preservation.p_success:
+            p_preserved = 1.0 - (1.0 - preservation.p_success) * effects.preservation_gap
+            if env.now < req.expiry and preserve_draw.uniform() < p_preserved:
                 req.preserved = True
                 req.expiry = max(req.expiry, env.now + preservation.hold_days)
 
         dual, privacy = model.review_risks(plan, crime, requesting, requested)
+        dual *= effects.dual_criminality
+        privacy *= effects.data_protection
+        clarification = requesting.profile.params.clarification_factor * effects.clarification
+        stage_time = effects.stage_time
+        content_time = 1.0 + (standard.content_time_factor - 1.0) * effects.content_extra_time
+        content_refusal = standard.p_refuse_content * effects.content_refusal
         urgent_factor = settings.urgent_factor if req.urgent else 1.0
         # The request's own clock: stages without a queue advance it without a SimPy event,
         # which is what makes millions of direct requests cheap; it is caught up with the
@@ -234,9 +242,9 @@ def journey(
         stages = plan.stages
         while position < len(stages):
             stage = stages[position]
-            duration = stage.sample() * urgent_factor
+            duration = stage.sample() * urgent_factor * stage_time[stage.index]
             if is_content and stage.index == _DOMESTIC_ORDER:
-                duration *= standard.content_time_factor
+                duration *= content_time
             if req.preserved and not stage.by_requesting and clock <= req.expiry:
                 # Budapest Art. 29(7): once the formal request is received, preserved data
                 # stays preserved pending the decision on it.
@@ -271,7 +279,7 @@ def journey(
             if (
                 is_content
                 and stage.index == _DOMESTIC_ORDER
-                and decisions.uniform() < standard.p_refuse_content
+                and decisions.uniform() < content_refusal
             ):
                 outcome, reason = REFUSED, EVIDENTIARY_STANDARD
                 break
@@ -280,11 +288,12 @@ def journey(
                     dual,
                     privacy,
                     settings,
-                    requesting.profile.params.clarification_factor,
+                    clarification,
                     req.u_dual,
                     req.u_privacy,
                     decisions.uniform(),
                     decisions.uniform(),
+                    effects.grounds,
                 )
                 if verdict == CLARIFY:
                     if req.clarifications >= settings.max_clarifications:

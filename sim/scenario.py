@@ -55,6 +55,30 @@ PRIVACY_REGIMES = (
     "none",
 )
 
+LEVER_NAMES = (
+    "harmonised_definitions",
+    "standard_procedures",
+    "harmonised_evidence",
+    "privacy_bridge",
+    "electronic_transmission",
+    "ca_staffing",
+    "training",
+    "preservation_24_7",
+    "data_retention",
+    "join",
+    "in_force",
+    "new_agreement",
+)
+"""The policy levers of sim/levers.py (their mechanisms are documented there)."""
+LEVER_MAX_STRENGTH = {"ca_staffing": 4.0, "data_retention": 4.0}
+"""Levers whose strength may exceed 1 (a multiple of today's capacity or retention)."""
+INSTRUMENTS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cybercrime")
+_GROUP = re.compile(
+    r"^(all|contact_24_7|budapest|second_protocol|eu|eio|e_evidence|un_cybercrime"
+    r"|signatories:(budapest|second_protocol|eu|eio|e_evidence|un_cybercrime)"
+    r"|(region|subregion):.+)$"
+)
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
@@ -253,6 +277,44 @@ class Channels(_Section):
         return [(name, getattr(self, name)) for name in CHANNELS]
 
 
+ISO3 = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class Lever(_Section):
+    """A policy lever switched on for some states from a date (see sim/levers.py)."""
+
+    lever: Literal[LEVER_NAMES]  # type: ignore[valid-type]
+    strength: Annotated[float, Field(ge=0.0)] = 1.0
+    states: list[ISO3] = []
+    group: str | None = None
+    start: dt.date | None = None
+    instrument: Literal[INSTRUMENTS] | None = None  # type: ignore[valid-type]
+    kind: Literal["cloud_act", "mlat"] | None = None
+    partners: list[ISO3] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Lever:
+        top = LEVER_MAX_STRENGTH.get(self.lever, 1.0)
+        if self.strength > top:
+            raise ValueError(f"strength: must be at most {top:g} for lever '{self.lever}'")
+        if self.group is not None and not _GROUP.match(self.group):
+            raise ValueError(
+                f"group: unknown group '{self.group}' (choose all, an instrument, "
+                "signatories:<instrument>, region:<name>, subregion:<name> or contact_24_7)"
+            )
+        treaty = self.lever in ("join", "in_force")
+        if treaty and self.instrument is None:
+            raise ValueError(f"instrument: lever '{self.lever}' needs an instrument")
+        if not treaty and self.instrument is not None:
+            raise ValueError("instrument: only the levers 'join' and 'in_force' take one")
+        agreement = self.lever == "new_agreement"
+        if agreement and (self.kind is None or not self.partners):
+            raise ValueError("kind: lever 'new_agreement' needs a kind and partners")
+        if not agreement and (self.kind is not None or self.partners):
+            raise ValueError("partners: only the lever 'new_agreement' takes kind and partners")
+        return self
+
+
 class Scenario(_Section):
     """A validated scenario: the defaults with the file's changes laid over them."""
 
@@ -269,11 +331,19 @@ class Scenario(_Section):
     preservation: Preservation
     channels: Channels
     states: dict[str, StateOverride]
+    levers: list[Lever]
 
     @model_validator(mode="after")
     def _some_crime(self) -> Scenario:
         if sum(crime.share for crime in self.crime_types.values()) <= 0:
             raise ValueError("crime_types: at least one share must be positive")
+        run = self.simulation
+        for index, lever in enumerate(self.levers):
+            if lever.start is not None and not run.start <= lever.start < run.end:
+                raise ValueError(
+                    f"levers[{index}].start: {lever.start} is outside the run "
+                    f"({run.start} to {run.end})"
+                )
         return self
 
 
@@ -369,7 +439,7 @@ def validate_settings(settings: dict[str, Any]) -> Scenario:
     except ValidationError as exc:
         first = exc.errors()[0]
         where, problem = _dotted(tuple(first["loc"])), _problem(first)
-        named = re.match(r"^([a-z_][a-z0-9_.]*): (.+)$", problem)
+        named = re.match(r"^([a-z_][a-z0-9_.\[\]]*): (.+)$", problem)
         if named:  # a model validator naming the field it is about
             where = named[1] if where == "scenario" else f"{where}.{named[1]}"
             problem = named[2]

@@ -1,0 +1,316 @@
+"""Policy levers: the reforms a scenario switches on, for some states, from a date.
+
+Each lever has one documented mechanism: which stage time, probability or eligibility rule it
+changes, and by how much at full strength. Strength 0 switches a lever off; strength 1 is its
+full effect (``ca_staffing`` and ``data_retention`` go to 4, meaning +400%). The magnitudes
+that no source gives are stated assumptions (docs/levers.md), chosen so a reform's direction is
+sure and its size is a round, arguable number that a sweep can vary.
+
+A lever's targets are ``states`` (ISO3 codes) and/or a ``group``; with neither it applies to
+every state. Harmonisation levers act on a request when both states are targeted (they
+harmonise *among* the states adopting them), except where the requested state's own law is
+what changes (offence definitions, evidentiary standards). Capacity levers act on the state
+that has the capacity: the central authority, the requesting investigators, the holder of data.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sim.errors import ScenarioError
+from sim.scenario import STAGES, Lever, Scenario
+from sim.treaties import TreatyCalendar
+from sim.world import StateProfile
+
+_INSTRUMENT_GROUPS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cybercrime")
+
+
+@dataclass(frozen=True, slots=True)
+class LeverSpec:
+    """What a lever does (its mechanism) and what supports the size of its effect."""
+
+    name: str
+    mechanism: str
+    basis: str
+
+
+LEVERS: dict[str, LeverSpec] = {
+    spec.name: spec
+    for spec in (
+        LeverSpec(
+            "harmonised_definitions",
+            "dual-criminality failures of requests to a targeted state x (1 - s)",
+            "Budapest Convention Arts. 2-11 harmonise offences so that dual criminality holds; "
+            "full harmonisation (s = 1) removes the failures (assumption)",
+        ),
+        LeverSpec(
+            "standard_procedures",
+            "between targeted states: returns for clarification x (1 - 0.6 s); outgoing and "
+            "legal review times x (1 - 0.3 s)",
+            "T-CY 2014 MLA assessment recommends standard request templates; size assumed",
+        ),
+        LeverSpec(
+            "harmonised_evidence",
+            "requests to a targeted state: content-order refusals x (1 - s), the extra "
+            "domestic-order time for content x (1 - s), refusals for insufficient grounds "
+            "x (1 - 0.5 s)",
+            "the US probable-cause standard is the known bottleneck (Just Security 2016); "
+            "size assumed",
+        ),
+        LeverSpec(
+            "privacy_bridge",
+            "between targeted states: data-protection refusals x (1 - s)",
+            "adequacy decisions and safeguard agreements (EU-US Umbrella Agreement); assumed",
+        ),
+        LeverSpec(
+            "electronic_transmission",
+            "between targeted states: transmission and return transmission times x (1 - 0.8 s)",
+            "e-MLA / e-CODEX secure exchange replaces diplomatic and postal transmission; "
+            "size assumed",
+        ),
+        LeverSpec(
+            "ca_staffing",
+            "a targeted state's central-authority staff x (1 + s), s up to 4",
+            "US DOJ FY2015 MLAT reform funding request (reference target 7); size is the lever",
+        ),
+        LeverSpec(
+            "training",
+            "requests from a targeted state: drafting time x (1 - 0.3 s), returns for "
+            "clarification x (1 - 0.5 s)",
+            "T-CY 2014: many requests are returned for missing information; size assumed",
+        ),
+        LeverSpec(
+            "preservation_24_7",
+            "a targeted state gains a 24/7 point of contact; its preservation requests "
+            "succeed with p + (1 - p) s",
+            "Budapest Arts. 29 and 35; size assumed",
+        ),
+        LeverSpec(
+            "data_retention",
+            "data held in a targeted state is kept x (1 + s) longer, s up to 4",
+            "national retention periods differ from 0 to 24 months (sim/data/observables.csv)",
+        ),
+        LeverSpec(
+            "join",
+            "each targeted state becomes a party to `instrument` with probability s",
+            "treaty reform scenarios (Budapest accessions, Second Protocol ratifications)",
+        ),
+        LeverSpec(
+            "in_force",
+            "`instrument` enters into force (among its parties) if s > 0",
+            "Second Protocol: after 5 ratifications; UN Convention: after 40 (reference)",
+        ),
+        LeverSpec(
+            "new_agreement",
+            "a `kind` (cloud_act or mlat) tie between each targeted state and each of "
+            "`partners` if s > 0",
+            "CLOUD Act executive agreements under negotiation (EU, Canada)",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Effects:
+    """How the active levers change one pair's requests (1.0 and 0.0 leave them unchanged)."""
+
+    dual_criminality: float = 1.0
+    data_protection: float = 1.0
+    clarification: float = 1.0
+    grounds: float = 1.0
+    content_refusal: float = 1.0
+    content_extra_time: float = 1.0
+    preservation_gap: float = 1.0
+    """Share of the chance of a failed preservation that remains."""
+    stage_time: tuple[float, ...] = field(default=(1.0,) * len(STAGES))
+
+
+NEUTRAL = Effects()
+_STAGE = {name: index for index, name in enumerate(STAGES)}
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveLever:
+    """A lever resolved for a run: its targets and its first day."""
+
+    lever: Lever
+    targets: frozenset[str]
+    day: float
+
+    def covers(self, *states: str) -> bool:
+        """Whether every one of ``states`` is targeted."""
+        return all(state in self.targets for state in states)
+
+
+def _group_members(
+    group: str, states: Iterable[StateProfile], calendar: TreatyCalendar, day: float
+) -> frozenset[str]:
+    kind, _, value = group.partition(":")
+    profiles = list(states)
+    if group == "all":
+        return frozenset(p.iso3 for p in profiles)
+    if kind in ("region", "subregion") and value:
+        chosen = {p.iso3 for p in profiles if getattr(p.facts, kind) == value}
+        if not chosen:
+            raise ValueError(f"no state of the run is in {kind} '{value}'")
+        return frozenset(chosen)
+    if kind == "signatories" and value in _INSTRUMENT_GROUPS:
+        return frozenset(
+            p.iso3
+            for p in profiles
+            if calendar.is_signatory(p.iso3, value) or calendar.is_party(p.iso3, value, day)
+        )
+    if group in _INSTRUMENT_GROUPS:
+        return frozenset(p.iso3 for p in profiles if calendar.is_party(p.iso3, group, day))
+    if group == "contact_24_7":
+        return frozenset(p.iso3 for p in profiles if p.facts.contact_24_7)
+    choices = ", ".join(("all", *_INSTRUMENT_GROUPS, "signatories:<instrument>", "region:<name>"))
+    raise ValueError(f"unknown group '{group}' (choose {choices})")
+
+
+def resolve(
+    scenario: Scenario, states: Iterable[StateProfile], calendar: TreatyCalendar
+) -> tuple[ActiveLever, ...]:
+    """The scenario's levers with their targets, groups resolved at the start of the run.
+
+    Raises:
+        ScenarioError: naming the lever's field if a state or group is not in the run.
+    """
+    profiles = list(states)
+    codes = {p.iso3 for p in profiles}
+    active = []
+    for index, lever in enumerate(scenario.levers):
+        where = f"levers[{index}]"
+        for number, code in enumerate((*lever.states, *lever.partners)):
+            if code not in codes:
+                part = "states" if number < len(lever.states) else "partners"
+                raise ScenarioError(f"{where}.{part}", f"'{code}' is not a state of the run")
+        targets = set(lever.states)
+        if lever.group is not None:
+            try:
+                targets |= _group_members(lever.group, profiles, calendar, 0.0)
+            except ValueError as exc:
+                raise ScenarioError(f"{where}.group", str(exc)) from None
+        if not lever.states and lever.group is None:
+            targets = codes
+        day = scenario.simulation.day_of(lever.start) if lever.start else 0.0
+        active.append(ActiveLever(lever, frozenset(targets), day))
+    return tuple(active)
+
+
+def apply_treaty_changes(
+    active: Iterable[ActiveLever], calendar: TreatyCalendar, draw: object
+) -> None:
+    """Write the treaty levers into the calendar (accessions, entries into force, new ties).
+
+    Args:
+        active: The resolved levers.
+        calendar: The run's treaty calendar (changed in place).
+        draw: A stream with ``uniform()`` deciding which targeted states join when s < 1;
+            one number is drawn per targeted state of every ``join`` lever, in code order.
+    """
+    for item in active:
+        lever = item.lever
+        if lever.lever == "join":
+            for code in sorted(item.targets):
+                if draw.uniform() < lever.strength:  # type: ignore[attr-defined]
+                    calendar.set_party(code, str(lever.instrument), item.day)
+        elif lever.lever == "in_force" and lever.strength > 0:
+            calendar.set_in_force(str(lever.instrument), item.day)
+        elif lever.lever == "new_agreement" and lever.strength > 0:
+            for code in sorted(item.targets):
+                for partner in lever.partners:
+                    if partner != code:
+                        calendar.add_tie(str(lever.kind), code, partner, item.day)
+
+
+class Policy:
+    """The levers of a run, answering for a pair of states on a day (cached per period).
+
+    Args:
+        active: The resolved levers.
+    """
+
+    def __init__(self, active: Iterable[ActiveLever]) -> None:
+        self.active = tuple(active)
+        self._days = tuple(sorted({item.day for item in self.active}))
+        self._cache: dict[tuple[str, str, int], Effects] = {}
+
+    def effects(self, requesting: str, requested: str, day: float) -> Effects:
+        """The combined effect of the levers in force on ``day`` for this pair."""
+        if not self.active:
+            return NEUTRAL
+        key = (requesting, requested, bisect_right(self._days, day))
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._combine(requesting, requested, day)
+        return found
+
+    def _combine(self, requesting: str, requested: str, day: float) -> Effects:
+        factors = {
+            "dual_criminality": 1.0,
+            "data_protection": 1.0,
+            "clarification": 1.0,
+            "grounds": 1.0,
+            "content_refusal": 1.0,
+            "content_extra_time": 1.0,
+            "preservation_gap": 1.0,
+        }
+        stage = [1.0] * len(STAGES)
+        for item in self.active:
+            if item.day > day:
+                continue
+            s = item.lever.strength
+            name = item.lever.lever
+            if name == "harmonised_definitions" and item.covers(requested):
+                factors["dual_criminality"] *= 1.0 - s
+            elif name == "standard_procedures" and item.covers(requesting, requested):
+                factors["clarification"] *= 1.0 - 0.6 * s
+                stage[_STAGE["outgoing_review"]] *= 1.0 - 0.3 * s
+                stage[_STAGE["legal_review"]] *= 1.0 - 0.3 * s
+            elif name == "harmonised_evidence" and item.covers(requested):
+                factors["content_refusal"] *= 1.0 - s
+                factors["content_extra_time"] *= 1.0 - s
+                factors["grounds"] *= 1.0 - 0.5 * s
+            elif name == "privacy_bridge" and item.covers(requesting, requested):
+                factors["data_protection"] *= 1.0 - s
+            elif name == "electronic_transmission" and item.covers(requesting, requested):
+                stage[_STAGE["transmission"]] *= 1.0 - 0.8 * s
+                stage[_STAGE["return_transmission"]] *= 1.0 - 0.8 * s
+            elif name == "training" and item.covers(requesting):
+                stage[_STAGE["drafting"]] *= 1.0 - 0.3 * s
+                factors["clarification"] *= 1.0 - 0.5 * s
+            elif name == "preservation_24_7" and item.covers(requesting):
+                factors["preservation_gap"] *= 1.0 - s
+        return Effects(**factors, stage_time=tuple(stage))
+
+    def contact_day(self, state: str) -> float:
+        """The first day ``state`` has a 24/7 point of contact through a lever (inf if never)."""
+        days = [
+            item.day
+            for item in self.active
+            if item.lever.lever == "preservation_24_7"
+            and item.lever.strength > 0
+            and state in item.targets
+        ]
+        return min(days, default=math.inf)
+
+    def retention_factor(self, holder: str, day: float) -> float:
+        """How much longer data held in ``holder`` is kept, for needs arising on ``day``."""
+        factor = 1.0
+        for item in self.active:
+            if item.lever.lever == "data_retention" and item.day <= day and holder in item.targets:
+                factor *= 1.0 + item.lever.strength
+        return factor
+
+    def staffing_changes(self) -> list[tuple[float, str, float]]:
+        """``(day, state, factor)``: central-authority staff multiplied from that day."""
+        return [
+            (item.day, code, 1.0 + item.lever.strength)
+            for item in self.active
+            if item.lever.lever == "ca_staffing" and item.lever.strength > 0
+            for code in sorted(item.targets)
+        ]

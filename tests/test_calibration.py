@@ -1,0 +1,197 @@
+"""Tests of ``sim.calibration``: the target measures, staffing, the check and its command."""
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration import (
+    DAYS_PER_MONTH,
+    MAIN_UTILISATION,
+    TARGETS,
+    CheckRow,
+    direct_answered_share,
+    eio_median_days,
+    formal_quantile_months,
+    format_check,
+    measured,
+    staffing,
+    us_formal_mean_months,
+    us_queue_share,
+)
+from sim.cli import main
+from sim.scenario import calibration_record
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    """Request rows with the columns the measures read; unspecified ones take defaults."""
+    base = {
+        "replication": 0,
+        "created_day": 400.0,
+        "channel": "bilateral_mlat",
+        "first_channel": "bilateral_mlat",
+        "requested": "USA",
+        "outcome": "fulfilled",
+        "outgoing_review_wait_days": 0.0,
+        "legal_review_wait_days": 0.0,
+    }
+    records = []
+    for row in rows:
+        record = {**base, **row}
+        days = record.pop("days", 100.0)
+        record["time_to_outcome_days"] = days
+        record["time_to_evidence_days"] = days if record["outcome"] == "fulfilled" else math.nan
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def test_us_mean_counts_formal_requests_to_the_usa_only() -> None:
+    """The US target averages formal requests to the USA, not other channels or states."""
+    requests = frame(
+        [
+            {"days": 300.0},
+            {"days": 310.0, "channel": "budapest_mla"},
+            {"days": 5.0, "channel": "direct_provider"},
+            {"days": 50.0, "requested": "DEU"},
+        ]
+    )
+    assert us_formal_mean_months(requests) == pytest.approx(305.0 / DAYS_PER_MONTH)
+
+
+def test_formal_quantiles_skip_refused_requests() -> None:
+    """Quantiles are of the time to evidence among fulfilled requests, refusals left out."""
+    requests = frame(
+        [{"days": float(d)} for d in range(30, 330, 30)] + [{"days": 1.0, "outcome": "refused"}] * 5
+    )
+    median = formal_quantile_months(0.5)(requests) * DAYS_PER_MONTH
+    assert median == pytest.approx(150.0)
+    assert formal_quantile_months(0.9)(requests) * DAYS_PER_MONTH == pytest.approx(270.0)
+
+
+def test_eio_median_is_nan_without_eios() -> None:
+    """With no European Investigation Order in the run the EIO target cannot be measured."""
+    assert math.isnan(eio_median_days(frame([{"days": 10.0}])))
+
+
+def test_direct_share_counts_answers_on_the_direct_channel() -> None:
+    """A direct request answered later through MLAT is not one the provider answered."""
+    direct = {"first_channel": "direct_provider", "channel": "direct_provider"}
+    requests = frame(
+        [
+            {**direct, "days": 10.0},
+            {**direct, "days": 12.0},
+            {**direct, "outcome": "refused"},
+            {"first_channel": "direct_provider", "channel": "bilateral_mlat", "days": 300.0},
+            {**direct, "outcome": "pending"},
+        ]
+    )
+    assert direct_answered_share(requests) == pytest.approx(2 / 4)
+
+
+def test_queue_share_is_waiting_over_time_to_evidence() -> None:
+    """The US queue share is the central-authority waiting time over the whole delay."""
+    requests = frame(
+        [
+            {"days": 300.0, "legal_review_wait_days": 100.0, "outgoing_review_wait_days": 20.0},
+            {"days": 100.0, "legal_review_wait_days": 40.0},
+        ]
+    )
+    assert us_queue_share(requests) == pytest.approx(160.0 / 400.0)
+
+
+def test_measured_leaves_out_the_warm_up_and_keeps_replications_apart() -> None:
+    """Each replication gets its own row; requests created in the warm-up do not count."""
+    requests = frame(
+        [
+            {"replication": 0, "days": 300.0},
+            {"replication": 0, "days": 10.0, "created_day": 100.0},
+            {"replication": 1, "days": 600.0},
+        ]
+    )
+    values = measured(requests, warm_up_days=365.0)
+    assert list(values.index) == [0, 1]
+    assert values.loc[0, "us_formal_mean_months"] == pytest.approx(300.0 / DAYS_PER_MONTH)
+    assert values.loc[1, "us_formal_mean_months"] == pytest.approx(600.0 / DAYS_PER_MONTH)
+
+
+def test_staffing_sizes_staff_to_the_utilisation_target() -> None:
+    """Staff is the workload over the utilisation target, rounded up, at least one.
+
+    A state doing at least 5% of the world's review work is a main authority: it runs at the
+    higher utilisation and carries the prior caseload; the others carry none.
+    """
+    load = pd.Series({"USA": 365.0 * 49.0, "SMR": 10.0, "DEU": 365.0 * 8.5, "TUV": 0.0})
+    staff = staffing(load, 0.85, backlog_days=90.0).set_index("iso3")
+    assert staff.loc["USA", "ca_staff"] == math.ceil(49.0 / MAIN_UTILISATION)
+    assert bool(staff.loc["USA", "main_authority"])
+    assert staff.loc["USA", "ca_backlog_days"] == 90.0
+    assert staff.loc["DEU", "ca_staff"] == math.ceil(8.5 / MAIN_UTILISATION)
+    assert staff.loc["SMR", "ca_staff"] == 1
+    assert staff.loc["TUV", "ca_staff"] == 1
+    assert not bool(staff.loc["SMR", "main_authority"])
+    assert staff.loc["SMR", "ca_backlog_days"] == 0.0
+    assert (staff["utilisation"] <= 1.0).all()
+
+
+def test_check_row_passes_inside_the_range_only() -> None:
+    """A target passes when its estimate lies in the accepted range, bounds included."""
+    target = TARGETS[0]
+    assert CheckRow(target, target.low, 0.0, 99.0).passed
+    assert CheckRow(target, target.high, 0.0, 99.0).passed
+    assert not CheckRow(target, target.high + 0.01, 0.0, 99.0).passed
+    assert not CheckRow(target, math.nan, math.nan, math.nan).passed
+
+
+def test_format_check_is_a_table_with_every_target() -> None:
+    """The check table has a header, a rule and one line per target marked pass or FAIL."""
+    rows = [CheckRow(t, (t.low + t.high) / 2, t.low, t.high) for t in TARGETS]
+    rows[1] = CheckRow(TARGETS[1], TARGETS[1].high * 2, np.nan, np.nan)
+    lines = format_check(rows).splitlines()
+    assert lines[0].startswith("target")
+    assert set(lines[1]) <= {"-", " "}
+    assert len(lines) == 2 + len(TARGETS)
+    assert lines[3].rstrip().endswith("FAIL")
+    assert sum(line.rstrip().endswith("pass") for line in lines) == len(TARGETS) - 1
+    assert "n/a" in lines[3]
+
+
+def test_calibrate_refuses_a_missing_scenario(tmp_path: Path, capsys) -> None:
+    """A missing scenario file is a one-line error and exit status 2."""
+    code = main(["calibrate", str(tmp_path / "nope.toml"), "--check"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "nope.toml" in err
+
+
+def test_packaged_calibration_is_read_with_its_method() -> None:
+    """The packaged calibration file records its method, date and fitted values."""
+    record = calibration_record()
+    if not record:
+        pytest.skip("no calibration written yet")
+    assert {"date", "method", "seed"} <= set(record["meta"])
+    assert record["fitted"]["formal_time_scale"] > 0
+    assert record["settings"]["channels"]["bilateral_mlat"]["time_scale"] == pytest.approx(
+        record["fitted"]["formal_time_scale"], rel=1e-3
+    )
+
+
+@pytest.mark.slow
+def test_baseline_passes_every_calibration_target() -> None:
+    """`mlatsim calibrate --check` runs the baseline and passes every published target."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "calibrate", "scenarios/baseline.toml", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    print(done.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "FAIL" not in done.stdout
