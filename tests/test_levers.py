@@ -1,0 +1,250 @@
+"""Tests of ``sim.levers``: lever validation, targets, effects, treaty changes, the model."""
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.cli import main
+from sim.errors import ScenarioError
+from sim.levers import NEUTRAL, Policy, apply_treaty_changes, resolve
+from sim.model import CooperationModel
+from sim.scenario import STAGES, Scenario, _merge, default_settings, validate_settings
+from sim.world import build_world
+from sim.world_data import WorldData, load_world_data
+
+STATES = ["DEU", "FRA", "IRL", "USA", "GBR", "BRA", "JPN"]
+LEGAL_REVIEW = STAGES.index("legal_review")
+
+
+@pytest.fixture(scope="module")
+def data() -> WorldData:
+    """The packaged world data."""
+    return load_world_data()
+
+
+def scenario(*levers: dict[str, Any], **simulation: Any) -> Scenario:
+    """The defaults over a few states for two years at a small demand, with ``levers``."""
+    settings = _merge(
+        default_settings(),
+        {
+            "world": {"states": STATES},
+            "simulation": {
+                "start": dt.date(2026, 1, 1),
+                "end": dt.date(2028, 1, 1),
+                "warm_up_days": 0,
+                "drain_days": 90,
+                **simulation,
+            },
+            "demand": {"scale": 0.002},
+            "levers": list(levers),
+        },
+    )
+    return validate_settings(settings)
+
+
+def policy(data: WorldData, *levers: dict[str, Any]) -> Policy:
+    """The resolved policy of a scenario with ``levers``."""
+    chosen = scenario(*levers)
+    world = build_world(data, chosen)
+    return Policy(resolve(chosen, world.states, world.calendar))
+
+
+# -- validation ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lever", "where"),
+    [
+        ({"lever": "teleportation"}, "levers[0].lever"),
+        ({"lever": "training", "strength": 1.5}, "levers[0].strength"),
+        ({"lever": "ca_staffing", "strength": 4.5}, "levers[0].strength"),
+        ({"lever": "training", "strength": -0.1}, "levers[0].strength"),
+        ({"lever": "join"}, "levers[0].instrument"),
+        ({"lever": "training", "instrument": "budapest"}, "levers[0].instrument"),
+        ({"lever": "new_agreement", "kind": "cloud_act"}, "levers[0].kind"),
+        ({"lever": "training", "group": "friends"}, "levers[0].group"),
+        ({"lever": "training", "start": dt.date(2030, 1, 1)}, "levers[0].start"),
+        ({"lever": "training", "start": dt.date(2020, 1, 1)}, "levers[0].start"),
+        ({"lever": "training", "states": ["usa"]}, "levers[0].states[0]"),
+        ({"lever": "training", "colour": "red"}, "levers[0].colour"),
+    ],
+)
+def test_bad_lever_is_refused_with_its_path(lever: dict[str, Any], where: str) -> None:
+    """Unknown levers, strengths out of range, bad groups and dates name the lever's field."""
+    with pytest.raises(ScenarioError) as caught:
+        scenario(lever)
+    assert caught.value.where == where
+
+
+def test_ca_staffing_may_go_to_four() -> None:
+    """Staffing and retention levers are multiples of today's capacity, up to +400%."""
+    assert scenario({"lever": "ca_staffing", "strength": 4.0}).levers[0].strength == 4.0
+
+
+def test_state_outside_the_run_is_refused(data: WorldData) -> None:
+    """A lever naming a state that the run does not simulate is refused at resolution."""
+    chosen = scenario({"lever": "training", "states": ["KEN"]})
+    world = build_world(data, chosen)
+    with pytest.raises(ScenarioError) as caught:
+        resolve(chosen, world.states, world.calendar)
+    assert caught.value.where == "levers[0].states"
+
+
+def test_unknown_region_is_refused(data: WorldData) -> None:
+    """A region no state of the run belongs to is refused, naming the group field."""
+    chosen = scenario({"lever": "training", "group": "region:Atlantis"})
+    world = build_world(data, chosen)
+    with pytest.raises(ScenarioError) as caught:
+        resolve(chosen, world.states, world.calendar)
+    assert caught.value.where == "levers[0].group"
+
+
+def test_cli_refuses_a_bad_lever_in_one_line(tmp_path: Path, capsys) -> None:
+    """`mlatsim validate` of a scenario with a bad lever exits 2 with one line naming it."""
+    path = tmp_path / "bad.toml"
+    path.write_text('[[levers]]\nlever = "training"\nstrength = 2.0\n')
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "levers[0].strength" in err
+
+
+# -- targets -------------------------------------------------------------------------------
+
+
+def test_no_states_and_no_group_targets_every_state(data: WorldData) -> None:
+    """A lever with neither states nor group applies to every state of the run."""
+    (active,) = policy(data, {"lever": "training"}).active
+    assert active.targets == frozenset(STATES)
+
+
+def test_group_eu_targets_the_eu_members_of_the_run(data: WorldData) -> None:
+    """The group 'eu' is the run's EU member states (Ireland in, the UK and USA out)."""
+    (active,) = policy(data, {"lever": "training", "group": "eu"}).active
+    assert active.targets == {"DEU", "FRA", "IRL"}
+
+
+def test_group_and_states_add_up(data: WorldData) -> None:
+    """States listed beside a group are targeted too."""
+    (active,) = policy(data, {"lever": "training", "group": "eu", "states": ["USA"]}).active
+    assert active.targets == {"DEU", "FRA", "IRL", "USA"}
+
+
+# -- effects -------------------------------------------------------------------------------
+
+
+def test_no_lever_is_neutral(data: WorldData) -> None:
+    """Without levers every pair's effects are neutral."""
+    assert policy(data).effects("DEU", "USA", 100.0) is NEUTRAL
+
+
+def test_harmonised_definitions_act_on_the_requested_state(data: WorldData) -> None:
+    """Offence definitions change the requested state's law: its incoming requests only."""
+    rules = policy(data, {"lever": "harmonised_definitions", "states": ["USA"], "strength": 0.5})
+    assert rules.effects("DEU", "USA", 0.0).dual_criminality == pytest.approx(0.5)
+    assert rules.effects("USA", "DEU", 0.0).dual_criminality == 1.0
+
+
+def test_standard_procedures_need_both_states(data: WorldData) -> None:
+    """Standard forms harmonise among adopters: both states must be targeted."""
+    rules = policy(data, {"lever": "standard_procedures", "states": ["USA", "DEU"]})
+    both = rules.effects("DEU", "USA", 0.0)
+    assert both.clarification == pytest.approx(0.4)
+    assert both.stage_time[LEGAL_REVIEW] == pytest.approx(0.7)
+    assert rules.effects("FRA", "USA", 0.0).clarification == 1.0
+
+
+def test_lever_waits_for_its_start(data: WorldData) -> None:
+    """A lever starting on 2027-01-01 leaves earlier days unchanged."""
+    rules = policy(data, {"lever": "privacy_bridge", "start": dt.date(2027, 1, 1)})
+    assert rules.effects("DEU", "USA", 364.0).data_protection == 1.0
+    assert rules.effects("DEU", "USA", 365.0).data_protection == 0.0
+
+
+def test_levers_combine_by_multiplying(data: WorldData) -> None:
+    """Two levers on the same quantity multiply their factors."""
+    rules = policy(
+        data,
+        {"lever": "training", "strength": 1.0},
+        {"lever": "standard_procedures", "strength": 1.0},
+    )
+    assert rules.effects("DEU", "USA", 0.0).clarification == pytest.approx(0.5 * 0.4)
+
+
+def test_retention_staffing_and_contacts(data: WorldData) -> None:
+    """Retention grows for the holder, staff changes are scheduled, contacts are gained."""
+    rules = policy(
+        data,
+        {"lever": "data_retention", "states": ["IRL"], "strength": 2.0},
+        {"lever": "ca_staffing", "states": ["USA"], "strength": 1.0, "start": dt.date(2027, 1, 1)},
+        {"lever": "preservation_24_7", "states": ["BRA"], "start": dt.date(2026, 7, 1)},
+    )
+    assert rules.retention_factor("IRL", 10.0) == 3.0
+    assert rules.retention_factor("USA", 10.0) == 1.0
+    assert rules.staffing_changes() == [(365.0, "USA", 2.0)]
+    assert rules.contact_day("BRA") == 181.0
+    assert rules.contact_day("USA") == float("inf")
+
+
+# -- treaty changes ------------------------------------------------------------------------
+
+
+class _Always:
+    """A stream whose uniform numbers are all zero: every join succeeds."""
+
+    def uniform(self) -> float:
+        return 0.0
+
+
+def test_treaty_levers_write_the_calendar(data: WorldData) -> None:
+    """Accession, entry into force and a new agreement appear in the calendar from their day."""
+    chosen = scenario(
+        {"lever": "join", "instrument": "second_protocol", "states": ["BRA", "USA"]},
+        {"lever": "in_force", "instrument": "second_protocol", "start": dt.date(2027, 1, 1)},
+        {"lever": "new_agreement", "kind": "cloud_act", "states": ["DEU"], "partners": ["USA"]},
+    )
+    world = build_world(data, chosen)
+    calendar = world.calendar
+    assert not calendar.both_bound("BRA", "USA", "second_protocol", 400.0)
+    assert not calendar.has_tie("cloud_act", "DEU", "USA", 0.0)
+    apply_treaty_changes(resolve(chosen, world.states, calendar), calendar, _Always())
+    assert not calendar.both_bound("BRA", "USA", "second_protocol", 364.0)
+    assert calendar.both_bound("BRA", "USA", "second_protocol", 365.0)
+    assert calendar.has_tie("cloud_act", "DEU", "USA", 0.0)
+    assert calendar.has_tie("cloud_act", "USA", "DEU", 0.0)
+
+
+def test_join_with_strength_zero_joins_nobody(data: WorldData) -> None:
+    """Strength is the chance that each targeted state joins: at 0 nobody does."""
+    lever = {"lever": "join", "instrument": "second_protocol", "states": ["BRA"]}
+    chosen = scenario({**lever, "strength": 0.0})
+    world = build_world(data, chosen)
+    apply_treaty_changes(resolve(chosen, world.states, world.calendar), world.calendar, _Always())
+    assert not world.calendar.is_party("BRA", "second_protocol", 400.0)
+
+
+# -- in the model ----------------------------------------------------------------------------
+
+
+def run(data: WorldData, chosen: Scenario) -> CooperationModel:
+    """Run one replication to its horizon."""
+    model = CooperationModel(chosen, build_world(data, chosen), 0)
+    while not model.finished:
+        model.step()
+    model.close()
+    return model
+
+
+def test_staffing_lever_changes_staff_from_its_date(data: WorldData) -> None:
+    """The time series shows the US staff doubled from the lever's start, not before."""
+    lever = {"lever": "ca_staffing", "states": ["USA"], "strength": 1.0}
+    model = run(data, scenario({**lever, "start": dt.date(2027, 1, 1)}))
+    series = model.timeseries.to_frame(0)
+    usa = series[series["state"] == "USA"]
+    before = usa[usa["day"] < 365]["staff"].unique()
+    after = usa[usa["day"] >= 366]["staff"].unique()
+    assert len(before) == 1
+    assert len(after) == 1
+    assert after[0] == 2 * before[0]
