@@ -17,6 +17,7 @@ import numpy as np
 import simpy
 
 from sim import levers
+from sim.adaptation import Adaptation
 from sim.agents import StateAgent
 from sim.channels import FORMAL_MLA, ChannelRouter, preservation_open
 from sim.legal_review import data_protection_risk, dual_criminality_risk
@@ -84,7 +85,12 @@ class CooperationModel(mesa.Model):
             rate = agent.profile.params.cases_per_year * scenario.demand.scale / 365.0
             if rate > 0.0:
                 self.env.process(self._open_cases(agent, rate))
+        self.adaptation = Adaptation(self)
         self._observe()
+
+    def gain_contact(self, agent: StateAgent, day: float) -> None:
+        """``agent`` has a 24/7 point of contact from ``day`` (a new Budapest party)."""
+        self._contact_day[agent.number] = min(self._contact_day[agent.number], day)
 
     # -- the caseload a central authority already carries on day 0 ---------------------------
 
@@ -247,6 +253,7 @@ class CooperationModel(mesa.Model):
 
     def _observe(self) -> None:
         day = float(self.day)
+        adaptation = self.adaptation
         for agent in self.states:
             self.timeseries.add(
                 day,
@@ -255,6 +262,8 @@ class CooperationModel(mesa.Model):
                 agent.central_authority.capacity,
                 agent.open_requests,
                 agent.unpursued,
+                adaptation.trust_in(agent.number) if adaptation.trust_on else 0.5,
+                int(self.calendar.is_party(agent.iso3, "budapest", day)),
             )
 
     @property

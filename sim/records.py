@@ -151,7 +151,9 @@ class TimeseriesLog:
     """Each state's backlog, staff and open requests, sampled at a fixed interval.
 
     ``unpursued`` counts (cumulatively) the evidence needs of the state's investigators that
-    only a formal MLA channel could serve and that they did not pursue.
+    only a formal MLA channel could serve and that they did not pursue; ``trust`` is the mean
+    trust other states place in its requests (0.5 when trust is off); ``budapest_party`` its
+    membership of the Budapest Convention (which treaty uptake may change).
     """
 
     def __init__(self, states: Sequence[str]) -> None:
@@ -162,6 +164,8 @@ class TimeseriesLog:
         self._staff = array("q")
         self._open = array("q")
         self._unpursued = array("q")
+        self._trust = array("d")
+        self._budapest = array("b")
 
     def add(
         self,
@@ -171,8 +175,12 @@ class TimeseriesLog:
         staff: int,
         open_requests: int,
         unpursued: int = 0,
+        trust: float = 0.5,
+        budapest: int = 0,
     ) -> None:
         """Append one observation of one state."""
+        self._trust.append(trust)
+        self._budapest.append(budapest)
         self._day.append(day)
         self._state.append(state)
         self._backlog.append(backlog)
@@ -195,5 +203,7 @@ class TimeseriesLog:
                 "staff": np.array(self._staff, dtype=np.int64),
                 "open_requests": np.array(self._open, dtype=np.int64),
                 "unpursued": np.array(self._unpursued, dtype=np.int64),
+                "trust": np.frombuffer(self._trust, dtype=np.float64).copy(),
+                "budapest_party": np.array(self._budapest, dtype=bool),
             }
         )

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 UNLIMITED, CENTRAL_AUTHORITY, POOL = range(3)
 _DOMESTIC_ORDER = STAGES.index("domestic_order")
 _EXECUTION = STAGES.index("execution")
+_LEGAL_REVIEW = STAGES.index("legal_review")
 _DIRECT_PROVIDER = CHANNELS.index("direct_provider")
 
 
@@ -150,6 +151,8 @@ class Request:
 
 def record(model: CooperationModel, req: Request, outcome: int, reason: int, day: float) -> None:
     """Write a request's row to the log (``day`` is when its outcome was known)."""
+    if model.adaptation.observing:
+        model.adaptation.observe(req, outcome, day)
     channel = req.channel if req.channel >= 0 else len(CHANNELS)  # records.UNROUTED
     first = req.first_channel if req.first_channel >= 0 else channel
     model.log.add(
@@ -229,6 +232,12 @@ def journey(
         privacy *= effects.data_protection
         clarification = requesting.profile.params.clarification_factor * effects.clarification
         stage_time = effects.stage_time
+        adaptation = model.adaptation
+        trust = adaptation.trust_factor(requested.number, requesting.number)
+        clarification *= trust
+        incoming_priority = priority
+        if not req.urgent:
+            incoming_priority += adaptation.priority_offset(requested.number, requesting.number)
         content_time = 1.0 + (standard.content_time_factor - 1.0) * effects.content_extra_time
         content_refusal = standard.p_refuse_content * effects.content_refusal
         urgent_factor = settings.urgent_factor if req.urgent else 1.0
@@ -245,6 +254,8 @@ def journey(
             duration = stage.sample() * urgent_factor * stage_time[stage.index]
             if is_content and stage.index == _DOMESTIC_ORDER:
                 duration *= content_time
+            elif stage.index == _LEGAL_REVIEW:
+                duration *= trust
             if req.preserved and not stage.by_requesting and clock <= req.expiry:
                 # Budapest Art. 29(7): once the formal request is received, preserved data
                 # stays preserved pending the decision on it.
@@ -262,7 +273,7 @@ def journey(
                     if stage.kind == CENTRAL_AUTHORITY
                     else agent.pool((name, stage.index), stage.servers)
                 )
-                yield resource.request(priority)
+                yield resource.request(priority if stage.by_requesting else incoming_priority)
                 req.wait_days[stage.index] += env.now - entered
                 yield env.timeout(duration)
                 resource.release()

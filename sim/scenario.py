@@ -210,6 +210,21 @@ class Routing(_Section):
     p_pursue_formal: Probability
 
 
+class Adaptation(_Section):
+    """The states' adaptive behaviours (DESIGN section 1); a strength of 0 switches one off."""
+
+    capacity_response: Probability
+    capacity_review_days: Positive
+    capacity_lag_days: NonNegative
+    capacity_budget: Annotated[float, Field(ge=1.0, le=20.0)]
+    backlog_target_days: Positive
+    reciprocity: Probability
+    trust: Probability
+    trust_rate: Probability
+    treaty_uptake: Probability
+    uptake_review_days: Positive
+
+
 class Preservation(_Section):
     """Expedited preservation through the 24/7 network before a slow formal request."""
 
@@ -328,6 +343,7 @@ class Scenario(_Section):
     evidentiary_standards: dict[EvidentiaryStandard, EvidentiaryRule]
     privacy: PrivacyTables
     routing: Routing
+    adaptation: Adaptation
     preservation: Preservation
     channels: Channels
     states: dict[str, StateOverride]

@@ -210,7 +210,7 @@ def test_timeseries_frame() -> None:
     series = TimeseriesLog(STATES)
     series.add(0.0, 0, 0, 4, 0)
     series.add(0.0, 2, 1, 10, 3)
-    series.add(7.0, 1, 5, 6, 9, 4)
+    series.add(7.0, 1, 5, 6, 9, 4, 0.75, 1)
     frame = series.to_frame(replication=2)
     assert list(frame.columns) == [
         "replication",
@@ -220,6 +220,8 @@ def test_timeseries_frame() -> None:
         "staff",
         "open_requests",
         "unpursued",
+        "trust",
+        "budapest_party",
     ]
     assert frame["replication"].dtype == np.int32
     assert frame["day"].dtype == np.float64
@@ -232,5 +234,7 @@ def test_timeseries_frame() -> None:
     assert frame["staff"].tolist() == [4, 10, 6]
     assert frame["open_requests"].tolist() == [0, 3, 9]
     assert frame["unpursued"].tolist() == [0, 0, 4]
+    assert frame["trust"].tolist() == [0.5, 0.5, 0.75]
+    assert frame["budapest_party"].tolist() == [False, False, True]
     assert frame["day"].tolist() == [0.0, 0.0, 7.0]
     assert (frame["replication"] == 2).all()
