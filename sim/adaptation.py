@@ -8,13 +8,15 @@ switches it off (the default, so a baseline does not drift unless a scenario ask
   decides to close ``capacity_response`` of the gap to the staff that would meet the target,
   never past ``capacity_budget`` times its initial staff, and the hires arrive after
   ``capacity_lag_days``.
-* **Reciprocity.** A state remembers how long its own fulfilled requests to each partner took
-  (an exponentially weighted mean). A normal-priority request from a partner that answers
-  more slowly than the world's average queues behind others at its central authority: its
-  priority is lowered by up to ``reciprocity`` (urgent requests keep theirs).
-* **Trust.** Each state trusts each partner's requests, starting at 0.5; a fulfilled exchange
-  moves it ``trust_rate`` of the way to 1, a refusal the same way to 0. Trust t shortens the
-  requested state's legal review and its returns for clarification by a factor
+* **Reciprocity.** A state remembers how long its own fulfilled formal requests to each
+  partner took (an exponentially weighted mean). A normal-priority request from a partner
+  that answers more slowly than the state's partners do on average queues behind others at
+  its central authority: its priority is lowered by up to ``reciprocity`` (urgent requests
+  keep theirs).
+* **Trust.** Each state trusts each partner's requests, starting at 0.5; a fulfilled formal
+  exchange moves it ``trust_rate`` of the way to 1, a refusal the same way to 0 (direct
+  requests to providers do not pass through the authorities, so they teach nothing). Trust
+  t shortens the requested state's legal review and its returns for clarification by a factor
   ``1 - trust * (t - 0.5)``: up to halved at full trust, up to half again at none.
 * **Treaty uptake.** Every ``uptake_review_days`` a state outside the Budapest Convention joins
   with probability ``treaty_uptake * unmet * ties``, where ``unmet`` is the share of its
@@ -34,7 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.channels import FORMAL_MLA
 from sim.records import FULFILLED, PENDING, REFUSED
+from sim.scenario import CHANNELS
 
 if TYPE_CHECKING:
     from sim.agents import StateAgent
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
 _SMOOTHING = 0.1
 """Weight of the newest answer time in the running means of reciprocity."""
 BUDAPEST = "budapest"
+_FORMAL = frozenset(CHANNELS.index(name) for name in FORMAL_MLA)
 
 
 class Adaptation:
@@ -64,10 +69,6 @@ class Adaptation:
         self.observing = self.reciprocity_on or self.trust_on or self.uptake_on
         self.answer_days = np.full((size, size), math.nan)
         """``[a, b]``: running mean of the days ``a``'s fulfilled requests to ``b`` took."""
-        self.reference_days = math.nan
-        """Mean days of every fulfilled request so far: what 'slow' is measured against."""
-        self._answered = 0
-        self._answered_days = 0.0
         self.trust = np.full((size, size), 0.5)
         """``[b, a]``: how far ``b`` trusts requests from ``a``."""
         self._asked = np.zeros(size, dtype=np.int64)
@@ -89,19 +90,16 @@ class Adaptation:
         a, b = req.requesting.number, req.requested.number
         rate = self.settings.trust_rate
         if outcome == FULFILLED:
-            if self.reciprocity_on:
+            if self.reciprocity_on and req.channel in _FORMAL:
                 took = day - req.created
                 known = self.answer_days[a, b]
                 if math.isnan(known):
                     self.answer_days[a, b] = took
                 else:
                     self.answer_days[a, b] = known + _SMOOTHING * (took - known)
-                self._answered += 1
-                self._answered_days += took
-                self.reference_days = self._answered_days / self._answered
-            if self.trust_on:
+            if self.trust_on and req.channel in _FORMAL:
                 self.trust[b, a] += rate * (1.0 - self.trust[b, a])
-        elif outcome == REFUSED and self.trust_on:
+        elif outcome == REFUSED and self.trust_on and req.channel in _FORMAL:
             self.trust[b, a] -= rate * self.trust[b, a]
         if self.uptake_on:
             self._asked[a] += 1
@@ -112,13 +110,18 @@ class Adaptation:
     def priority_offset(self, requested: int, requesting: int) -> float:
         """How far back a normal request from ``requesting`` queues at ``requested``.
 
-        It is the reciprocity strength times how much slower than the world's average
-        ``requesting`` has answered ``requested``'s own requests (capped at twice as slow).
+        It is the reciprocity strength times how much slower ``requesting`` has answered
+        ``requested``'s own formal requests than ``requested``'s partners do on average
+        (capped at twice as slow).
         """
         if not self.reciprocity_on:
             return 0.0
-        took, reference = self.answer_days[requested, requesting], self.reference_days
-        if math.isnan(took) or not reference > 0.0:
+        took = self.answer_days[requested, requesting]
+        if math.isnan(took):
+            return 0.0
+        row = self.answer_days[requested]
+        reference = float(np.nanmean(row))
+        if not reference > 0.0:
             return 0.0
         slowness = min(1.0, max(0.0, took / reference - 1.0))
         return self.settings.reciprocity * slowness
