@@ -12,9 +12,11 @@ Two steps, both reproducible from a seed:
    (days of review work a year); its staff is that workload over a target utilisation.
 2. *Fitting.* Two free parameters, the time scale of the formal MLA channels' stages and the
    prior caseload of the main requested authorities, are solved for two targets (US mean
-   time to evidence, overall formal median) by Newton iterations with a finite-difference
-   Jacobian, every evaluation run with the same seed (common random numbers), so the
-   objective is a deterministic function of the parameters.
+   time to evidence, overall formal median): a linear response surface is fitted by least
+   squares to every evaluation so far and solved for the targets, and the solution is
+   evaluated and added, until both are within the tolerance. Every evaluation runs with the
+   same seed (common random numbers), so the objective is a deterministic function of the
+   parameters.
 
 The fitted values are written to ``sim/data/calibration.toml`` (laid over the defaults) and
 ``sim/data/central_authorities.csv`` (laid over ``parameters.csv``), with the method and date.
@@ -406,7 +408,7 @@ def calibrate(
         scenario: The baseline scenario (its seed is used for every evaluation).
         replications: Replications per evaluation (common random numbers across evaluations).
         workers: Worker processes.
-        iterations: Newton iterations at most.
+        iterations: Response-surface steps at most (after three starting evaluations).
         tolerance: Stop when both fitted targets are within this relative error.
         report: Receives a line per step (progress for the command line).
     """
@@ -428,25 +430,29 @@ def calibrate(
         report(f"time scale {scale:.3f}, backlog {backlog:.1f} d -> " + _pairs(keys, got))
         return got
 
-    theta = np.array([1.6, 120.0])
-    steps = np.array([0.15, 30.0])
-    value = evaluate(theta)
+    # A linear response surface fitted to every evaluation so far, solved for the targets and
+    # evaluated there: more robust to simulation noise than a finite-difference Newton step,
+    # and every evaluation (not only the last three) informs the next guess.
+    theta = np.array([1.35, 130.0])
+    steps = np.array([0.15, 40.0])
+    lower, upper = np.array([0.3, 0.0]), np.array([4.0, 900.0])
+    points = [theta, theta + np.array([steps[0], 0.0]), theta + np.array([0.0, steps[1]])]
+    values = [evaluate(point) for point in points]
     for _ in range(iterations):
-        if np.all(np.abs(value / goal - 1.0) <= tolerance):
-            break
-        jacobian = np.empty((2, 2))
-        for j in range(2):
-            nudged = theta.copy()
-            nudged[j] += steps[j]
-            jacobian[:, j] = (evaluate(nudged) - value) / steps[j]
+        design = np.column_stack([np.ones(len(points)), np.array(points)])
+        coefficients, *_ = np.linalg.lstsq(design, np.array(values), rcond=None)
         try:
-            move = np.linalg.solve(jacobian, goal - value)
+            guess = np.linalg.solve(coefficients[1:].T, goal - coefficients[0])
         except np.linalg.LinAlgError:
             break
-        # Damped: stay within a factor of the starting steps so noise cannot throw it far.
-        move = np.clip(move, -4 * steps, 4 * steps)
-        theta = np.array([max(0.2, theta[0] + move[0]), max(0.0, theta[1] + move[1])])
-        value = evaluate(theta)
+        theta = np.clip(guess, lower, upper)
+        points.append(theta)
+        values.append(evaluate(theta))
+        if np.all(np.abs(values[-1] / goal - 1.0) <= tolerance):
+            break
+    errors = [float(np.max(np.abs(v / goal - 1.0))) for v in values]
+    best = int(np.argmin(errors))
+    theta, value = points[best], values[best]
     staff = staffing(load * float(theta[0]), backlog_days=float(theta[1]))
     return Fit(
         time_scale=float(theta[0]),
@@ -481,7 +487,8 @@ def write_fit(fit: Fit, scenario: Scenario, data_dir: Path, *, replications: int
         'method = """Staff: a pilot run with unlimited staff measures each central authority\'s',
         "review workload; staff = ceil(workload / (365 * utilisation)), utilisation "
         f"{DEFAULT_UTILISATION} ({MAIN_UTILISATION} at the main authorities).",
-        "Fit: Newton iterations with a finite-difference Jacobian on two free parameters (time",
+        "Fit: a linear response surface, fitted by least squares to every evaluation and solved",
+        "for the targets, then evaluated there, repeatedly, on two free parameters (time",
         "scale of the formal MLA channels' stages; prior caseload in days of capacity at the",
         f"main central authorities, those doing >= {MAIN_AUTHORITY_SHARE:.0%} of the world's "
         "review work), every",
