@@ -10,9 +10,9 @@ switches it off (the default, so a baseline does not drift unless a scenario ask
   ``capacity_lag_days``.
 * **Reciprocity.** A state remembers how long its own fulfilled formal requests to each
   partner took (an exponentially weighted mean). A normal-priority request from a partner
-  that answers more slowly than the state's partners do on average queues behind others at
-  its central authority: its priority is lowered by up to ``reciprocity`` (urgent requests
-  keep theirs).
+  that answers more slowly than the state's partners do on average queues at its central
+  authority as if it had arrived up to ``reciprocity * reciprocity_delay_days`` later
+  (urgent requests keep their place).
 * **Trust.** Each state trusts each partner's requests, starting at 0.5; a fulfilled formal
   exchange moves it ``trust_rate`` of the way to 1, a refusal the same way to 0 (direct
   requests to providers do not pass through the authorities, so they teach nothing). Trust
@@ -107,12 +107,13 @@ class Adaptation:
             if self.model.calendar.is_party(req.requested.iso3, BUDAPEST, day):
                 self._to_parties[a] += 1
 
-    def priority_offset(self, requested: int, requesting: int) -> float:
-        """How far back a normal request from ``requesting`` queues at ``requested``.
+    def queue_delay(self, requested: int, requesting: int) -> float:
+        """Days a normal request from ``requesting`` is pushed back in line at ``requested``.
 
-        It is the reciprocity strength times how much slower ``requesting`` has answered
-        ``requested``'s own formal requests than ``requested``'s partners do on average
-        (capped at twice as slow).
+        It is ``reciprocity_delay_days`` times the reciprocity strength times how much slower
+        ``requesting`` has answered ``requested``'s own formal requests than ``requested``'s
+        partners do on average (capped at twice as slow): the request queues as if it had
+        arrived that much later.
         """
         if not self.reciprocity_on:
             return 0.0
@@ -124,7 +125,7 @@ class Adaptation:
         if not reference > 0.0:
             return 0.0
         slowness = min(1.0, max(0.0, took / reference - 1.0))
-        return self.settings.reciprocity * slowness
+        return self.settings.reciprocity_delay_days * self.settings.reciprocity * slowness
 
     def trust_factor(self, requested: int, requesting: int) -> float:
         """Multiplier on legal review time and returns, from ``requested``'s trust."""
@@ -167,7 +168,8 @@ class Adaptation:
         yield self.model.env.timeout(self.settings.capacity_lag_days)
         pending[0] -= hires
         authority = agent.central_authority
-        authority.set_capacity(min(ceiling, authority.capacity + hires))
+        # Never below today's staff: a staffing reform may have raised it past the ceiling.
+        authority.set_capacity(max(authority.capacity, min(ceiling, authority.capacity + hires)))
 
     def _uptake(self) -> Generator[Any, Any, None]:
         """Let states outside the Budapest Convention decide, now and then, to join it."""

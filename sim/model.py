@@ -237,8 +237,11 @@ class CooperationModel(mesa.Model):
         """Whether both states have a 24/7 point of contact on ``day`` (data or a lever)."""
         if preservation_open(requesting.profile, requested.profile):
             return True
+        # A Budapest party has a 24/7 point of contact (Art. 35), including a new one.
         return all(
-            agent.profile.facts.contact_24_7 or self._contact_day[agent.number] <= day
+            agent.profile.facts.contact_24_7
+            or self._contact_day[agent.number] <= day
+            or self.calendar.is_party(agent.iso3, "budapest", day)
             for agent in (requesting, requested)
         )
 

@@ -17,7 +17,8 @@ class ServiceQueue:
     """Servers with a waiting line ordered by priority (lower first), then by arrival.
 
     A process asks for a server with ``yield queue.request(priority)`` and gives it back with
-    ``queue.release()`` when its service is done.
+    ``queue.release()`` when its service is done. Within a priority, requests are served in
+    order of arrival, or of an arrival time pushed back by ``delay`` days (reciprocity).
 
     Args:
         env: The SimPy environment.
@@ -32,24 +33,29 @@ class ServiceQueue:
         self.env = env
         self.capacity = capacity
         self.busy = 0
-        self._waiting: list[tuple[float, int, simpy.Event]] = []
+        self._waiting: list[tuple[float, float, int, simpy.Event]] = []
         self._arrivals = 0
 
-    def request(self, priority: float = 0.0) -> simpy.Event:
-        """An event that fires when a server is assigned to the caller."""
+    def request(self, priority: float = 0.0, delay: float = 0.0) -> simpy.Event:
+        """An event that fires when a server is assigned to the caller.
+
+        Args:
+            priority: Lower is served first (urgent requests use 0, normal ones 1).
+            delay: Days added to the caller's arrival time for its place in line.
+        """
         event = simpy.Event(self.env)
         if self.busy < self.capacity:
             self.busy += 1
             event.succeed()
         else:
-            heappush(self._waiting, (priority, self._arrivals, event))
+            heappush(self._waiting, (priority, self.env.now + delay, self._arrivals, event))
             self._arrivals += 1
         return event
 
     def release(self) -> None:
         """Free a server: it goes to the first request in line, if any and if still staffed."""
         if self._waiting and self.busy <= self.capacity:
-            heappop(self._waiting)[2].succeed()
+            heappop(self._waiting)[3].succeed()
         else:
             self.busy -= 1
 
@@ -63,7 +69,7 @@ class ServiceQueue:
         self.capacity = capacity
         while self._waiting and self.busy < capacity:
             self.busy += 1
-            heappop(self._waiting)[2].succeed()
+            heappop(self._waiting)[3].succeed()
 
     @property
     def waiting(self) -> int:

@@ -235,9 +235,7 @@ def journey(
         adaptation = model.adaptation
         trust = adaptation.trust_factor(requested.number, requesting.number)
         clarification *= trust
-        incoming_priority = priority
-        if not req.urgent:
-            incoming_priority += adaptation.priority_offset(requested.number, requesting.number)
+        delay = 0.0 if req.urgent else adaptation.queue_delay(requested.number, requesting.number)
         content_time = 1.0 + (standard.content_time_factor - 1.0) * effects.content_extra_time
         content_refusal = standard.p_refuse_content * effects.content_refusal
         urgent_factor = settings.urgent_factor if req.urgent else 1.0
@@ -273,7 +271,7 @@ def journey(
                     if stage.kind == CENTRAL_AUTHORITY
                     else agent.pool((name, stage.index), stage.servers)
                 )
-                yield resource.request(priority if stage.by_requesting else incoming_priority)
+                yield resource.request(priority, 0.0 if stage.by_requesting else delay)
                 req.wait_days[stage.index] += env.now - entered
                 yield env.timeout(duration)
                 resource.release()

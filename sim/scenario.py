@@ -219,6 +219,7 @@ class Adaptation(_Section):
     capacity_budget: Annotated[float, Field(ge=1.0, le=20.0)]
     backlog_target_days: Positive
     reciprocity: Probability
+    reciprocity_delay_days: NonNegative
     trust: Probability
     trust_rate: Probability
     treaty_uptake: Probability
