@@ -438,7 +438,7 @@ def calibrate(
     # A linear response surface fitted to every evaluation so far, solved for the targets and
     # evaluated there: more robust to simulation noise than a finite-difference Newton step,
     # and every evaluation (not only the last three) informs the next guess.
-    theta = np.array([1.35, 130.0])
+    theta = np.array([1.9, 80.0])
     steps = np.array([0.15, 40.0])
     lower, upper = np.array([0.3, 0.0]), np.array([4.0, 900.0])
     points = [theta, theta + np.array([steps[0], 0.0]), theta + np.array([0.0, steps[1]])]

@@ -101,7 +101,9 @@ class CooperationModel(mesa.Model):
         caseload" for a decade (docs/model.md). ``ca_backlog_days`` is that caseload in days
         of the authority's full capacity; each prior case takes one legal review of a bilateral
         MLAT request. Prior cases are served like any request of normal priority and are not
-        recorded.
+        recorded. They join the queue half-way through the warm-up: the model's own requests
+        take months to reach a requested authority, and a caseload queued on day 0 would be
+        worked off while that pipeline fills, leaving the measured period without it.
         """
         mlat = self.config.channels.bilateral_mlat
         review = mlat.stages.get("legal_review")
@@ -114,8 +116,9 @@ class CooperationModel(mesa.Model):
             if count > 0:
                 stream = self.streams[f"time/prior_caseload/{agent.iso3}"]
                 sample = review.time.sampler(stream, mlat.time_scale)
+                joins = self.config.simulation.warm_up_days / 2.0
                 for _ in range(count):
-                    self.env.process(self._prior_case(agent, sample()))
+                    self.env.process(self._prior_case(agent, sample(), joins))
 
     def _restaff(self, agent: StateAgent, day: float, factor: float) -> Generator[Any, Any, None]:
         """A staffing reform: the authority's staff is multiplied from ``day``."""
@@ -124,7 +127,11 @@ class CooperationModel(mesa.Model):
         authority = agent.central_authority
         authority.set_capacity(max(1, round(authority.capacity * factor)))
 
-    def _prior_case(self, agent: StateAgent, duration: float) -> Generator[Any, Any, None]:
+    def _prior_case(
+        self, agent: StateAgent, duration: float, joins: float
+    ) -> Generator[Any, Any, None]:
+        if joins > 0.0:
+            yield self.env.timeout(joins)
         authority = agent.central_authority
         yield authority.request(1)
         yield self.env.timeout(duration)
