@@ -18,14 +18,16 @@ about half a second per replication:
 - demand at 0.5% of the data's (``demand.scale``), with every need that only a formal channel
   can serve pursued (``routing.p_pursue_formal = 1``) so that formal channels carry enough
   requests;
-- the central authorities of the staffing reform given about three quarters of the staff
-  their load needs (the US one is the bottleneck, as calibration target 7 says of the real
-  one), so that their queues exist to be cut.
+- the central authorities of the staffing reform given between a half (the US one, the
+  bottleneck, as calibration target 7 says of the real one) and seven eighths of the staff
+  their load in this world needs, so that their queues exist to be cut; no prior caseload.
 
-Robustness: with this setup and 6 replications, every assertion below held for the seeds
-1, 2, 3, 4, 5 and 2027 (each run separately), and the smallest margin (the upper or lower
-bound's distance from zero) was checked to be a sizeable part of the effect, not a lucky
-near-miss. Runs are shared within a test process (the baseline twin runs once).
+Robustness: with this setup and 5 replications, all 15 assertions on runs (the 14 reform
+targets and the teaching pair) held for each of the seeds 1, 2, 3, 4, 5 and 2027. The near
+bound of each interval stayed at least 30% of the effect away from zero (the privacy bridge,
+whose refusals are few, is the weakest; electronic MLA next at 43%; most kept 70% or more),
+so the test does not pass by luck of one seed. Runs are shared within a test process: the
+baseline twin runs once.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ LEVERS_START = dt.date(2027, 1, 1)
 REDUCED_SCALE = 0.005
 REDUCED_STAFF = {"USA": 6, "DEU": 4, "FRA": 2, "GBR": 2, "IRL": 2, "NLD": 2, "JPN": 3, "CAN": 2}
 """Central-authority staff in the reduced world (the data's are sized for the full world)."""
-REPLICATIONS = 6
+REPLICATIONS = 5
 SEED = 2027
 
 
@@ -253,6 +255,26 @@ def letters_rogatory(reform, twin, scenario) -> tuple[np.ndarray, np.ndarray]:
     return by_replication(reform, count), by_replication(twin, count)
 
 
+def letters_rogatory_of_joiners(reform, twin, scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Requests through letters rogatory to or from a state that joins Budapest.
+
+    The lever's group, ``signatories:budapest``, also holds today's Parties; those are left
+    out, so the count is that of the pairs whose channel the reform changes.
+    """
+    calendar = build_world(load_world_data(), scenario).calendar
+    joiners = {
+        code for code in targets(scenario, "join") if not calendar.is_party(code, "budapest", 0)
+    }
+    assert joiners
+    count = count_on("letters_rogatory")
+
+    def involving(requests: pd.DataFrame) -> pd.DataFrame:
+        either = requests["requesting"].isin(joiners) | requests["requested"].isin(joiners)
+        return requests[either.to_numpy()]
+
+    return by_replication(involving(reform), count), by_replication(involving(twin), count)
+
+
 def budapest_mla(reform, twin, scenario) -> tuple[np.ndarray, np.ndarray]:
     """Requests through Budapest Art. 27 mutual assistance."""
     count = count_on("budapest_mla")
@@ -318,7 +340,7 @@ TARGETS: list[tuple[str, Callable[..., tuple[np.ndarray, np.ndarray]], int]] = [
     ("standard_procedures", clarifications_between_adopters, DOWN),
     ("electronic_mla", formal_median_days, DOWN),
     ("central_authority_staffing", queue_wait_at_staffed, DOWN),
-    ("universal_budapest", letters_rogatory, DOWN),
+    ("universal_budapest", letters_rogatory_of_joiners, DOWN),
     ("universal_budapest", budapest_mla, UP),
     ("second_protocol", second_protocol_requests, UP),
     ("second_protocol", second_protocol_needs_days, DOWN),
