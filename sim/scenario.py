@@ -9,6 +9,7 @@ error rather than a silently ignored setting. Every problem is raised as a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 from importlib import resources
@@ -368,8 +369,15 @@ CALIBRATION_FILE = "data/calibration.toml"
 """Fitted values laid over the defaults (its ``settings`` table), written by calibration."""
 
 
+UNCALIBRATED_ENV = "MLATSIM_UNCALIBRATED"
+"""Set this environment variable to run on the uncalibrated defaults (tests of mechanisms do,
+so that a refit cannot change what they check); worker processes inherit it."""
+
+
 def calibration_record() -> dict[str, Any]:
     """The packaged calibration file (method, date, fitted values), or {} if there is none."""
+    if os.environ.get(UNCALIBRATED_ENV):
+        return {}
     source = resources.files("sim").joinpath(CALIBRATION_FILE)
     if not source.is_file():
         return {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -236,7 +237,7 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
     # Central-authority staff and prior caseload are fitted by `mlatsim calibrate`, not read off
     # a source, so they live in their own file and take precedence over parameters.csv.
     authorities = base / CENTRAL_AUTHORITIES
-    if authorities.is_file():
+    if authorities.is_file() and not os.environ.get("MLATSIM_UNCALIBRATED"):
         for number, raw in _rows(authorities):
             row = _Row(authorities, number, raw)
             code = _known(row, states, "iso3")

@@ -63,3 +63,13 @@ def write_tiny() -> ScenarioWriter:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _uncalibrated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests of mechanisms run on the uncalibrated defaults, so a refit cannot move them.
+
+    Tests marked ``calibrated`` (the calibration's own) see the packaged fitted values.
+    """
+    if request.node.get_closest_marker("calibrated") is None:
+        monkeypatch.setenv("MLATSIM_UNCALIBRATED", "1")

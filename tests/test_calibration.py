@@ -27,6 +27,7 @@ from sim.cli import main
 from sim.scenario import calibration_record
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.calibrated
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
