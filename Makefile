@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench clean
+.PHONY: run test test-slow lint bench bench-full calibrate-check clean
 
 $(BIN)/mlatsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ lint: $(BIN)/mlatsim
 
 bench: $(BIN)/mlatsim
 	$(BIN)/python bench/throughput.py
+
+bench-full: $(BIN)/mlatsim
+	$(BIN)/python bench/full_world.py
+
+calibrate-check: $(BIN)/mlatsim
+	$(BIN)/mlatsim calibrate scenarios/baseline.toml --check
 
 clean:
 	rm -rf $(VENV) results/*/
