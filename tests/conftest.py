@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,11 +66,13 @@ def write_tiny() -> ScenarioWriter:
     return write
 
 
-@pytest.fixture(autouse=True)
-def _uncalibrated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests of mechanisms run on the uncalibrated defaults, so a refit cannot move them.
+# Tests of mechanisms run on the uncalibrated defaults, so a refit cannot move them; set for
+# the whole session (module- and session-scoped fixtures too) and inherited by workers.
+os.environ["MLATSIM_UNCALIBRATED"] = "1"
 
-    Tests marked ``calibrated`` (the calibration's own) see the packaged fitted values.
-    """
-    if request.node.get_closest_marker("calibrated") is None:
-        monkeypatch.setenv("MLATSIM_UNCALIBRATED", "1")
+
+@pytest.fixture(autouse=True)
+def _calibrated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests marked ``calibrated`` (the calibration's own) see the packaged fitted values."""
+    if request.node.get_closest_marker("calibrated") is not None:
+        monkeypatch.delenv("MLATSIM_UNCALIBRATED", raising=False)
