@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from sim import statistics
-from sim.results import CURVE_GRID_DAYS, write_results
+from sim.results import CURVE_GRID_DAYS, publish, write_results
 from sim.runner import RunResult, run_scenario
 from sim.scenario import Scenario, validate_settings
 
@@ -684,15 +684,7 @@ def write_comparison(
             replications=comparison.replications,
             periods={run.name: _measured_window(run.scenario) for run in runs},
         )
-        if destination.exists():
-            retired = Path(
-                tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent)
-            )
-            destination.rename(retired / destination.name)
-            staging.rename(destination)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(destination)
+        publish(staging, destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

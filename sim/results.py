@@ -102,6 +102,21 @@ def _umask() -> int:
     return mask
 
 
+def publish(staging: Path, destination: Path) -> None:
+    """Move a complete staging directory to ``destination``, replacing any directory there.
+
+    The old directory is renamed aside before the new one takes its name, so a reader never
+    sees a half-written result.
+    """
+    if destination.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent))
+        destination.rename(retired / destination.name)
+        staging.rename(destination)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.rename(destination)
+
+
 def write_results(
     result: RunResult, scenario: Scenario, destination: Path, command: list[str]
 ) -> Path:
@@ -132,15 +147,7 @@ def write_results(
             staging / "figures",
             replications=scenario.simulation.replications,
         )
-        if destination.exists():
-            retired = Path(
-                tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent)
-            )
-            destination.rename(retired / destination.name)
-            staging.rename(destination)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(destination)
+        publish(staging, destination)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
