@@ -153,11 +153,12 @@ def _with_overrides(scenario: Scenario, replications: int | None, seed: int | No
 def _resolve(scenario: Scenario) -> None:
     """Check the scenario against the world data (ISO codes, states and groups named)."""
     from sim.levers import resolve
+    from sim.streams import RandomStreams
     from sim.world import build_world
     from sim.world_data import load_world_data
 
     world = build_world(load_world_data(), scenario)
-    resolve(scenario, world.states, world.calendar)
+    resolve(scenario, world.states, world.calendar, RandomStreams(0, 0)["levers/join"])
 
 
 def _check_destination(destination: Path) -> None:
@@ -228,7 +229,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     calibration.write_fit(fit, scenario, data_dir, replications=replications)
     print(
         f"fitted: formal time scale {fit.time_scale:.3f}, main-authority caseload "
-        f"{fit.backlog_days:.1f} days ({fit.evaluations} evaluations) -> {data_dir}"
+        f"{fit.backlog_days:.1f} days, urgent formal factor {fit.urgent_factor:.3f} "
+        f"({fit.evaluations} evaluations) -> {data_dir}"
     )
     return 0
 

@@ -62,7 +62,8 @@ LEVERS: dict[str, LeverSpec] = {
         ),
         LeverSpec(
             "privacy_bridge",
-            "between targeted states: data-protection refusals x (1 - s)",
+            "between targeted states (or, with `partners`, between a target and a partner): "
+            "data-protection refusals x (1 - s)",
             "adequacy decisions and safeguard agreements (EU-US Umbrella Agreement); assumed",
         ),
         LeverSpec(
@@ -144,6 +145,19 @@ class ActiveLever:
         """Whether every one of ``states`` is targeted."""
         return all(state in self.targets for state in states)
 
+    def bridges(self, requesting: str, requested: str) -> bool:
+        """Whether a pair-acting lever joins these two states.
+
+        Without ``partners`` it acts among all its targets; with them it is a hub and spokes:
+        between a target and a partner, either way round, and not among the partners.
+        """
+        partners = self.lever.partners
+        if not partners:
+            return self.covers(requesting, requested)
+        return (requesting in self.targets and requested in partners) or (
+            requested in self.targets and requesting in partners
+        )
+
 
 def _group_members(
     group: str, states: Iterable[StateProfile], calendar: TreatyCalendar, day: float
@@ -158,31 +172,73 @@ def _group_members(
             raise ValueError(f"no state of the run is in {kind} '{value}'")
         return frozenset(chosen)
     if kind == "signatories" and value in _INSTRUMENT_GROUPS:
-        return frozenset(
+        chosen = {
             p.iso3
             for p in profiles
             if calendar.is_signatory(p.iso3, value) or calendar.is_party(p.iso3, value, day)
+        }
+        what = f"signatory or party of {value}"
+    elif group in _INSTRUMENT_GROUPS:
+        chosen = {p.iso3 for p in profiles if calendar.is_party(p.iso3, group, day)}
+        what = f"party of {group}"
+    elif group == "contact_24_7":
+        chosen = {p.iso3 for p in profiles if p.facts.contact_24_7}
+        what = "state with a 24/7 point of contact"
+    else:
+        choices = ", ".join(
+            (
+                "all",
+                *_INSTRUMENT_GROUPS,
+                "signatories:<instrument>",
+                "region:<name>",
+                "subregion:<name>",
+                "contact_24_7",
+            )
         )
-    if group in _INSTRUMENT_GROUPS:
-        return frozenset(p.iso3 for p in profiles if calendar.is_party(p.iso3, group, day))
-    if group == "contact_24_7":
-        return frozenset(p.iso3 for p in profiles if p.facts.contact_24_7)
-    choices = ", ".join(("all", *_INSTRUMENT_GROUPS, "signatories:<instrument>", "region:<name>"))
-    raise ValueError(f"unknown group '{group}' (choose {choices})")
+        raise ValueError(f"unknown group '{group}' (choose {choices})")
+    if not chosen:
+        # An empty group is almost always a mistake (a date before any ratification, a world
+        # without the instrument's members); a lever that silently reaches nobody is worse.
+        raise ValueError(f"no state of the run is a {what} on the lever's start date")
+    return frozenset(chosen)
+
+
+_TREATY_LEVERS = ("join", "in_force", "new_agreement")
 
 
 def resolve(
-    scenario: Scenario, states: Iterable[StateProfile], calendar: TreatyCalendar
+    scenario: Scenario, states: Iterable[StateProfile], calendar: TreatyCalendar, draw: object
 ) -> tuple[ActiveLever, ...]:
-    """The scenario's levers with their targets, groups resolved at the start of the run.
+    """The scenario's levers with their targets; treaty levers are written into ``calendar``.
+
+    A group is resolved on the lever's start day, after the treaty levers that start before
+    it have changed the calendar: "from 2028 among the Budapest parties" includes the states
+    a ``join`` lever made parties in 2027. Treaty levers are therefore taken first, in order
+    of start day (then of position in the file), each applied before the next is resolved.
+    Memberships that adaptive treaty uptake adds during the run do not extend a group.
+
+    Args:
+        scenario: The scenario.
+        states: The run's states.
+        calendar: The run's treaty calendar (changed in place).
+        draw: A stream with ``uniform()`` deciding which targeted states join when s < 1;
+            one number is drawn per targeted state of every ``join`` lever, in code order.
 
     Raises:
-        ScenarioError: naming the lever's field if a state or group is not in the run.
+        ScenarioError: naming the lever's field if a state or group is not in the run, or a
+            group has no member on the lever's start day.
     """
     profiles = list(states)
     codes = {p.iso3 for p in profiles}
-    active = []
-    for index, lever in enumerate(scenario.levers):
+    simulation = scenario.simulation
+    days = [simulation.day_of(lever.start) if lever.start else 0.0 for lever in scenario.levers]
+    order = sorted(
+        range(len(scenario.levers)),
+        key=lambda i: (scenario.levers[i].lever not in _TREATY_LEVERS, days[i], i),
+    )
+    active: dict[int, ActiveLever] = {}
+    for index in order:
+        lever, day = scenario.levers[index], days[index]
         where = f"levers[{index}]"
         for number, code in enumerate((*lever.states, *lever.partners)):
             if code not in codes:
@@ -191,40 +247,30 @@ def resolve(
         targets = set(lever.states)
         if lever.group is not None:
             try:
-                targets |= _group_members(lever.group, profiles, calendar, 0.0)
+                targets |= _group_members(lever.group, profiles, calendar, day)
             except ValueError as exc:
                 raise ScenarioError(f"{where}.group", str(exc)) from None
         if not lever.states and lever.group is None:
             targets = codes
-        day = scenario.simulation.day_of(lever.start) if lever.start else 0.0
-        active.append(ActiveLever(lever, frozenset(targets), day))
-    return tuple(active)
+        item = active[index] = ActiveLever(lever, frozenset(targets), day)
+        _apply_treaty_change(item, calendar, draw)
+    return tuple(active[index] for index in range(len(scenario.levers)))
 
 
-def apply_treaty_changes(
-    active: Iterable[ActiveLever], calendar: TreatyCalendar, draw: object
-) -> None:
-    """Write the treaty levers into the calendar (accessions, entries into force, new ties).
-
-    Args:
-        active: The resolved levers.
-        calendar: The run's treaty calendar (changed in place).
-        draw: A stream with ``uniform()`` deciding which targeted states join when s < 1;
-            one number is drawn per targeted state of every ``join`` lever, in code order.
-    """
-    for item in active:
-        lever = item.lever
-        if lever.lever == "join":
-            for code in sorted(item.targets):
-                if draw.uniform() < lever.strength:  # type: ignore[attr-defined]
-                    calendar.set_party(code, str(lever.instrument), item.day)
-        elif lever.lever == "in_force" and lever.strength > 0:
-            calendar.set_in_force(str(lever.instrument), item.day)
-        elif lever.lever == "new_agreement" and lever.strength > 0:
-            for code in sorted(item.targets):
-                for partner in lever.partners:
-                    if partner != code:
-                        calendar.add_tie(str(lever.kind), code, partner, item.day)
+def _apply_treaty_change(item: ActiveLever, calendar: TreatyCalendar, draw: object) -> None:
+    """Write one treaty lever into the calendar (accessions, entry into force, new ties)."""
+    lever = item.lever
+    if lever.lever == "join":
+        for code in sorted(item.targets):
+            if draw.uniform() < lever.strength:  # type: ignore[attr-defined]
+                calendar.set_party(code, str(lever.instrument), item.day)
+    elif lever.lever == "in_force" and lever.strength > 0:
+        calendar.set_in_force(str(lever.instrument), item.day)
+    elif lever.lever == "new_agreement" and lever.strength > 0:
+        for code in sorted(item.targets):
+            for partner in lever.partners:
+                if partner != code:
+                    calendar.add_tie(str(lever.kind), code, partner, item.day)
 
 
 class Policy:
@@ -275,7 +321,7 @@ class Policy:
                 factors["content_refusal"] *= 1.0 - s
                 factors["content_extra_time"] *= 1.0 - s
                 factors["grounds"] *= 1.0 - 0.5 * s
-            elif name == "privacy_bridge" and item.covers(requesting, requested):
+            elif name == "privacy_bridge" and item.bridges(requesting, requested):
                 factors["data_protection"] *= 1.0 - s
             elif name == "electronic_transmission" and item.covers(requesting, requested):
                 stage[_STAGE["transmission"]] *= 1.0 - 0.8 * s

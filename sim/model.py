@@ -48,8 +48,9 @@ class CooperationModel(mesa.Model):
         self.env = simpy.Environment()
         self.streams = RandomStreams(seed, replication)
         self.calendar = world.calendar
-        self.policy = Policy(levers.resolve(scenario, world.states, world.calendar))
-        levers.apply_treaty_changes(self.policy.active, world.calendar, self.streams["levers/join"])
+        self.policy = Policy(
+            levers.resolve(scenario, world.states, world.calendar, self.streams["levers/join"])
+        )
         self.router = ChannelRouter(scenario.channels, world.calendar)
         self.horizon = float(scenario.simulation.horizon_days)
         self.case_cutoff = self.horizon - scenario.simulation.drain_days
@@ -101,9 +102,10 @@ class CooperationModel(mesa.Model):
         caseload" for a decade (docs/model.md). ``ca_backlog_days`` is that caseload in days
         of the authority's full capacity; each prior case takes one legal review of a bilateral
         MLAT request. Prior cases are served like any request of normal priority and are not
-        recorded. They join the queue half-way through the warm-up: the model's own requests
-        take months to reach a requested authority, and a caseload queued on day 0 would be
-        worked off while that pipeline fills, leaving the measured period without it.
+        recorded. They join the queue when the warm-up ends: the model's own requests take
+        months to reach a requested authority, and a caseload queued earlier is worked off
+        while that pipeline fills (half-way through the warm-up, two thirds of it were gone
+        before the first measured request arrived), leaving the measured period without it.
         """
         mlat = self.config.channels.bilateral_mlat
         review = mlat.stages.get("legal_review")
@@ -116,7 +118,7 @@ class CooperationModel(mesa.Model):
             if count > 0:
                 stream = self.streams[f"time/prior_caseload/{agent.iso3}"]
                 sample = review.time.sampler(stream, mlat.time_scale)
-                joins = self.config.simulation.warm_up_days / 2.0
+                joins = self.config.simulation.warm_up_days
                 for _ in range(count):
                     self.env.process(self._prior_case(agent, sample(), joins))
 
@@ -125,7 +127,8 @@ class CooperationModel(mesa.Model):
         if day > self.env.now:
             yield self.env.timeout(day - self.env.now)
         authority = agent.central_authority
-        authority.set_capacity(max(1, round(authority.capacity * factor)))
+        # Half a post rounds up (round() would round halves to even: 2.5 -> 2, 3.5 -> 4).
+        authority.set_capacity(max(1, math.floor(authority.capacity * factor + 0.5)))
 
     def _prior_case(
         self, agent: StateAgent, duration: float, joins: float

@@ -107,44 +107,67 @@ class RequestLog:
         for append, value in zip(self._append_wait, wait_days, strict=True):
             append(value)
 
-    def to_frame(self, replication: int) -> pd.DataFrame:
-        """The records as a DataFrame with DESIGN section 4's columns, sorted by request id."""
-        ints = {name: np.array(column, dtype=np.int64) for name, column in self._ints.items()}
-        created = np.frombuffer(self._floats["created_day"], dtype=np.float64).copy()
-        outcome_day = np.frombuffer(self._floats["outcome_day"], dtype=np.float64).copy()
-        to_outcome = outcome_day - created
-        outcome = ints["outcome"]
+    def to_frame(self, replication: int, *, release: bool = False) -> pd.DataFrame:
+        """The records as a DataFrame with DESIGN section 4's columns, sorted by request id.
 
-        def categorical(codes: np.ndarray, names: Sequence[str]) -> pd.Categorical:
-            return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(names))
+        The frame is built one column at a time in request-id order (one argsort, no sorted
+        copy of the whole frame), so the peak is the frame plus one column.
 
-        frame = pd.DataFrame(
-            {
-                "replication": np.full(len(created), replication, dtype=np.int32),
-                "request_id": ints["request_id"],
-                "case_id": ints["case_id"],
-                "crime_type": categorical(ints["crime_type"], self.crime_types),
-                "requesting": categorical(ints["requesting"], self.states),
-                "requested": categorical(ints["requested"], self.states),
-                "channel": categorical(ints["channel"], RECORDED_CHANNELS),
-                "first_channel": categorical(ints["first_channel"], RECORDED_CHANNELS),
-                "data_type": categorical(ints["data_type"], DATA_TYPES),
-                "urgent": ints["urgent"].astype(bool),
-                "created_day": created,
-                "outcome": categorical(outcome, OUTCOMES),
-                "reason": categorical(ints["reason"], REASONS),
-                "time_to_evidence_days": np.where(outcome == FULFILLED, to_outcome, np.nan),
-                "time_to_outcome_days": to_outcome,
-                "attempts": ints["attempts"].astype(np.int8),
-                "clarifications": ints["clarifications"].astype(np.int16),
-                "preserved": ints["preserved"].astype(bool),
-            }
-        )
-        for stage, column in zip(STAGES, self._stage_days, strict=True):
-            frame[f"{stage}_days"] = np.frombuffer(column, dtype=np.float64).copy()
-        for stage, column in zip(STAGES, self._wait_days, strict=True):
-            frame[f"{stage}_wait_days"] = np.frombuffer(column, dtype=np.float64).copy()
-        return frame.sort_values("request_id", kind="stable", ignore_index=True)
+        Args:
+            replication: The value of the ``replication`` column.
+            release: Empty each of the log's columns once it is copied, so the log and the
+                frame are never both whole in memory; the log is then spent (the runner's case).
+        """
+        request_ids = np.frombuffer(self._ints["request_id"], dtype=np.int64)
+        order = np.argsort(request_ids, kind="stable")
+
+        def take(store: dict[str, array] | list[array], key: str | int, dtype: type) -> np.ndarray:
+            column = store[key]  # type: ignore[index]
+            values = np.frombuffer(column, dtype=np.int64 if column.typecode == "q" else np.float64)
+            taken = values[order].astype(dtype, copy=False)
+            del values  # a buffer export must end before the array may be replaced
+            if release:
+                store[key] = array(column.typecode)  # type: ignore[index]
+            return taken
+
+        def categorical(key: str, names: Sequence[str]) -> pd.Categorical:
+            return pd.Categorical.from_codes(
+                take(self._ints, key, np.int16), categories=list(names)
+            )
+
+        ids = request_ids[order]
+        del request_ids
+        columns: dict[str, object] = {
+            "replication": np.full(len(ids), replication, dtype=np.int32),
+            "request_id": ids,
+            "case_id": take(self._ints, "case_id", np.int64),
+            "crime_type": categorical("crime_type", self.crime_types),
+            "requesting": categorical("requesting", self.states),
+            "requested": categorical("requested", self.states),
+            "channel": categorical("channel", RECORDED_CHANNELS),
+            "first_channel": categorical("first_channel", RECORDED_CHANNELS),
+            "data_type": categorical("data_type", DATA_TYPES),
+            "urgent": take(self._ints, "urgent", bool),
+        }
+        created = take(self._floats, "created_day", np.float64)
+        to_outcome = take(self._floats, "outcome_day", np.float64)
+        to_outcome -= created
+        outcome = take(self._ints, "outcome", np.int16)
+        columns["created_day"] = created
+        columns["outcome"] = pd.Categorical.from_codes(outcome, categories=list(OUTCOMES))
+        columns["reason"] = categorical("reason", REASONS)
+        columns["time_to_evidence_days"] = np.where(outcome == FULFILLED, to_outcome, np.nan)
+        columns["time_to_outcome_days"] = to_outcome
+        columns["attempts"] = take(self._ints, "attempts", np.int8)
+        columns["clarifications"] = take(self._ints, "clarifications", np.int16)
+        columns["preserved"] = take(self._ints, "preserved", bool)
+        for i, stage in enumerate(STAGES):
+            columns[f"{stage}_days"] = take(self._stage_days, i, np.float64)
+        for i, stage in enumerate(STAGES):
+            columns[f"{stage}_wait_days"] = take(self._wait_days, i, np.float64)
+        if release:
+            self._ints["request_id"] = array("q")
+        return pd.DataFrame(columns, copy=False)
 
 
 class TimeseriesLog:

@@ -63,7 +63,7 @@ def run_replication(
     if progress is not None and model.day > reported:
         progress.put((replication, model.day - reported))
     return (
-        model.log.to_frame(replication),
+        model.log.to_frame(replication, release=True),
         model.timeseries.to_frame(replication),
         time.perf_counter() - began,
     )

@@ -324,11 +324,21 @@ class Lever(_Section):
             raise ValueError(f"instrument: lever '{self.lever}' needs an instrument")
         if not treaty and self.instrument is not None:
             raise ValueError("instrument: only the levers 'join' and 'in_force' take one")
+        if self.lever == "in_force" and (self.states or self.group is not None):
+            # Entry into force is a fact of the instrument, not of some states; parties are
+            # made with 'join'. Targets here would be silently ignored.
+            raise ValueError(
+                "states: lever 'in_force' takes no states or group (make parties with 'join')"
+            )
         agreement = self.lever == "new_agreement"
         if agreement and (self.kind is None or not self.partners):
             raise ValueError("kind: lever 'new_agreement' needs a kind and partners")
-        if not agreement and (self.kind is not None or self.partners):
-            raise ValueError("partners: only the lever 'new_agreement' takes kind and partners")
+        if not agreement and self.kind is not None:
+            raise ValueError("kind: only the lever 'new_agreement' takes a kind")
+        if self.partners and self.lever not in ("new_agreement", "privacy_bridge"):
+            raise ValueError(
+                "partners: only the levers 'new_agreement' and 'privacy_bridge' take partners"
+            )
         return self
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.levers import NEUTRAL, Policy, apply_treaty_changes, resolve
+from sim.levers import NEUTRAL, Policy, resolve
 from sim.model import CooperationModel
 from sim.scenario import STAGES, Scenario, _merge, default_settings, validate_settings
 from sim.world import build_world
@@ -16,6 +16,13 @@ from sim.world_data import WorldData, load_world_data
 
 STATES = ["DEU", "FRA", "IRL", "USA", "GBR", "BRA", "JPN"]
 LEGAL_REVIEW = STAGES.index("legal_review")
+
+
+class _Always:
+    """A stream whose uniform numbers are all zero: every join succeeds."""
+
+    def uniform(self) -> float:
+        return 0.0
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +55,7 @@ def policy(data: WorldData, *levers: dict[str, Any]) -> Policy:
     """The resolved policy of a scenario with ``levers``."""
     chosen = scenario(*levers)
     world = build_world(data, chosen)
-    return Policy(resolve(chosen, world.states, world.calendar))
+    return Policy(resolve(chosen, world.states, world.calendar, _Always()))
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -69,6 +76,10 @@ def policy(data: WorldData, *levers: dict[str, Any]) -> Policy:
         ({"lever": "training", "start": dt.date(2020, 1, 1)}, "levers[0].start"),
         ({"lever": "training", "states": ["usa"]}, "levers[0].states[0]"),
         ({"lever": "training", "colour": "red"}, "levers[0].colour"),
+        ({"lever": "in_force", "instrument": "budapest", "states": ["USA"]}, "levers[0].states"),
+        ({"lever": "in_force", "instrument": "budapest", "group": "eu"}, "levers[0].states"),
+        ({"lever": "training", "partners": ["USA"]}, "levers[0].partners"),
+        ({"lever": "privacy_bridge", "kind": "mlat"}, "levers[0].kind"),
     ],
 )
 def test_bad_lever_is_refused_with_its_path(lever: dict[str, Any], where: str) -> None:
@@ -88,7 +99,7 @@ def test_state_outside_the_run_is_refused(data: WorldData) -> None:
     chosen = scenario({"lever": "training", "states": ["KEN"]})
     world = build_world(data, chosen)
     with pytest.raises(ScenarioError) as caught:
-        resolve(chosen, world.states, world.calendar)
+        resolve(chosen, world.states, world.calendar, _Always())
     assert caught.value.where == "levers[0].states"
 
 
@@ -97,8 +108,26 @@ def test_unknown_region_is_refused(data: WorldData) -> None:
     chosen = scenario({"lever": "training", "group": "region:Atlantis"})
     world = build_world(data, chosen)
     with pytest.raises(ScenarioError) as caught:
-        resolve(chosen, world.states, world.calendar)
+        resolve(chosen, world.states, world.calendar, _Always())
     assert caught.value.where == "levers[0].group"
+
+
+def test_empty_instrument_group_is_refused(data: WorldData) -> None:
+    """A group with no member on the lever's start day is an error, not a lever reaching nobody."""
+    chosen = scenario({"lever": "training", "group": "un_cybercrime"})
+    world = build_world(data, chosen)
+    with pytest.raises(ScenarioError) as caught:
+        resolve(chosen, world.states, world.calendar, _Always())
+    assert caught.value.where == "levers[0].group"
+    assert "party of un_cybercrime" in str(caught.value)
+
+
+def test_unknown_group_message_lists_every_kind() -> None:
+    """The resolver's list of groups names subregions and 24/7 contacts too."""
+    from sim.levers import _group_members
+
+    with pytest.raises(ValueError, match="subregion:<name>, contact_24_7"):
+        _group_members("friends", [], None, 0.0)  # type: ignore[arg-type]
 
 
 def test_cli_refuses_a_bad_lever_in_one_line(tmp_path: Path, capsys) -> None:
@@ -130,6 +159,29 @@ def test_group_and_states_add_up(data: WorldData) -> None:
     """States listed beside a group are targeted too."""
     (active,) = policy(data, {"lever": "training", "group": "eu", "states": ["USA"]}).active
     assert active.targets == {"DEU", "FRA", "IRL", "USA"}
+
+
+def test_group_is_resolved_on_the_lever_start_day(data: WorldData) -> None:
+    """States a join lever makes parties before a lever starts are in that lever's group."""
+    joined = {"lever": "join", "instrument": "budapest", "states": ["IRL"]}
+    joined["start"] = dt.date(2026, 6, 1)
+    later = {"lever": "training", "group": "budapest", "start": dt.date(2027, 1, 1)}
+    earlier = {"lever": "training", "group": "budapest", "start": dt.date(2026, 3, 1)}
+    _, late, early = policy(data, joined, later, earlier).active
+    assert "IRL" in late.targets
+    assert "IRL" not in early.targets
+    assert "USA" in early.targets
+
+
+def test_bridge_with_partners_is_hub_and_spokes(data: WorldData) -> None:
+    """With partners a privacy bridge joins targets to partners only, not partners together."""
+    bridge = {"lever": "privacy_bridge", "group": "eu", "partners": ["USA", "JPN"]}
+    chosen = policy(data, bridge)
+    assert chosen.effects("DEU", "USA", 0.0).data_protection == 0.0
+    assert chosen.effects("USA", "IRL", 0.0).data_protection == 0.0
+    assert chosen.effects("JPN", "USA", 0.0).data_protection == 1.0
+    symmetric = policy(data, {"lever": "privacy_bridge", "states": ["DEU", "USA", "JPN"]})
+    assert symmetric.effects("JPN", "USA", 0.0).data_protection == 0.0
 
 
 # -- effects -------------------------------------------------------------------------------
@@ -191,13 +243,6 @@ def test_retention_staffing_and_contacts(data: WorldData) -> None:
 # -- treaty changes ------------------------------------------------------------------------
 
 
-class _Always:
-    """A stream whose uniform numbers are all zero: every join succeeds."""
-
-    def uniform(self) -> float:
-        return 0.0
-
-
 def test_treaty_levers_write_the_calendar(data: WorldData) -> None:
     """Accession, entry into force and a new agreement appear in the calendar from their day."""
     chosen = scenario(
@@ -209,7 +254,7 @@ def test_treaty_levers_write_the_calendar(data: WorldData) -> None:
     calendar = world.calendar
     assert not calendar.both_bound("BRA", "USA", "second_protocol", 400.0)
     assert not calendar.has_tie("cloud_act", "DEU", "USA", 0.0)
-    apply_treaty_changes(resolve(chosen, world.states, calendar), calendar, _Always())
+    resolve(chosen, world.states, calendar, _Always())
     assert not calendar.both_bound("BRA", "USA", "second_protocol", 364.0)
     assert calendar.both_bound("BRA", "USA", "second_protocol", 365.0)
     assert calendar.has_tie("cloud_act", "DEU", "USA", 0.0)
@@ -221,7 +266,7 @@ def test_join_with_strength_zero_joins_nobody(data: WorldData) -> None:
     lever = {"lever": "join", "instrument": "second_protocol", "states": ["BRA"]}
     chosen = scenario({**lever, "strength": 0.0})
     world = build_world(data, chosen)
-    apply_treaty_changes(resolve(chosen, world.states, world.calendar), world.calendar, _Always())
+    resolve(chosen, world.states, world.calendar, _Always())
     assert not world.calendar.is_party("BRA", "second_protocol", 400.0)
 
 

@@ -199,6 +199,15 @@ def test_frame_is_a_copy(log: RequestLog) -> None:
     assert len(log.to_frame(0)) == 6
 
 
+def test_release_gives_the_same_frame_and_empties_the_log(log: RequestLog) -> None:
+    """A frame built while releasing the log equals one built from a kept log; the log is spent."""
+    kept = log.to_frame(3)
+    released = log.to_frame(3, release=True)
+    pd.testing.assert_frame_equal(kept, released)
+    assert len(log) == 0
+    assert all(len(column) == 0 for column in (*log._stage_days, *log._wait_days))
+
+
 def test_add_rejects_a_row_of_the_wrong_width() -> None:
     """A row with too few fields is refused rather than misaligning the columns."""
     with pytest.raises(ValueError):

@@ -45,10 +45,11 @@ import pytest
 from sim.channels import FORMAL_MLA
 from sim.cli import main
 from sim.comparison import paired_difference
-from sim.levers import resolve
+from sim.levers import ActiveLever, resolve
 from sim.runner import RunResult, run_scenario
 from sim.scenario import Scenario, load_scenario, validate_settings
 from sim.statistics import replication_metrics
+from sim.streams import RandomStreams
 from sim.world import build_world
 from sim.world_data import load_world_data
 
@@ -153,13 +154,18 @@ def measured(scenario: Scenario) -> pd.DataFrame:
     return requests[requests["created_day"] >= scenario.simulation.warm_up_days]
 
 
+def active_lever(scenario: Scenario, lever: str) -> ActiveLever:
+    """The scenario's first ``lever``, as the run resolves it."""
+    world = build_world(load_world_data(), scenario)
+    for active in resolve(scenario, world.states, world.calendar, RandomStreams(0, 0)["join"]):
+        if active.lever.lever == lever:
+            return active
+    raise AssertionError(f"{scenario.name} has no lever {lever}")
+
+
 def targets(scenario: Scenario, lever: str) -> frozenset[str]:
     """The states the scenario's first ``lever`` targets, as the run resolves them."""
-    world = build_world(load_world_data(), scenario)
-    for active in resolve(scenario, world.states, world.calendar):
-        if active.lever.lever == lever:
-            return active.targets
-    raise AssertionError(f"{scenario.name} has no lever {lever}")
+    return active_lever(scenario, lever).targets
 
 
 Metric = Callable[[pd.DataFrame, pd.DataFrame, Scenario], np.ndarray]
@@ -318,13 +324,19 @@ def cloud_act_from_eu_to_usa(reform, twin, scenario) -> tuple[np.ndarray, np.nda
     return by_replication(reform, count), by_replication(twin, count)
 
 
+def bridged(requests: pd.DataFrame, bridge: ActiveLever) -> pd.DataFrame:
+    """Requests between two states that ``bridge`` joins (either direction)."""
+    pairs = zip(requests["requesting"].astype(str), requests["requested"].astype(str), strict=True)
+    return requests[np.fromiter((bridge.bridges(*pair) for pair in pairs), dtype=bool)]
+
+
 def data_protection_refusals(reform, twin, scenario) -> tuple[np.ndarray, np.ndarray]:
     """Share of requests between bridged states refused on data protection (%)."""
-    bridged = targets(scenario, "privacy_bridge")
+    bridge = active_lever(scenario, "privacy_bridge")
     share = share_for("data_protection")
     return (
-        by_replication(between(reform, bridged), share),
-        by_replication(between(twin, bridged), share),
+        by_replication(bridged(reform, bridge), share),
+        by_replication(bridged(twin, bridge), share),
     )
 
 
