@@ -94,32 +94,29 @@ def test_ca_staffing_may_go_to_four() -> None:
     assert scenario({"lever": "ca_staffing", "strength": 4.0}).levers[0].strength == 4.0
 
 
-def test_state_outside_the_run_is_refused(data: WorldData) -> None:
-    """A lever naming a state that the run does not simulate is refused at resolution."""
-    chosen = scenario({"lever": "training", "states": ["KEN"]})
+@pytest.mark.parametrize(
+    ("lever", "where", "message"),
+    [
+        ({"states": ["KEN"]}, "levers[0].states", "'KEN' is not a state of the run"),
+        ({"group": "region:Atlantis"}, "levers[0].group", "region 'Atlantis'"),
+        ({"group": "un_cybercrime"}, "levers[0].group", "party of un_cybercrime"),
+    ],
+    ids=["state-outside-the-run", "unknown-region", "empty-instrument-group"],
+)
+def test_targets_that_reach_no_state_of_the_run_are_refused(
+    data: WorldData, lever: dict[str, Any], where: str, message: str
+) -> None:
+    """Targets that reach no state of the run are an error naming the field.
+
+    A state outside the run, a region without states, or a group with no member on the
+    lever's start day: an error, not a lever silently reaching nobody.
+    """
+    chosen = scenario({"lever": "training", **lever})
     world = build_world(data, chosen)
     with pytest.raises(ScenarioError) as caught:
         resolve(chosen, world.states, world.calendar, _Always())
-    assert caught.value.where == "levers[0].states"
-
-
-def test_unknown_region_is_refused(data: WorldData) -> None:
-    """A region no state of the run belongs to is refused, naming the group field."""
-    chosen = scenario({"lever": "training", "group": "region:Atlantis"})
-    world = build_world(data, chosen)
-    with pytest.raises(ScenarioError) as caught:
-        resolve(chosen, world.states, world.calendar, _Always())
-    assert caught.value.where == "levers[0].group"
-
-
-def test_empty_instrument_group_is_refused(data: WorldData) -> None:
-    """A group with no member on the lever's start day is an error, not a lever reaching nobody."""
-    chosen = scenario({"lever": "training", "group": "un_cybercrime"})
-    world = build_world(data, chosen)
-    with pytest.raises(ScenarioError) as caught:
-        resolve(chosen, world.states, world.calendar, _Always())
-    assert caught.value.where == "levers[0].group"
-    assert "party of un_cybercrime" in str(caught.value)
+    assert caught.value.where == where
+    assert message in str(caught.value)
 
 
 def test_unknown_group_message_lists_every_kind() -> None:
