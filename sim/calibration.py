@@ -72,7 +72,6 @@ class FreeParameter:
     """A parameter the fit moves, with its first value, first step and bounds."""
 
     key: str
-    label: str
     start: float
     step: float
     low: float
@@ -80,11 +79,9 @@ class FreeParameter:
 
 
 FREE_PARAMETERS = (
-    FreeParameter("formal_time_scale", "formal MLA stage time scale", 1.45, 0.15, 0.3, 4.0),
-    FreeParameter(
-        "main_ca_backlog_days", "main-authority caseload (days)", 260.0, 60.0, 0.0, 900.0
-    ),
-    FreeParameter("formal_urgent_factor", "urgent formal stage factor", 0.75, 0.1, 0.1, 1.0),
+    FreeParameter("formal_time_scale", start=1.45, step=0.15, low=0.3, high=4.0),
+    FreeParameter("main_ca_backlog_days", start=260.0, step=60.0, low=0.0, high=900.0),
+    FreeParameter("formal_urgent_factor", start=0.75, step=0.1, low=0.1, high=1.0),
 )
 """The fitted parameters, in the order of a parameter vector. Starting values are informed by
 exploratory runs of 2026-11-28 (scale 1.3-1.74, caseload 147-200 days, urgent factor 0.5)."""
@@ -326,17 +323,16 @@ def workload(result: RunResult, scenario: Scenario, urgent_factor: float = 1.0) 
     sim = scenario.simulation
     window_years = (sim.horizon_days - sim.drain_days - sim.warm_up_days) / 365.0
     replications = result.requests["replication"].nunique()
-    kept = result.requests[result.requests["created_day"] >= sim.warm_up_days].copy()
+    kept = result.requests[result.requests["created_day"] >= sim.warm_up_days]
     weight = np.where(kept["urgent"].to_numpy(), urgent_factor, 1.0)
-    for stage in CA_STAGES:
-        kept[f"{stage}_days"] = kept[f"{stage}_days"].to_numpy() * weight
-    outgoing = kept[_ca_stage_mask(kept, scenario, "outgoing_review")]
-    incoming = kept[_ca_stage_mask(kept, scenario, "legal_review")]
+
+    def days_by(state: str, stage: str) -> pd.Series:
+        served = _ca_stage_mask(kept, scenario, stage).to_numpy()
+        days = kept[f"{stage}_days"].to_numpy()[served] * weight[served]
+        return pd.Series(days).groupby(kept[state].array[served], observed=False).sum()
+
     days = pd.concat(
-        [
-            outgoing.groupby("requesting", observed=False)["outgoing_review_days"].sum(),
-            incoming.groupby("requested", observed=False)["legal_review_days"].sum(),
-        ]
+        [days_by("requesting", "outgoing_review"), days_by("requested", "legal_review")]
     )
     per_state = days.groupby(level=0, observed=False).sum()
     per_state.index = per_state.index.astype(str)
@@ -408,12 +404,10 @@ def fitted_scenario(
     staff: pd.DataFrame,
     time_scale: float,
     replications: int,
-    urgent_factor: float | None = None,
+    urgent_factor: float,
 ) -> Scenario:
     """The scenario with a staffing table, a formal time scale and urgent factor applied."""
-    formal: dict[str, Any] = {"time_scale": time_scale}
-    if urgent_factor is not None:
-        formal["urgent_factor"] = urgent_factor
+    formal = {"time_scale": time_scale, "urgent_factor": urgent_factor}
     return _with(
         scenario,
         {
