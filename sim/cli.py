@@ -18,7 +18,14 @@ import sys
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.scenario import Scenario, load_scenario, validate_settings
+from sim.scenario import (
+    Scenario,
+    load_scenario,
+    read_settings,
+    scenario_from_settings,
+    validate_settings,
+)
+from sim.world import World
 
 EXIT_USAGE = 2
 
@@ -71,9 +78,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes for replications (default: the machine's cores, at most 8)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if the run is expected to exceed the time or memory limits",
+    )
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
+    validate.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=min(os.cpu_count() or 1, 8),
+        help="worker processes the run would use (for its expected time)",
+    )
+    validate.add_argument(
+        "--force", action="store_true", help="accept a run beyond the time or memory limits"
+    )
 
     calibrate = commands.add_parser(
         "calibrate", help="refit the baseline to the published delays, or --check it"
@@ -130,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--quiet", action="store_true", help="no progress bar or table; only the output path"
     )
+    compare.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if a run is expected to exceed the time or memory limits",
+    )
 
     world = commands.add_parser("world", help="print the world data, one row per state")
     world.add_argument(
@@ -150,42 +176,62 @@ def _with_overrides(scenario: Scenario, replications: int | None, seed: int | No
     return validate_settings(settings)
 
 
-def _resolve(scenario: Scenario) -> None:
+def _load(path: Path) -> Scenario:
+    """Load a scenario file; an error names the file as well as the field."""
+    try:
+        return load_scenario(path)
+    except InputError as exc:
+        raise _in_file(exc, path) from None
+
+
+def _in_file(error: InputError, path: Path) -> InputError:
+    """``error`` with the scenario file named first, unless it names the file already."""
+    if error.where.startswith(str(path)):
+        return error
+    return type(error)(f"{path}: {error.where}", error.problem)
+
+
+def _resolve(scenario: Scenario, path: Path | None = None) -> World:
     """Check the scenario against the world data (ISO codes, states and groups named)."""
     from sim.levers import resolve
     from sim.streams import RandomStreams
     from sim.world import build_world
     from sim.world_data import load_world_data
 
-    world = build_world(load_world_data(), scenario)
-    resolve(scenario, world.states, world.calendar, RandomStreams(0, 0)["levers/join"])
+    try:
+        world = build_world(load_world_data(), scenario)
+        resolve(scenario, world.states, world.calendar, RandomStreams(0, 0)["levers/join"])
+    except InputError as exc:
+        raise (exc if path is None else _in_file(exc, path)) from None
+    return world
 
 
-def _check_destination(destination: Path) -> None:
-    """Refuse a result directory that cannot be made, before any time is spent running."""
-    if destination.exists() and not destination.is_dir():
-        raise InputError("--out", f"'{destination}' exists and is not a directory")
-    for parent in destination.absolute().parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError("--out", f"'{parent}' is a file, not a directory")
-            if not os.access(parent, os.W_OK | os.X_OK):
-                raise InputError("--out", f"'{parent}' is not writable")
-            return
+def _check_size(scenario: Scenario, world: World, workers: int, force: bool, path: Path) -> None:
+    """Refuse a run that would not finish or fit in memory (see :mod:`sim.run_size`)."""
+    from sim import run_size
+
+    try:
+        run_size.check(run_size.estimate(scenario, world), workers=workers, force=force)
+    except InputError as exc:
+        raise _in_file(exc, path) from None
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.results import write_results
+    from sim.result_dir import RUN_FORMAT, StagedDirectory
+    from sim.results import write_result_files
     from sim.runner import run_scenario
 
-    scenario = _with_overrides(load_scenario(args.scenario), args.replications, args.seed)
-    _resolve(scenario)
+    scenario = _with_overrides(_load(args.scenario), args.replications, args.seed)
+    world = _resolve(scenario, args.scenario)
+    _check_size(scenario, world, args.workers, args.force, args.scenario)
     destination = args.out if args.out is not None else Path("results") / scenario.name
-    _check_destination(destination)
-    result = run_scenario(scenario, workers=args.workers, show_progress=not args.quiet)
-    write_results(result, scenario, destination, ["mlatsim", *sys.argv[1:]])
+    # Staged before the run, so an unwritable or forbidden destination is said at once.
+    with StagedDirectory(destination, RUN_FORMAT) as staged:
+        result = run_scenario(scenario, workers=args.workers, show_progress=not args.quiet)
+        write_result_files(result, scenario, staged.path, ["mlatsim", *sys.argv[1:]])
+        staged.publish()
     if not args.quiet:
-        print(
+        _say(
             f"{scenario.name}: {len(result.requests):,} requests in "
             f"{scenario.simulation.replications} replication(s), {result.seconds:.1f} s "
             f"-> {destination}"
@@ -195,9 +241,15 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     for path in args.scenarios:
-        scenario = load_scenario(path)
-        _resolve(scenario)
-        print(f"{path}: valid ({scenario.name})")
+        try:
+            settings = read_settings(path)
+            scenario = scenario_from_settings(settings, path)
+        except InputError as exc:
+            raise _in_file(exc, path) from None
+        world = _resolve(scenario, path)
+        _check_size(scenario, world, args.workers, args.force, path)
+        note = "" if settings else "; the file sets nothing, so every value is the default"
+        _say(f"{path}: valid ({scenario.name}){note}")
     return 0
 
 
@@ -207,8 +259,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     from sim import calibration
     from sim.runner import run_scenario
 
-    scenario = _with_overrides(load_scenario(args.scenario), None, args.seed)
-    _resolve(scenario)
+    scenario = _with_overrides(_load(args.scenario), None, args.seed)
+    _resolve(scenario, args.scenario)
     if args.check:
         if args.replications is not None:
             scenario = _with_overrides(scenario, args.replications, None)
@@ -235,12 +287,42 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare_calendar(scenarios: list[Scenario], paths: list[Path]) -> None:
+    """Refuse scenarios whose measured periods differ: their pairs would not be pairs."""
+    reference = scenarios[0].simulation
+    for scenario, path in zip(scenarios[1:], paths[1:], strict=True):
+        for field in ("start", "end", "warm_up_days", "drain_days"):
+            mine, theirs = getattr(scenario.simulation, field), getattr(reference, field)
+            if mine != theirs:
+                raise InputError(
+                    f"{path}: simulation.{field}",
+                    f"{mine} differs from {theirs} in {paths[0]}; compared scenarios need "
+                    "the same calendar for paired differences",
+                )
+
+
+def _compare_states(worlds: list[World], paths: list[Path]) -> None:
+    """Refuse scenarios with no state in common; warn (one line) when their states differ."""
+    reference = {profile.iso3 for profile in worlds[0].states}
+    for world, path in zip(worlds[1:], paths[1:], strict=True):
+        states = {profile.iso3 for profile in world.states}
+        if not states & reference:
+            raise InputError(f"{path}: world.states", f"no state in common with {paths[0]}")
+        if states != reference:
+            sys.stderr.write(
+                f"mlatsim: warning: {path} simulates {len(states)} states and {paths[0]} "
+                f"{len(reference)} ({len(states & reference)} in common); differences mix the "
+                "policy with the change of world\n"
+            )
+
+
 def _compare(args: argparse.Namespace) -> int:
     from sim import comparison
+    from sim.result_dir import COMPARISON_FORMAT, StagedDirectory, check_destination
 
     if len(args.scenarios) < 2:
         raise InputError("compare", f"needs at least two scenario files, got {len(args.scenarios)}")
-    loaded = [load_scenario(path) for path in args.scenarios]
+    loaded = [_load(path) for path in args.scenarios]
     seen: dict[str, Path] = {}
     for path, scenario in zip(args.scenarios, loaded, strict=True):
         if scenario.name in seen:
@@ -251,19 +333,23 @@ def _compare(args: argparse.Namespace) -> int:
             )
         seen[scenario.name] = path
     scenarios = comparison.common_random_numbers(loaded, args.replications, args.seed)
-    for scenario in scenarios:
-        _resolve(scenario)
+    worlds = [_resolve(s, path) for s, path in zip(scenarios, args.scenarios, strict=True)]
+    _compare_calendar(scenarios, args.scenarios)
+    _compare_states(worlds, args.scenarios)
+    for scenario, world, path in zip(scenarios, worlds, args.scenarios, strict=True):
+        _check_size(scenario, world, args.workers, args.force, path)
     names = [scenario.name for scenario in scenarios]
     destination = args.out if args.out is not None else comparison.default_destination(names)
-    _check_destination(destination)
     directories = [Path("results") / name for name in names]
     for directory in directories:
-        try:
-            _check_destination(directory)
-        except InputError as exc:
-            raise InputError(str(directory), exc.problem) from None
-        if directory.absolute() == destination.absolute():
-            raise InputError("--out", f"'{destination}' is the result directory of a scenario")
+        # The comparison must neither be a scenario's run nor hold one: it would replace it.
+        if _overlap(destination, directory):
+            raise InputError(
+                "--out",
+                f"'{destination}' is or holds the result directory '{directory}' of a compared "
+                "scenario; choose a directory of its own",
+            )
+    check_destination(destination, COMPARISON_FORMAT)
     command = ["mlatsim", *sys.argv[1:]]
     runs = []
     for scenario, directory in zip(scenarios, directories, strict=True):
@@ -275,27 +361,49 @@ def _compare(args: argparse.Namespace) -> int:
             command=command,
         )
         runs.append(run)
+        if run.note:
+            sys.stderr.write(f"mlatsim: note: {run.note}\n")
         if not args.quiet:
             how = (
                 "reused (same resolved scenario)"
                 if run.reused
                 else f"ran {len(run.result.requests):,} requests in {run.result.seconds:.1f} s"
             )
-            _say(f"{run.name}: {how} -> {directory}")
+            _say(f"{run.name}: {how} -> {run.directory}")
     result = comparison.compare(runs, by=args.by)
-    comparison.write_comparison(result, runs, destination, command)
+    with StagedDirectory(destination, COMPARISON_FORMAT) as staged:
+        comparison.write_comparison_files(result, runs, staged.path, command)
+        staged.publish()
     if not args.quiet:
         _say(f"\n{comparison.format_table(result)}\n")
     _say(f"comparison -> {destination}")
     return 0
 
 
+def _overlap(first: Path, second: Path) -> bool:
+    """Whether one path is the other or lies inside it (``..`` and links resolved)."""
+    a, b = Path(os.path.realpath(first)), Path(os.path.realpath(second))
+    return a == b or a in b.parents or b in a.parents
+
+
 def _say(text: str) -> None:
-    """Print a line; if the reader has gone (``| head``), carry on without output."""
+    """Print a line; if the reader has gone (``| head``), carry on without output.
+
+    Raises:
+        InputError: if standard output cannot be written (a full disk behind it).
+    """
     try:
         print(text, flush=True)
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
+    except OSError as exc:
+        _silence_stdout()
+        raise InputError("standard output", f"cannot be written ({exc.strerror})") from None
+
+
+def _silence_stdout() -> None:
+    """Send what is left of standard output to nowhere, so exiting cannot fail on it."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _world(args: argparse.Namespace) -> int:
@@ -308,24 +416,45 @@ def _world(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader stopped early (``| head``): not an error to report with a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return 128 + 13  # what a shell reports for a process ended by SIGPIPE
+    except OSError as exc:
+        _silence_stdout()
+        raise InputError("standard output", f"cannot be written ({exc.strerror})") from None
     return 0
+
+
+def _prepare_process() -> None:
+    """Make the process robust to its environment before any work starts.
+
+    Output that the terminal's encoding cannot show (an ASCII-only locale) is escaped
+    rather than fatal. The figures are drawn on matplotlib's Agg canvas and need no
+    backend, so a ``MPLBACKEND`` naming one that does not exist must not stop a run:
+    matplotlib validates the variable on import, in this process and in workers.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    os.environ["MPLBACKEND"] = "agg"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mlatsim`` command."""
+    from sim.interrupt import Terminated, handle_termination
+
+    _prepare_process()
+    handle_termination()
     args = build_parser().parse_args(argv)
+    commands = {
+        "run": _run,
+        "world": _world,
+        "calibrate": _calibrate,
+        "compare": _compare,
+        "validate": _validate,
+    }
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "world":
-            return _world(args)
-        if args.command == "calibrate":
-            return _calibrate(args)
-        if args.command == "compare":
-            return _compare(args)
-        return _validate(args)
+        return commands[args.command](args)
     except InputError as exc:
         # A key or path may hold a line break; the error must stay one line.
         line = str(exc).replace("\r", "\\r").replace("\n", "\\n")
@@ -334,6 +463,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("mlatsim: interrupted\n")
         return 130
+    except Terminated:
+        sys.stderr.write("mlatsim: terminated\n")
+        return 143
 
 
 if __name__ == "__main__":

@@ -24,9 +24,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +34,8 @@ import pandas as pd
 from scipy import stats
 
 from sim import statistics
-from sim.results import CURVE_GRID_DAYS, publish, write_results
+from sim.result_dir import COMPARISON_FORMAT, MANIFEST, StagedDirectory, result_format
+from sim.results import CURVE_GRID_DAYS, write_results
 from sim.runner import RunResult, run_scenario
 from sim.scenario import Scenario, validate_settings
 
@@ -179,17 +177,39 @@ class ScenarioRun:
         result: Its requests and time series.
         directory: Its result directory.
         reused: Whether the records were read from ``directory`` rather than simulated.
+        note: Why the run is not in the scenario's usual directory, or empty.
     """
 
     scenario: Scenario
     result: RunResult
     directory: Path
     reused: bool
+    note: str = ""
 
     @property
     def name(self) -> str:
         """The scenario's name."""
         return self.scenario.name
+
+
+def beside(directory: Path, scenario: Scenario) -> Path:
+    """Where a run goes when ``directory`` holds something else: named by its digest."""
+    directory = Path(directory)
+    return directory.with_name(f"{directory.name}-{scenario_digest(scenario)[:10]}")
+
+
+def _describe(directory: Path) -> str:
+    """A few words on what ``directory`` holds, for the note that a run went beside it."""
+    if result_format(directory) is None:
+        return "holds files that are not this run"
+    try:
+        stored = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        return (
+            f"holds another run (seed {stored['seed']}, {stored['replications']} "
+            "replication(s), or other settings)"
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return "holds another run"
 
 
 def obtain_run(
@@ -200,18 +220,28 @@ def obtain_run(
     show_progress: bool = False,
     command: Sequence[str] = ("mlatsim", "compare"),
 ) -> ScenarioRun:
-    """Read the scenario's run from ``directory`` if it matches, else run it and write it there.
+    """Read the scenario's run from ``directory`` if it matches, else run it and write it.
 
-    The result directory is written atomically by :func:`sim.results.write_results`, as
-    ``mlatsim run`` writes it, so a later ``run`` or ``compare`` can reuse it.
+    A run made with other settings (another seed, replication count or calibration), or
+    anything else found in ``directory``, is never replaced: the new run is written beside
+    it, in a directory named by the scenario's digest (:func:`beside`), and the returned
+    run's ``note`` says so. The result directory is written atomically by
+    :func:`sim.results.write_results`, as ``mlatsim run`` writes it, so a later ``run`` or
+    ``compare`` can reuse it.
     """
     directory = Path(directory)
-    stored = reusable_result(directory, scenario)
-    if stored is not None:
-        return ScenarioRun(scenario, stored, directory, reused=True)
+    alternative = beside(directory, scenario)
+    for candidate in (directory, alternative):
+        stored = reusable_result(candidate, scenario)
+        if stored is not None:
+            return ScenarioRun(scenario, stored, candidate, reused=True)
+    target, note = directory, ""
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        target = alternative
+        note = f"{directory} {_describe(directory)}; this run is written beside it, in {target}"
     result = run_scenario(scenario, workers=workers, show_progress=show_progress)
-    write_results(result, scenario, directory, list(command))
-    return ScenarioRun(scenario, result, directory, reused=False)
+    write_results(result, scenario, target, list(command))
+    return ScenarioRun(scenario, result, target, reused=False, note=note)
 
 
 # --------------------------------------------------------------------------------------
@@ -637,10 +667,42 @@ def figure_tables(runs: Sequence[ScenarioRun]) -> dict[str, pd.DataFrame]:
     }
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def write_comparison_files(
+    comparison: Comparison,
+    runs: Sequence[ScenarioRun],
+    directory: Path,
+    command: Sequence[str] = ("mlatsim", "compare"),
+) -> None:
+    """Write a comparison's tables, report, figures and manifest into ``directory``.
+
+    It holds ``comparison.csv`` (:data:`CSV_COLUMNS`), ``comparison.md``,
+    ``replications.csv`` (the per-replication values behind every interval),
+    ``manifest.json`` (scenarios, their digests and result directories, seed, command) and
+    ``figures/`` with the tables each figure draws.
+    """
+    from sim.comparison_figures import write_comparison_figures
+
+    directory = Path(directory)
+    comparison.table.to_csv(directory / "comparison.csv", index=False)
+    comparison.values.to_csv(directory / "replications.csv", index=False)
+    (directory / "comparison.md").write_text(format_markdown(comparison, runs), encoding="utf-8")
+    tables = figure_tables(runs)
+    figures = directory / "figures"
+    figures.mkdir()
+    for name, frame in tables.items():
+        frame.to_csv(figures / f"{name}.csv", index=False)
+    write_comparison_figures(
+        tables,
+        comparison.table,
+        figures,
+        scenarios=comparison.scenarios,
+        replications=comparison.replications,
+        periods={run.name: _measured_window(run.scenario) for run in runs},
+    )
+    # The manifest last: it marks the directory as a complete comparison.
+    (directory / MANIFEST).write_text(
+        json.dumps(_manifest(comparison, runs, command), indent=2) + "\n", encoding="utf-8"
+    )
 
 
 def write_comparison(
@@ -651,50 +713,22 @@ def write_comparison(
 ) -> Path:
     """Write the comparison directory atomically and return its path.
 
-    It holds ``comparison.csv`` (:data:`CSV_COLUMNS`), ``comparison.md``,
-    ``replications.csv`` (the per-replication values behind every interval),
-    ``manifest.json`` (scenarios, their digests and result directories, seed, command) and
-    ``figures/`` with the tables each figure draws. Staged in a temporary directory beside
-    ``destination`` and renamed into place when complete; an existing directory there is
-    replaced only then.
-    """
-    from sim.comparison_figures import write_comparison_figures
+    Staged beside ``destination`` and moved into place when complete; an existing directory
+    there is replaced only if it holds a comparison (see :mod:`sim.result_dir`).
 
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
-    try:
-        staging.chmod(0o777 & ~_umask())
-        comparison.table.to_csv(staging / "comparison.csv", index=False)
-        comparison.values.to_csv(staging / "replications.csv", index=False)
-        (staging / "comparison.md").write_text(format_markdown(comparison, runs), encoding="utf-8")
-        (staging / "manifest.json").write_text(
-            json.dumps(_manifest(comparison, runs, command), indent=2) + "\n", encoding="utf-8"
-        )
-        tables = figure_tables(runs)
-        figures = staging / "figures"
-        figures.mkdir()
-        for name, frame in tables.items():
-            frame.to_csv(figures / f"{name}.csv", index=False)
-        write_comparison_figures(
-            tables,
-            comparison.table,
-            figures,
-            scenarios=comparison.scenarios,
-            replications=comparison.replications,
-            periods={run.name: _measured_window(run.scenario) for run in runs},
-        )
-        publish(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return destination
+    Raises:
+        InputError: if ``destination`` may not be replaced or cannot be written.
+    """
+    with StagedDirectory(destination, COMPARISON_FORMAT) as staged:
+        write_comparison_files(comparison, runs, staged.path, command)
+        return staged.publish()
 
 
 def _manifest(
     comparison: Comparison, runs: Sequence[ScenarioRun], command: Sequence[str]
 ) -> dict[str, Any]:
     return {
+        "format": COMPARISON_FORMAT,
         "scenarios": [
             {
                 "name": run.name,

@@ -18,6 +18,14 @@ from sim.streams import Stream
 
 Sampler = Callable[[], float]
 
+MAX_DAYS = 1e6
+"""Upper bound of any time parameter (about 2,700 years): finite products in the model."""
+MAX_VARIATION = 100.0
+"""Largest coefficient of variation (sd / mean) of a log-normal time; beyond it draws
+overflow to infinity and the mean is carried by a vanishing share of requests."""
+Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
+PositiveDays = Annotated[float, Field(gt=0, le=MAX_DAYS)]
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
@@ -27,7 +35,7 @@ class Exponential(_Spec):
     """Exponential time with the given mean (memoryless: the queueing-theory case)."""
 
     distribution: Literal["exponential"]
-    mean: float = Field(gt=0)
+    mean: PositiveDays
 
     def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
         """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
@@ -44,8 +52,14 @@ class LogNormal(_Spec):
     """Right-skewed time with the given mean and standard deviation (natural scale)."""
 
     distribution: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
+    mean: PositiveDays
+    sd: PositiveDays
+
+    @model_validator(mode="after")
+    def _bounded_variation(self) -> LogNormal:
+        if self.sd > MAX_VARIATION * self.mean:
+            raise ValueError(f"sd must be at most {MAX_VARIATION:g} times the mean")
+        return self
 
     def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
         """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
@@ -64,7 +78,7 @@ class Fixed(_Spec):
     """A time that is always the same (a statutory deadline met exactly, or zero)."""
 
     distribution: Literal["fixed"]
-    value: float = Field(ge=0)
+    value: Days
 
     def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
         """A sampler that ignores ``stream`` and returns the value times ``scale``."""
@@ -80,8 +94,8 @@ class Uniform(_Spec):
     """A time equally likely anywhere between ``low`` and ``high``."""
 
     distribution: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Days
+    high: Days
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:

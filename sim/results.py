@@ -1,7 +1,8 @@
 """Writing a run's result directory: tables, summary, manifest and figures, all or nothing.
 
-Everything is written into a temporary folder beside the destination, which is moved into
-place only when complete, so an interrupted or failed run never leaves a half-written result.
+Everything is written into a staging folder beside the destination, which is moved into
+place only when complete, so an interrupted or failed run never leaves a half-written result;
+:mod:`sim.result_dir` decides what may be replaced.
 """
 
 from __future__ import annotations
@@ -9,10 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import platform
-import shutil
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import numpy as np
 
 from sim import statistics
 from sim.figures import write_figures
+from sim.result_dir import MANIFEST, RUN_FORMAT, StagedDirectory
 from sim.runner import RunResult
 from sim.scenario import Scenario
 
@@ -80,6 +79,7 @@ def manifest(result: RunResult, scenario: Scenario, command: list[str]) -> dict[
         except metadata.PackageNotFoundError:
             versions[package] = None
     return {
+        "format": RUN_FORMAT,
         "scenario": scenario.model_dump(mode="json"),
         "seed": scenario.simulation.seed,
         "replications": scenario.simulation.replications,
@@ -95,26 +95,27 @@ def manifest(result: RunResult, scenario: Scenario, command: list[str]) -> dict[
     }
 
 
-def _umask() -> int:
-    """The process's file-creation mask (reading it means setting it, so set it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def publish(staging: Path, destination: Path) -> None:
-    """Move a complete staging directory to ``destination``, replacing any directory there.
-
-    The old directory is renamed aside before the new one takes its name, so a reader never
-    sees a half-written result.
-    """
-    if destination.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old.", dir=destination.parent))
-        destination.rename(retired / destination.name)
-        staging.rename(destination)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        staging.rename(destination)
+def write_result_files(
+    result: RunResult, scenario: Scenario, directory: Path, command: list[str]
+) -> None:
+    """Write a run's tables, summary, manifest and figures into ``directory`` (staging)."""
+    directory = Path(directory)
+    result.requests.to_parquet(directory / "requests.parquet", index=False)
+    result.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
+    summary = summarise_run(result, scenario)
+    (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    warm_up = scenario.simulation.warm_up_days
+    write_figures(
+        statistics.cif_curves(result.requests, CURVE_GRID_DAYS, by="channel", warm_up_days=warm_up),
+        statistics.outcome_shares(result.requests, by="channel", warm_up_days=warm_up),
+        statistics.backlog_series(result.timeseries, top=6),
+        directory / "figures",
+        replications=scenario.simulation.replications,
+    )
+    # The manifest last: it marks the directory as a complete result.
+    (directory / MANIFEST).write_text(
+        json.dumps(manifest(result, scenario, command), indent=2) + "\n"
+    )
 
 
 def write_results(
@@ -122,33 +123,12 @@ def write_results(
 ) -> Path:
     """Write the result directory atomically and return its path.
 
-    An existing directory at ``destination`` is replaced only once the new one is complete.
+    An existing directory at ``destination`` is replaced only if it holds a run's result,
+    and only once the new one is complete (see :mod:`sim.result_dir`).
+
+    Raises:
+        InputError: if ``destination`` may not be replaced or cannot be written.
     """
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
-    try:
-        # mkdtemp makes a private (0700) directory; the result should read like any other.
-        staging.chmod(0o777 & ~_umask())
-        result.requests.to_parquet(staging / "requests.parquet", index=False)
-        result.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
-        summary = summarise_run(result, scenario)
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        (staging / "manifest.json").write_text(
-            json.dumps(manifest(result, scenario, command), indent=2) + "\n"
-        )
-        warm_up = scenario.simulation.warm_up_days
-        write_figures(
-            statistics.cif_curves(
-                result.requests, CURVE_GRID_DAYS, by="channel", warm_up_days=warm_up
-            ),
-            statistics.outcome_shares(result.requests, by="channel", warm_up_days=warm_up),
-            statistics.backlog_series(result.timeseries, top=6),
-            staging / "figures",
-            replications=scenario.simulation.replications,
-        )
-        publish(staging, destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return destination
+    with StagedDirectory(destination, RUN_FORMAT) as staged:
+        write_result_files(result, scenario, staged.path, command)
+        return staged.publish()

@@ -80,9 +80,20 @@ _GROUP = re.compile(
     r"|(region|subregion):.+)$"
 )
 
+MAX_MAGNITUDE = 1e6
+"""Upper bound of days, factors and scales: far above any real value, and low enough that no
+product of them in the model overflows to infinity (a stage mean of 1e308 days would)."""
+MAX_CASES_PER_YEAR = 1e9
+MAX_STAFF = 100_000
+"""More staff than any central authority has; a Python int has no bound of its own."""
+MAX_NAME_LENGTH = 100
+"""A name becomes a directory name; file systems allow 255 bytes, staging names add some."""
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
+NonNegative = Annotated[float, Field(ge=0.0, le=MAX_MAGNITUDE)]
+Positive = Annotated[float, Field(gt=0.0, le=MAX_MAGNITUDE)]
+Staff = Annotated[int, Field(ge=1, le=MAX_STAFF)]
+CasesPerYear = Annotated[float, Field(ge=0.0, le=MAX_CASES_PER_YEAR)]
 DataType = Literal["subscriber", "traffic", "content"]
 EvidentiaryStandard = Literal["probable_cause", "reasonable_grounds", "relevance"]
 
@@ -101,8 +112,8 @@ class Simulation(_Section):
     warm_up_days: NonNegative
     drain_days: NonNegative
     replications: Annotated[int, Field(ge=1, le=10_000)]
-    seed: Annotated[int, Field(ge=0)]
-    timeseries_interval_days: Annotated[int, Field(ge=1)]
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    timeseries_interval_days: Annotated[int, Field(ge=1, le=36_500)]
 
     @model_validator(mode="after")
     def _periods_fit(self) -> Simulation:
@@ -156,9 +167,9 @@ class CrimeType(_Section):
 class StateParameters(_Section):
     """A state's parameters that no treaty list gives (see docs/model.md for their basis)."""
 
-    ca_staff: Annotated[int, Field(ge=1)]
+    ca_staff: Staff
     ca_backlog_days: NonNegative
-    cases_per_year: NonNegative
+    cases_per_year: CasesPerYear
     provider_share: NonNegative
     retention_days: Positive
     cyber_law_completeness: Probability
@@ -170,9 +181,9 @@ class StateParameters(_Section):
 class StateOverride(_Section):
     """Scenario overrides of one state's parameters; unset fields keep the data's values."""
 
-    ca_staff: Annotated[int, Field(ge=1)] | None = None
+    ca_staff: Staff | None = None
     ca_backlog_days: NonNegative | None = None
-    cases_per_year: NonNegative | None = None
+    cases_per_year: CasesPerYear | None = None
     provider_share: NonNegative | None = None
     retention_days: Positive | None = None
     cyber_law_completeness: Probability | None = None
@@ -241,7 +252,7 @@ class Stage(_Section):
     """One stage of a channel: its time and who serves it."""
 
     time: Distribution
-    servers: Literal["unlimited", "central_authority"] | Annotated[int, Field(ge=1)]
+    servers: Literal["unlimited", "central_authority"] | Staff
 
 
 class Channel(_Section):
@@ -260,7 +271,7 @@ class Channel(_Section):
     data_protection: bool
     p_refuse_data_protection: Probability
     p_provider_decline: Probability
-    max_clarifications: Annotated[int, Field(ge=0)]
+    max_clarifications: Annotated[int, Field(ge=0, le=1_000)]
     stages: dict[Literal[STAGES], Stage]  # type: ignore[valid-type]
 
     @model_validator(mode="after")
@@ -345,7 +356,12 @@ class Lever(_Section):
 class Scenario(_Section):
     """A validated scenario: the defaults with the file's changes laid over them."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    # A name is a directory name under results/: no path separator, and no leading dot, so
+    # that '.' and '..' (which would name results/ itself or its parent) cannot be one.
+    name: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"),
+    ]
     description: str
     simulation: Simulation
     world: World
@@ -403,14 +419,16 @@ def default_settings() -> dict[str, Any]:
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """``override`` laid over ``base``: tables merge key by key, other values replace.
 
-    A distribution table (one with a ``distribution`` key) replaces the default whole, since
-    the parameters of one distribution mean nothing to another.
+    A stage's ``time`` table (or any table naming a ``distribution``) replaces the default
+    whole, since the parameters of one distribution mean nothing to another: a ``time`` table
+    without ``distribution`` is then an error naming it, not a silent mix with the default.
     """
     merged = dict(base)
     for key, value in override.items():
         if (
             isinstance(value, dict)
             and isinstance(merged.get(key), dict)
+            and key not in _WHOLE_TABLES
             and "distribution" not in value
         ):
             merged[key] = _merge(merged[key], value)
@@ -418,6 +436,9 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
             merged[key] = value
     return merged
 
+
+_WHOLE_TABLES = frozenset({"time"})
+"""Tables a scenario replaces whole instead of merging key by key."""
 
 _UNION_FIELDS = frozenset({"time", "servers"})
 """Fields whose pydantic error location carries the union branch's name after them."""
@@ -456,6 +477,11 @@ def _problem(error: dict[str, Any]) -> str:
         return "unknown field"
     if kind == "missing":
         return "required field is missing"
+    if kind == "union_tag_not_found":
+        return (
+            "needs a distribution (a time table replaces the default whole: give "
+            f"distribution = one of {', '.join(DISTRIBUTION_NAMES)} and its parameters)"
+        )
     if kind == "union_tag_invalid":
         return f"unknown distribution (choose one of {', '.join(DISTRIBUTION_NAMES)})"
     message = str(error["msg"])
@@ -481,6 +507,60 @@ def validate_settings(settings: dict[str, Any]) -> Scenario:
         raise ScenarioError(where, problem) from None
 
 
+MAX_FILE_BYTES = 1 << 20
+"""Largest scenario file read (1 MiB; the biggest shipped one is a few kB), so that a device
+such as /dev/zero given by mistake is refused instead of read without end."""
+
+
+def read_settings(path: str | Path) -> dict[str, Any]:
+    """The table a scenario file states, before it is laid over the defaults.
+
+    Raises:
+        ScenarioError: if the file is missing, unreadable, too large, not TOML, or nested
+            too deeply to parse.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "file not found") from None
+    except IsADirectoryError:
+        raise ScenarioError(str(path), "is a directory, not a scenario file") from None
+    except OSError as exc:
+        raise ScenarioError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(str(path), f"is larger than {MAX_FILE_BYTES >> 20} MiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "cannot be read (not UTF-8 text)") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(path), f"malformed TOML ({exc})") from None
+    except RecursionError:
+        raise ScenarioError(str(path), "malformed TOML (nested too deeply)") from None
+    except ValueError as exc:  # an integer of thousands of digits, beyond int()'s limit
+        reason = str(exc).split(":", 1)[0]
+        raise ScenarioError(str(path), f"malformed TOML ({reason})") from None
+
+
+def scenario_from_settings(user: dict[str, Any], path: str | Path) -> Scenario:
+    """Lay a file's table over the defaults and validate it; the name defaults to the stem.
+
+    Raises:
+        ScenarioError: naming the invalid field.
+    """
+    try:
+        settings = _merge(default_settings(), user)
+        if "name" not in user:
+            settings["name"] = Path(path).stem
+        return validate_settings(settings)
+    except RecursionError:
+        raise ScenarioError(str(path), "nested too deeply") from None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge and validate a scenario file.
 
@@ -490,21 +570,4 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises:
         ScenarioError: if the file is missing, unreadable, not TOML, or invalid.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(str(path), "is a directory, not a scenario file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        raise ScenarioError(str(path), f"cannot be read ({reason})") from None
-    try:
-        user = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(path), f"malformed TOML ({exc})") from None
-    settings = _merge(default_settings(), user)
-    if "name" not in user:
-        settings["name"] = path.stem
-    return validate_settings(settings)
+    return scenario_from_settings(read_settings(path), path)

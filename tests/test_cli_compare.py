@@ -237,11 +237,15 @@ def _copy_of(work: Path, directory: Path) -> tuple[Path, Path]:
     return directory / "scenarios" / "base.toml", directory / "scenarios" / "fast_mlat.toml"
 
 
-def test_other_seed_reruns_and_quiet_prints_only_the_path(compared, tmp_path, monkeypatch, capsys):
-    """--seed changes the resolved scenario, so stored runs are not reused; --quiet prints a line.
+def test_other_seed_runs_beside_the_stored_run_and_says_so(
+    compared, tmp_path, monkeypatch, capsys
+):
+    """--seed changes the resolved scenario, so stored runs are not reused, nor replaced.
 
-    Every scenario takes the given seed and the first scenario's replications, and its
-    result directory is replaced by the new run.
+    Every scenario takes the given seed and the first scenario's replications. The run
+    already in ``results/NAME`` (another seed) is kept as it was; the new one is written
+    beside it, in a directory named by the scenario's digest, and a note on stderr says
+    where. --quiet prints only the comparison's path on stdout.
     """
     base, fast = _copy_of(compared[0], tmp_path)
     monkeypatch.chdir(tmp_path)
@@ -258,9 +262,16 @@ def test_other_seed_reruns_and_quiet_prints_only_the_path(compared, tmp_path, mo
     assert code == 0, err
     assert calls == [("base", 5, 2), ("fast_mlat", 5, 2)]
     assert out == "comparison -> o\n"
-    assert err == ""
-    manifest = json.loads((tmp_path / "results" / "base" / "manifest.json").read_text())
+    notes = err.splitlines()
+    assert len(notes) == 2 and all(n.startswith("mlatsim: note: results/") for n in notes), err
+    kept = json.loads((tmp_path / "results" / "base" / "manifest.json").read_text())
+    assert (kept["seed"], kept["replications"]) == (11, 3)
+    (beside,) = (tmp_path / "results").glob("base-*")
+    assert str(beside.relative_to(tmp_path)) in notes[0]
+    manifest = json.loads((beside / "manifest.json").read_text())
     assert (manifest["seed"], manifest["replications"]) == (5, 2)
+    used = json.loads((tmp_path / "o" / "manifest.json").read_text())["scenarios"]
+    assert used[0]["result_directory"] == str(Path("results") / beside.name)
 
 
 # --- all or nothing -------------------------------------------------------------------------

@@ -117,14 +117,22 @@ def test_distribution_replaces_default_for_preservation(tmp_path):
     assert preservation.enabled is True
 
 
-def test_distribution_parameters_without_name_merge(tmp_path):
-    """A time table without ``distribution`` changes parameters of the default distribution."""
+def test_time_table_replaces_the_default_whole(tmp_path):
+    """A stage's ``time`` table replaces the default whole, as the README says.
+
+    Without ``distribution`` it is therefore an error naming the table, never a silent mix
+    of the file's mean with the default's spread.
+    """
     text = "[channels.eio.stages.drafting]\ntime = { mean = 3.0 }\n"
-    time = load_scenario(_write(tmp_path, text)).channels.eio.stages["drafting"].time
-    default = validate_settings(default_settings()).channels.eio.stages["drafting"].time
-    assert isinstance(time, LogNormal)
-    assert time.mean == 3.0
-    assert time.sd == default.sd
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(_write(tmp_path, text))
+    assert caught.value.where == "channels.eio.stages.drafting.time"
+    assert "distribution" in caught.value.problem
+    full = 'time = { distribution = "lognormal", mean = 3.0, sd = 1.0 }\n'
+    time = load_scenario(_write(tmp_path, f"[channels.eio.stages.drafting]\n{full}"))
+    drafting = time.channels.eio.stages["drafting"].time
+    assert isinstance(drafting, LogNormal)
+    assert (drafting.mean, drafting.sd) == (3.0, 1.0)
 
 
 def test_name_defaults_to_file_stem(tmp_path):
@@ -183,7 +191,8 @@ FIELD_ERRORS = [
     ),
     (
         "negative-lognormal-mean",
-        "[channels.bilateral_mlat.stages.execution]\ntime = { mean = -5.0 }\n",
+        "[channels.bilateral_mlat.stages.execution]\n"
+        'time = { distribution = "lognormal", mean = -5.0, sd = 1.0 }\n',
         "channels.bilateral_mlat.stages.execution.time.mean",
     ),
     (

@@ -1,0 +1,189 @@
+"""What a run will create, estimated before it starts, and the limits it must stay within.
+
+A scenario can be valid field by field and still describe a run that never finishes or does
+not fit in memory: a demand scale of 1e9, a century of simulated days, a prior caseload of a
+billion cases. Such a run would be discovered only hours later, or by the operating system
+killing it. So before the first replication starts, the expected number of requests, prior
+cases and days is computed from the resolved world, and a run beyond the limits below is
+refused with one line naming the field that makes it so. ``--force`` lets a user who means it
+go ahead; the estimate is an expectation, not a bound.
+
+The cost figures come from ``bench/full_world.py`` (about 0.8 kB of memory per request kept,
+about 10,000 requests per second per worker) with a safety margin; docs/limits.md lists the
+limits.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from sim.errors import InputError
+from sim.scenario import Scenario
+from sim.world import World
+
+MAX_HORIZON_DAYS = 100 * 365
+"""The longest run: a century (the model's calendar and treaty dates mean nothing beyond)."""
+BYTES_PER_REQUEST = 1_000
+"""Memory per request row held until the run is written (measured about 800 B; margin)."""
+BYTES_PER_PRIOR_CASE = 2_000
+"""Memory per prior-caseload process, all of which exist from the start (a SimPy process
+and its generator frame take about 1.5 kB)."""
+REQUESTS_PER_SECOND = 5_000
+"""Requests simulated per second per worker (measured about 10,000; margin)."""
+MAX_SECONDS = 24 * 3600
+"""A run expected to take longer than a day is refused unless forced."""
+MEMORY_SHARE = 0.75
+"""Share of the machine's physical memory a run's records may be expected to take."""
+
+
+@dataclass(frozen=True)
+class RunSize:
+    """The expected size of one run.
+
+    Attributes:
+        requests_per_replication: Expected requests (rows) of one replication.
+        prior_cases_per_replication: Prior-caseload processes of one replication.
+        replications: Replications of the run.
+        horizon_days: Simulated days per replication.
+        largest_state: The state with the most expected requests (names the culprit).
+        largest_caseload: The state with the largest prior caseload.
+    """
+
+    requests_per_replication: float
+    prior_cases_per_replication: float
+    replications: int
+    horizon_days: int
+    largest_state: str
+    largest_caseload: str = ""
+
+    @property
+    def rows(self) -> float:
+        """Request rows of the whole run."""
+        return self.requests_per_replication * self.replications
+
+    @property
+    def memory_bytes(self) -> float:
+        """Expected memory: the run's records, and one replication's prior caseload."""
+        return self.rows * BYTES_PER_REQUEST + self.prior_cases_per_replication * (
+            BYTES_PER_PRIOR_CASE
+        )
+
+    def seconds(self, workers: int) -> float:
+        """Expected wall time with ``workers`` processes."""
+        work = (self.requests_per_replication + self.prior_cases_per_replication) * (
+            self.replications
+        )
+        return work / REQUESTS_PER_SECOND / max(1, min(workers, self.replications))
+
+
+def estimate(scenario: Scenario, world: World) -> RunSize:
+    """Expected requests, prior cases and days of a run of ``scenario`` on ``world``."""
+    simulation = scenario.simulation
+    opening_days = max(0.0, simulation.horizon_days - simulation.drain_days)
+    holders = 1.0 + scenario.demand.extra_holders_mean
+    mlat = scenario.channels.bilateral_mlat
+    review = mlat.stages.get("legal_review")
+    review_days = review.time.expected() * mlat.time_scale if review is not None else 0.0
+    requests = prior = 0.0
+    largest, largest_count = "", -1.0
+    heaviest, heaviest_count = "", -1.0
+    for profile in world.states:
+        params = profile.params
+        count = params.cases_per_year * scenario.demand.scale / 365.0 * opening_days * holders
+        requests += count
+        if count > largest_count:
+            largest, largest_count = profile.iso3, count
+        if review_days > 0.0:
+            caseload = params.ca_backlog_days * params.ca_staff / review_days
+            prior += caseload
+            if caseload > heaviest_count:
+                heaviest, heaviest_count = profile.iso3, caseload
+    return RunSize(
+        requests_per_replication=requests,
+        prior_cases_per_replication=prior,
+        replications=simulation.replications,
+        horizon_days=simulation.horizon_days,
+        largest_state=largest,
+        largest_caseload=heaviest,
+    )
+
+
+def physical_memory() -> int | None:
+    """The machine's physical memory in bytes, or None where the platform does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _human(count: float) -> str:
+    if not math.isfinite(count):
+        return "infinitely many"
+    return f"{count:,.0f}" if count < 1e12 else f"{count:.2e}"
+
+
+def check(size: RunSize, *, workers: int, force: bool = False, memory: int | None = None) -> None:
+    """Refuse a run that would not finish or not fit in memory.
+
+    Non-finite sizes are refused even with ``force``: no machine runs them.
+
+    Args:
+        size: The run's expected size.
+        workers: Worker processes the run will use.
+        force: Run anyway when only the limits (not infinity) are exceeded.
+        memory: Physical memory in bytes; the machine's when None.
+
+    Raises:
+        InputError: naming the field that makes the run too large.
+    """
+    demand = (
+        f"demand.scale (states' cases_per_year; {size.largest_state} the largest)"
+        if size.largest_state
+        else "demand.scale"
+    )
+    if not math.isfinite(size.requests_per_replication):
+        raise InputError(demand, "expected requests overflow to infinity")
+    caseload = f"states.{size.largest_caseload}.ca_backlog_days (prior caseload)"
+    if not math.isfinite(size.prior_cases_per_replication):
+        raise InputError(caseload, "expected prior caseload overflows to infinity")
+    if force:
+        return
+    hint = " (--force to run anyway)"
+    if size.horizon_days > MAX_HORIZON_DAYS:
+        raise InputError(
+            "simulation.end",
+            f"a run of {size.horizon_days:,} days exceeds the limit of "
+            f"{MAX_HORIZON_DAYS:,} days (100 years){hint}",
+        )
+    memory = physical_memory() if memory is None else memory
+    if memory is not None and size.memory_bytes > MEMORY_SHARE * memory:
+        prior_heavy = size.prior_cases_per_replication * BYTES_PER_PRIOR_CASE > (
+            size.rows * BYTES_PER_REQUEST
+        )
+        remedy = (
+            "lower ca_backlog_days or raise the legal review's time"
+            if prior_heavy
+            else "lower demand.scale or simulation.replications"
+        )
+        raise InputError(
+            caseload if prior_heavy else demand,
+            f"about {_human(size.rows)} request rows and "
+            f"{_human(size.prior_cases_per_replication)} prior cases "
+            f"({size.memory_bytes / 2**30:,.1f} GiB) "
+            f"would not fit in {MEMORY_SHARE:.0%} of this machine's "
+            f"{memory / 2**30:,.1f} GiB of memory; {remedy}{hint}",
+        )
+    seconds = size.seconds(workers)
+    if seconds > MAX_SECONDS:
+        culprit = (
+            caseload if size.prior_cases_per_replication > size.requests_per_replication else demand
+        )
+        raise InputError(
+            culprit,
+            f"about {_human(size.requests_per_replication + size.prior_cases_per_replication)} "
+            f"requests and prior cases per replication would take about "
+            f"{seconds / 3600:,.0f} hours on {max(1, workers)} worker(s), over the limit of "
+            f"{MAX_SECONDS // 3600} hours{hint}",
+        )
