@@ -317,7 +317,7 @@ def _compare_states(worlds: list[World], paths: list[Path]) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sim import comparison
+    from sim import comparison, run_size
     from sim.result_dir import COMPARISON_FORMAT, StagedDirectory, check_destination
 
     if len(args.scenarios) < 2:
@@ -338,6 +338,11 @@ def _compare(args: argparse.Namespace) -> int:
     _compare_states(worlds, args.scenarios)
     for scenario, world, path in zip(scenarios, worlds, args.scenarios, strict=True):
         _check_size(scenario, world, args.workers, args.force, path)
+        if run_size.estimate(scenario, world).requests_per_replication <= 0.0:
+            raise InputError(
+                f"{path}: demand.scale",
+                "the scenario makes no requests (no state opens cases); nothing to compare",
+            )
     names = [scenario.name for scenario in scenarios]
     destination = args.out if args.out is not None else comparison.default_destination(names)
     directories = [Path("results") / name for name in names]

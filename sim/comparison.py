@@ -87,7 +87,8 @@ CI_METHOD = (
     "Differences: scenario minus the reference (the first scenario), paired by replication "
     "number under common random numbers (same seed, one random stream per process), with a "
     "95% paired-t interval; the unpaired Welch interval of the same difference, which ignores "
-    "the pairing, is given for comparison."
+    "the pairing, is given for comparison. Intervals of shares are clipped to [0, 1], those "
+    "of differences of shares to [-1, 1]."
 )
 TIME_TO_EVIDENCE_METHOD = (
     "Time to evidence: Aalen-Johansen cumulative incidence of fulfilment; refused, lost and "
@@ -340,21 +341,43 @@ def world_regions() -> dict[str, str]:
 
 
 def paired_difference(
-    values: np.ndarray, reference: np.ndarray, level: float = 0.95
+    values: np.ndarray,
+    reference: np.ndarray,
+    level: float = 0.95,
+    *,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[float, float, float]:
     """Mean of ``values - reference`` over replications present in both, with a t interval.
+
+    Args:
+        values: The scenario's value per replication.
+        reference: The reference's value per replication, aligned with ``values``.
+        level: Confidence level in (0, 1).
+        bounds: The range a difference cannot leave, e.g. (-1, 1) for shares; the interval
+            is clipped to it. None leaves it as it is.
 
     Returns:
         (mean, low, high); the bounds are NaN with fewer than two pairs.
     """
     difference = np.asarray(values, dtype=float) - np.asarray(reference, dtype=float)
-    return statistics.confidence_interval(difference[~np.isnan(difference)], level)
+    return statistics.confidence_interval(difference[~np.isnan(difference)], level, bounds=bounds)
 
 
 def welch_difference(
-    values: np.ndarray, reference: np.ndarray, level: float = 0.95
+    values: np.ndarray,
+    reference: np.ndarray,
+    level: float = 0.95,
+    *,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[float, float, float]:
     """Difference of means with the unpaired Welch interval (unequal variances).
+
+    Args:
+        values: The scenario's values.
+        reference: The reference's values.
+        level: Confidence level in (0, 1).
+        bounds: The range a difference cannot leave, e.g. (-1, 1) for shares; the interval
+            is clipped to it. None leaves it as it is.
 
     Returns:
         (mean(values) - mean(reference), low, high); the bounds are NaN when either side
@@ -374,7 +397,10 @@ def welch_difference(
         return difference, difference, difference
     df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
     half = float(stats.t.ppf(0.5 + level / 2.0, df)) * se
-    return difference, difference - half, difference + half
+    low, high = difference - half, difference + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return difference, low, high
 
 
 @dataclass(frozen=True)
@@ -433,9 +459,12 @@ def compare_values(values: pd.DataFrame, scenarios: Sequence[str]) -> pd.DataFra
                 continue
             block = wide.loc[(group, metric)].reindex(replications)
             reference = block[scenarios[0]].to_numpy(dtype=float)
+            share = metric in statistics.SHARE_METRICS
+            interval = statistics.share_interval if share else statistics.confidence_interval
+            difference_bounds = (-1.0, 1.0) if share else None
             for name in scenarios:
                 current = block[name].to_numpy(dtype=float)
-                estimate, low, high = statistics.confidence_interval(current)
+                estimate, low, high = interval(current)
                 row = {
                     "scenario": name,
                     "group": group,
@@ -448,8 +477,8 @@ def compare_values(values: pd.DataFrame, scenarios: Sequence[str]) -> pd.DataFra
                 if name == scenarios[0]:
                     paired = unpaired = (math.nan, math.nan, math.nan)
                 else:
-                    paired = paired_difference(current, reference)
-                    unpaired = welch_difference(current, reference)
+                    paired = paired_difference(current, reference, bounds=difference_bounds)
+                    unpaired = welch_difference(current, reference, bounds=difference_bounds)
                 row.update(
                     diff=paired[0],
                     diff_ci_low=paired[1],

@@ -11,6 +11,19 @@ every state. Harmonisation levers act on a request when both states are targeted
 harmonise *among* the states adopting them), except where the requested state's own law is
 what changes (offence definitions, evidentiary standards). Capacity levers act on the state
 that has the capacity: the central authority, the requesting investigators, the holder of data.
+
+Overlapping levers of the same kind (in force on the same day and acting on the same state,
+or pair of states) act as one lever whose strength is the sum of theirs, capped at the lever's
+maximum (``max_strength``: 4 for ``ca_staffing`` and ``data_retention``, 1 for the others).
+Two ``ca_staffing`` levers of strength 4 on one state therefore give x5 staff, not x25, and
+two ``training`` levers of strength 0.5 act as one of strength 1. A lever's effect is linear
+in its strength, so the sum is what the two would do if each acted on today's value; the cap
+keeps a stack of levers within what one lever is documented to do, as a sweep or a scenario
+file listing the same reform twice would otherwise multiply it past anything the lever's
+basis supports. Levers of *different* kinds that change the same quantity multiply
+(``training`` and ``standard_procedures`` on clarifications); each factor is at least 0, so
+their product is too. Treaty levers (``join``, ``in_force``, ``new_agreement``) are events,
+not strengths: each acts on its own (two ``join`` levers give a state two chances to join).
 """
 
 from __future__ import annotations
@@ -21,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sim.errors import ScenarioError
-from sim.scenario import STAGES, Lever, Scenario
+from sim.scenario import LEVER_MAX_STRENGTH, STAGES, Lever, Scenario
 from sim.treaties import TreatyCalendar
 from sim.world import StateProfile
 
@@ -131,6 +144,38 @@ class Effects:
 
 NEUTRAL = Effects()
 _STAGE = {name: index for index, name in enumerate(STAGES)}
+_OUTGOING_REVIEW = _STAGE["outgoing_review"]
+_LEGAL_REVIEW = _STAGE["legal_review"]
+_TRANSMISSION = _STAGE["transmission"]
+_RETURN_TRANSMISSION = _STAGE["return_transmission"]
+_DRAFTING = _STAGE["drafting"]
+
+_SIDE = {
+    "harmonised_definitions": "requested",
+    "standard_procedures": "both",
+    "harmonised_evidence": "requested",
+    "privacy_bridge": "bridge",
+    "electronic_transmission": "both",
+    "training": "requesting",
+    "preservation_24_7": "requesting",
+}
+"""Which state of a request a pair-acting lever must target (see docs/levers.md)."""
+
+
+def max_strength(lever: str) -> float:
+    """The largest strength of a lever, alone or summed over overlapping levers of its kind."""
+    return LEVER_MAX_STRENGTH.get(lever, 1.0)
+
+
+def combined_strength(strengths: Iterable[float], lever: str) -> float:
+    """The strength of overlapping levers of one kind: their sum, capped at its maximum.
+
+    Args:
+        strengths: The strengths of the levers of kind ``lever`` acting on one state or pair
+            on one day.
+        lever: The lever's name.
+    """
+    return min(math.fsum(strengths), max_strength(lever))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +189,19 @@ class ActiveLever:
     def covers(self, *states: str) -> bool:
         """Whether every one of ``states`` is targeted."""
         return all(state in self.targets for state in states)
+
+    def acts_on(self, requesting: str, requested: str) -> bool:
+        """Whether this pair-acting lever changes a request from ``requesting`` to ``requested``."""
+        side = _SIDE.get(self.lever.lever)
+        if side == "requested":
+            return requested in self.targets
+        if side == "requesting":
+            return requesting in self.targets
+        if side == "both":
+            return self.covers(requesting, requested)
+        if side == "bridge":
+            return self.bridges(requesting, requested)
+        return False
 
     def bridges(self, requesting: str, requested: str) -> bool:
         """Whether a pair-acting lever joins these two states.
@@ -296,42 +354,29 @@ class Policy:
         return found
 
     def _combine(self, requesting: str, requested: str, day: float) -> Effects:
-        factors = {
-            "dual_criminality": 1.0,
-            "data_protection": 1.0,
-            "clarification": 1.0,
-            "grounds": 1.0,
-            "content_refusal": 1.0,
-            "content_extra_time": 1.0,
-            "preservation_gap": 1.0,
-        }
-        stage = [1.0] * len(STAGES)
+        strengths: dict[str, list[float]] = {}
         for item in self.active:
-            if item.day > day:
-                continue
-            s = item.lever.strength
-            name = item.lever.lever
-            if name == "harmonised_definitions" and item.covers(requested):
-                factors["dual_criminality"] *= 1.0 - s
-            elif name == "standard_procedures" and item.covers(requesting, requested):
-                factors["clarification"] *= 1.0 - 0.6 * s
-                stage[_STAGE["outgoing_review"]] *= 1.0 - 0.3 * s
-                stage[_STAGE["legal_review"]] *= 1.0 - 0.3 * s
-            elif name == "harmonised_evidence" and item.covers(requested):
-                factors["content_refusal"] *= 1.0 - s
-                factors["content_extra_time"] *= 1.0 - s
-                factors["grounds"] *= 1.0 - 0.5 * s
-            elif name == "privacy_bridge" and item.bridges(requesting, requested):
-                factors["data_protection"] *= 1.0 - s
-            elif name == "electronic_transmission" and item.covers(requesting, requested):
-                stage[_STAGE["transmission"]] *= 1.0 - 0.8 * s
-                stage[_STAGE["return_transmission"]] *= 1.0 - 0.8 * s
-            elif name == "training" and item.covers(requesting):
-                stage[_STAGE["drafting"]] *= 1.0 - 0.3 * s
-                factors["clarification"] *= 1.0 - 0.5 * s
-            elif name == "preservation_24_7" and item.covers(requesting):
-                factors["preservation_gap"] *= 1.0 - s
-        return Effects(**factors, stage_time=tuple(stage))
+            if item.day <= day and item.acts_on(requesting, requested):
+                strengths.setdefault(item.lever.lever, []).append(item.lever.strength)
+        s = {name: combined_strength(values, name) for name, values in strengths.items()}
+        procedures = s.get("standard_procedures", 0.0)
+        evidence = s.get("harmonised_evidence", 0.0)
+        training = s.get("training", 0.0)
+        transmission = s.get("electronic_transmission", 0.0)
+        stage = [1.0] * len(STAGES)
+        stage[_OUTGOING_REVIEW] = stage[_LEGAL_REVIEW] = 1.0 - 0.3 * procedures
+        stage[_TRANSMISSION] = stage[_RETURN_TRANSMISSION] = 1.0 - 0.8 * transmission
+        stage[_DRAFTING] = 1.0 - 0.3 * training
+        return Effects(
+            dual_criminality=1.0 - s.get("harmonised_definitions", 0.0),
+            data_protection=1.0 - s.get("privacy_bridge", 0.0),
+            clarification=(1.0 - 0.6 * procedures) * (1.0 - 0.5 * training),
+            grounds=1.0 - 0.5 * evidence,
+            content_refusal=1.0 - evidence,
+            content_extra_time=1.0 - evidence,
+            preservation_gap=1.0 - s.get("preservation_24_7", 0.0),
+            stage_time=tuple(stage),
+        )
 
     def contact_day(self, state: str) -> float:
         """The first day ``state`` has a 24/7 point of contact through a lever (inf if never)."""
@@ -345,18 +390,44 @@ class Policy:
         return min(days, default=math.inf)
 
     def retention_factor(self, holder: str, day: float) -> float:
-        """How much longer data held in ``holder`` is kept, for needs arising on ``day``."""
-        factor = 1.0
-        for item in self.active:
-            if item.lever.lever == "data_retention" and item.day <= day and holder in item.targets:
-                factor *= 1.0 + item.lever.strength
-        return factor
+        """How much longer data held in ``holder`` is kept, for needs arising on ``day``.
+
+        Overlapping ``data_retention`` levers add their strengths, up to 4 (x5 retention).
+        """
+        strengths = [
+            item.lever.strength
+            for item in self.active
+            if item.lever.lever == "data_retention" and item.day <= day and holder in item.targets
+        ]
+        return 1.0 + combined_strength(strengths, "data_retention")
 
     def staffing_changes(self) -> list[tuple[float, str, float]]:
-        """``(day, state, factor)``: central-authority staff multiplied from that day."""
-        return [
-            (item.day, code, 1.0 + item.lever.strength)
-            for item in self.active
-            if item.lever.lever == "ca_staffing" and item.lever.strength > 0
-            for code in sorted(item.targets)
-        ]
+        """``(day, state, factor)``: central-authority staff multiplied from that day.
+
+        Overlapping ``ca_staffing`` levers add their strengths, up to 4: a state's staff is at
+        most x5 the staff it had before its first lever, however many levers target it. The
+        levers of one state starting on one day make a single change (so that staff are
+        rounded once); a later lever's factor is the ratio of the new multiple to the old,
+        1 (no change) once the cap is reached. Changes are listed in the order of the first
+        lever making them, then by state code, as the model starts them.
+        """
+        by_state: dict[str, dict[float, tuple[int, list[float]]]] = {}
+        for position, item in enumerate(self.active):
+            if item.lever.lever != "ca_staffing" or item.lever.strength <= 0:
+                continue
+            for code in item.targets:
+                days = by_state.setdefault(code, {})
+                days.setdefault(item.day, (position, []))[1].append(item.lever.strength)
+        changes: list[tuple[int, str, float, float]] = []
+        for code, days in by_state.items():
+            strengths_so_far: list[float] = []
+            multiple = 1.0
+            for day in sorted(days):
+                position, strengths = days[day]
+                strengths_so_far.extend(strengths)
+                new_multiple = 1.0 + combined_strength(strengths_so_far, "ca_staffing")
+                if new_multiple != multiple:
+                    changes.append((position, code, day, new_multiple / multiple))
+                multiple = new_multiple
+        changes.sort(key=lambda change: change[:2])
+        return [(day, code, factor) for _, code, day, factor in changes]

@@ -285,7 +285,12 @@ class CooperationModel(mesa.Model):
         return self.day >= self.horizon
 
     def close(self) -> None:
-        """Record every request still in progress as pending (censored at the horizon)."""
+        """Record every request still in progress as pending (censored at the horizon).
+
+        Called once the run has reached its horizon: a pending request's stage times stop
+        there (``Request.censor``; ``journey`` counts stages without a queue up to it).
+        """
         for request in sorted(self.in_flight.values(), key=lambda r: r.request_id):
+            request.censor(self.env.now)
             record(self, request, PENDING, NO_REASON, self.env.now)
         self.in_flight.clear()

@@ -50,6 +50,15 @@ REASONS = (
 class RequestLog:
     """One row per finished (or, at the end, pending) request.
 
+    ``stage_days`` are the days a request spent in each stage, its queue wait included, over
+    all its visits (attempts on several channels, returns for clarification); ``wait_days``
+    the part of them spent waiting for a server. The stages of one request never overlap, so
+    their sum is at most its time to outcome; the rest is time in no stage (asking for
+    preservation). A pending request is written at the end of the run and its stages stop
+    there: the stage it is in counts the days up to the horizon, stages it has not reached
+    count 0 (``Request.censor`` and ``journey`` in sim/request.py), though a request's own
+    clock may already have run past the horizon in stages without a queue.
+
     Args:
         states: ISO3 codes, indexed by the state numbers the model uses.
         crime_types: Crime-type names, indexed likewise.
@@ -97,7 +106,12 @@ class RequestLog:
         stage_days: Sequence[float],
         wait_days: Sequence[float],
     ) -> None:
-        """Append one request; ``ints`` follows the order of ``RequestLog._INTS``."""
+        """Append one request; ``ints`` follows the order of ``RequestLog._INTS``.
+
+        ``outcome_day`` is when the outcome was known (the horizon for a pending request);
+        ``stage_days`` and ``wait_days`` have one value per stage of ``STAGES`` and must not
+        count days after ``outcome_day`` (see the class docstring).
+        """
         for append, value in zip(self._append_int, ints, strict=True):
             append(value)
         self._append_created(created_day)

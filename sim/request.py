@@ -105,6 +105,9 @@ class Request:
         "expiry",
         "first_channel",
         "preserved",
+        "queue_since",
+        "queue_stage",
+        "queue_waiting",
         "request_id",
         "requested",
         "requesting",
@@ -147,6 +150,28 @@ class Request:
         self.preserved = False
         self.stage_days = [0.0] * len(STAGES)
         self.wait_days = [0.0] * len(STAGES)
+        # The stage whose queue or server holds the request (-1: none), since when, and
+        # whether it is still waiting: what ``censor`` needs if the run ends meanwhile.
+        self.queue_stage = -1
+        self.queue_since = 0.0
+        self.queue_waiting = False
+
+    def censor(self, day: float) -> None:
+        """Count the stage in progress at the end of the run (``day``) up to that day only.
+
+        A request recorded as pending has spent, in the queued stage it is in, the days since
+        it joined that stage's queue, all of them waiting if no server has taken it yet. Its
+        stages without a queue were counted only up to the horizon as they were planned
+        (``journey``), and stages it has not reached count 0, so its stage times add up to no
+        more than its time to outcome.
+        """
+        stage = self.queue_stage
+        if stage >= 0:
+            elapsed = day - self.queue_since
+            self.stage_days[stage] += elapsed
+            if self.queue_waiting:
+                self.wait_days[stage] += elapsed
+            self.queue_stage = -1
 
 
 def record(model: CooperationModel, req: Request, outcome: int, reason: int, day: float) -> None:
@@ -188,6 +213,7 @@ def journey(
     choice, made once by the model when it decided to pursue the need).
     """
     env = model.env
+    horizon = model.horizon
     requesting, requested = req.requesting, req.requested
     crime = model.crime_types[req.crime]
     data_type = model.data_type_names[req.data_type]
@@ -261,6 +287,12 @@ def journey(
             if stage.kind == UNLIMITED:
                 entered = clock
                 clock += duration
+                # The request's own clock may run past the horizon; the run ends there and the
+                # request is recorded as pending, so only the days before the horizon count.
+                if clock <= horizon:
+                    req.stage_days[stage.index] += clock - entered
+                elif entered < horizon:
+                    req.stage_days[stage.index] += horizon - entered
             else:
                 if clock > env.now:
                     yield env.timeout(clock - env.now)
@@ -271,12 +303,15 @@ def journey(
                     if stage.kind == CENTRAL_AUTHORITY
                     else agent.pool((name, stage.index), stage.servers)
                 )
+                req.queue_stage, req.queue_since, req.queue_waiting = stage.index, entered, True
                 yield resource.request(priority, 0.0 if stage.by_requesting else delay)
+                req.queue_waiting = False
                 req.wait_days[stage.index] += env.now - entered
                 yield env.timeout(duration)
                 resource.release()
+                req.queue_stage = -1
                 clock = env.now
-            req.stage_days[stage.index] += clock - entered
+                req.stage_days[stage.index] += clock - entered
 
             if stage.index == _EXECUTION:
                 if entered > req.expiry:

@@ -59,7 +59,9 @@ def summarise_run(result: RunResult, scenario: Scenario) -> dict[str, Any]:
         "replications": scenario.simulation.replications,
         "seed": scenario.simulation.seed,
         "warm_up_days": warm_up,
-        "confidence_interval": "95%, Student t across replications",
+        "confidence_interval": (
+            "95%, Student t across replications; intervals of shares clipped to [0, 1]"
+        ),
         "time_to_evidence": (
             "Aalen-Johansen cumulative incidence of fulfilment; refused, lost and abandoned "
             "are competing outcomes, pending requests are censored at the end of the run; "

@@ -43,7 +43,8 @@ class RunSize:
     """The expected size of one run.
 
     Attributes:
-        requests_per_replication: Expected requests (rows) of one replication.
+        requests_per_replication: Expected evidence needs of one replication: an upper
+            bound of its requests (rows), since some needs are never pursued.
         prior_cases_per_replication: Prior-caseload processes of one replication.
         replications: Replications of the run.
         horizon_days: Simulated days per replication.

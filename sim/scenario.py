@@ -84,8 +84,9 @@ MAX_MAGNITUDE = 1e6
 """Upper bound of days, factors and scales: far above any real value, and low enough that no
 product of them in the model overflows to infinity (a stage mean of 1e308 days would)."""
 MAX_CASES_PER_YEAR = 1e9
-MAX_STAFF = 100_000
-"""More staff than any central authority has; a Python int has no bound of its own."""
+MAX_STAFF = 1_000_000
+"""Far more staff than any central authority has (the calibration pilot uses this many to
+mean "unlimited"); a Python int has no bound of its own."""
 MAX_NAME_LENGTH = 100
 """A name becomes a directory name; file systems allow 255 bytes, staging names add some."""
 
@@ -512,6 +513,26 @@ MAX_FILE_BYTES = 1 << 20
 such as /dev/zero given by mistake is refused instead of read without end."""
 
 
+MAX_KEY_DEPTH = 32
+"""Deepest dotted key read; the deepest real field has five parts, and tomllib takes
+quadratic time on keys tens of thousands of parts deep."""
+
+
+def _key_depth(text: str) -> int:
+    """The largest number of parts of a dotted key or table name (quoted dots count too)."""
+    deepest = 0
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("[") and line.endswith("]"):
+            key = line.strip("[]")
+        elif "=" in line:
+            key = line.split("=", 1)[0]
+        else:
+            continue  # a value's continuation line (a multi-line string or array)
+        deepest = max(deepest, key.count(".") + 1)
+    return deepest
+
+
 def read_settings(path: str | Path) -> dict[str, Any]:
     """The table a scenario file states, before it is laid over the defaults.
 
@@ -535,6 +556,8 @@ def read_settings(path: str | Path) -> dict[str, Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(str(path), "cannot be read (not UTF-8 text)") from None
+    if _key_depth(text) > MAX_KEY_DEPTH:
+        raise ScenarioError(str(path), f"malformed TOML (a key nested over {MAX_KEY_DEPTH} deep)")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

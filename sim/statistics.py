@@ -12,7 +12,13 @@ refused request could still be fulfilled later, and overstate fulfilment.
 
 Uncertainty comes from replications: each metric is computed per replication, and the
 replications are treated as independent draws, summarised by their mean and a Student-t
-interval.
+interval. The t interval knows nothing of a share's range: with two replications of 0.9 and
+1.0 it runs from 0.31 to 1.59. Intervals of shares (``SHARE_METRICS``, cumulative incidence
+curves, outcome shares) are therefore clipped to [0, 1] (``share_interval``). Clipping cuts
+off only values a share cannot take, so the interval covers the true share at least as often
+as the t interval does, and the estimate stays the plain mean. A logit-scale interval would
+be better shaped near 0 and 1 but is undefined when a replication's share is exactly 0 or 1,
+which is routine (no request lost, everything fulfilled within a year).
 
 All functions are pure; nothing here keeps state between calls. The estimator is vectorised
 (one sort, then cumulative sums over the distinct times) because request tables may hold
@@ -47,6 +53,17 @@ _METRIC_KEYS: tuple[str, ...] = (
     "mean_days",
     *(f"share_{outcome}" for outcome in OUTCOMES),
 )
+SHARE_METRICS: frozenset[str] = frozenset(
+    {*(f"fulfilled_{day}d" for day in MILESTONE_DAYS), *(f"share_{o}" for o in OUTCOMES)}
+)
+"""Metrics of :func:`replication_metrics` that are proportions (0 to 1).
+
+Their intervals are clipped to ``SHARE_BOUNDS`` by :func:`summarise`; a difference of two of
+them lies in [-1, 1].
+"""
+SHARE_BOUNDS: tuple[float, float] = (0.0, 1.0)
+"""The range of a share, to which its confidence intervals are clipped."""
+
 _REQUEST_COLUMNS = ("replication", "created_day", "outcome", "time_to_outcome_days")
 _CI_COLUMNS = ["estimate", "ci_low", "ci_high"]
 
@@ -454,7 +471,23 @@ def _mean_ci(
     return mean, mean - half_width, mean + half_width, count
 
 
-def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+def _clip(
+    low: np.ndarray, high: np.ndarray, bounds: tuple[float, float], where: np.ndarray | bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval bounds cut to ``bounds`` where ``where`` holds; NaN bounds stay NaN."""
+    floor, ceiling = bounds
+    if not floor <= ceiling:
+        msg = f"bounds must be (low, high) with low <= high, got {bounds}"
+        raise ValueError(msg)
+    return (
+        np.where(where, np.clip(low, floor, ceiling), low),
+        np.where(where, np.clip(high, floor, ceiling), high),
+    )
+
+
+def confidence_interval(
+    values: np.ndarray, level: float = 0.95, *, bounds: tuple[float, float] | None = None
+) -> tuple[float, float, float]:
     """Mean of per-replication values with a Student-t confidence interval.
 
     Replications are independent draws of the same random experiment, so the t interval
@@ -464,20 +497,51 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     Args:
         values: One value per replication; NaNs are dropped.
         level: Confidence level in (0, 1).
+        bounds: The range the quantity cannot leave, e.g. ``SHARE_BOUNDS`` for a share or
+            (-1, 1) for a difference of shares; the interval is clipped to it (the mean is
+            not changed). None leaves the t interval as it is.
 
     Returns:
         (mean, low, high). With a single value the bounds are NaN; with none, all three are.
     """
     values = np.asarray(values, dtype=float).reshape(-1, 1)
     mean, low, high, _ = _mean_ci(values, level)
+    if bounds is not None:
+        low, high = _clip(low, high, bounds)
     return float(mean[0]), float(low[0]), float(high[0])
 
 
+def share_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of per-replication shares with a Student-t interval clipped to [0, 1].
+
+    Use it for any proportion (``SHARE_METRICS``): with few replications the t interval of a
+    share near 0 or 1 runs past the share's range (see the module docstring for why clipping
+    rather than a logit scale).
+
+    Args:
+        values: One share per replication; NaNs are dropped.
+        level: Confidence level in (0, 1).
+
+    Returns:
+        (mean, low, high), as :func:`confidence_interval` gives them, with
+        0 <= low and high <= 1.
+    """
+    return confidence_interval(values, level, bounds=SHARE_BOUNDS)
+
+
 def _long_ci(
-    blocks: np.ndarray, keys: dict[str, np.ndarray], count_name: str | None
+    blocks: np.ndarray,
+    keys: dict[str, np.ndarray],
+    count_name: str | None,
+    shares: np.ndarray | bool = False,
 ) -> pd.DataFrame:
-    """Summarise a (replications × series) array into a long frame with one row per series."""
+    """Summarise a (replications × series) array into a long frame with one row per series.
+
+    ``shares`` marks the series that are proportions (one flag per series, or one for all);
+    their intervals are clipped to ``SHARE_BOUNDS``.
+    """
     mean, low, high, count = _mean_ci(blocks, 0.95)
+    low, high = _clip(low, high, SHARE_BOUNDS, shares)
     frame = pd.DataFrame({**keys, "estimate": mean, "ci_low": low, "ci_high": high})
     if count_name is not None:
         frame[count_name] = count.astype(np.int64)
@@ -486,6 +550,8 @@ def _long_ci(
 
 def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
     """Across-replication mean and 95% interval of every metric, per group.
+
+    The intervals of the metrics in ``SHARE_METRICS`` are clipped to [0, 1].
 
     Args:
         metrics: Output of :func:`replication_metrics` (or any frame with ``replication``,
@@ -505,7 +571,8 @@ def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
             "group": np.full(len(metric_names), group, dtype=object),
             "metric": np.asarray(metric_names, dtype=object),
         }
-        frames.append(_long_ci(values, keys, "replications"))
+        shares = np.isin(keys["metric"], list(SHARE_METRICS))
+        frames.append(_long_ci(values, keys, "replications", shares))
     if not frames:
         return pd.DataFrame({column: [] for column in columns})
     return pd.concat(frames, ignore_index=True)[columns]
@@ -524,7 +591,8 @@ def cif_curves(
 
     Returns:
         Columns ``group``, ``day``, ``estimate``, ``ci_low``, ``ci_high``; one row per group
-        and grid day. Replications without requests in a group do not contribute to it.
+        and grid day, intervals clipped to [0, 1]. Replications without requests in a group
+        do not contribute to it.
     """
     grid = np.asarray(grid, dtype=float).ravel()
     cells = _cells(requests, by, warm_up_days)
@@ -536,7 +604,7 @@ def cif_curves(
     ).reshape(cells.n_replications, cells.n_groups * grid.size)
     labels = cells.groups[: cells.n_groups]
     keys = {"group": np.repeat(labels, grid.size), "day": np.tile(grid, cells.n_groups)}
-    return _long_ci(curves, keys, None)
+    return _long_ci(curves, keys, None, shares=True)
 
 
 def outcome_shares(
@@ -554,7 +622,7 @@ def outcome_shares(
 
     Returns:
         Columns ``group``, ``outcome``, ``estimate``, ``ci_low``, ``ci_high``; one row per
-        group and outcome in ``OUTCOMES`` order.
+        group and outcome in ``OUTCOMES`` order, intervals clipped to [0, 1].
     """
     cells = _cells(requests, by, warm_up_days)
     n_cells = cells.starts.size
@@ -572,7 +640,7 @@ def outcome_shares(
         "group": np.repeat(labels, n_outcomes),
         "outcome": np.tile(np.asarray(OUTCOMES, dtype=object), cells.n_groups),
     }
-    return _long_ci(shares, keys, None)
+    return _long_ci(shares, keys, None, shares=True)
 
 
 def backlog_series(timeseries: pd.DataFrame, top: int = 6) -> pd.DataFrame:

@@ -370,3 +370,27 @@ def test_cif_statistics_are_those_of_the_statistics_module(base_run):
     np.testing.assert_allclose(curve["estimate"], expected["estimate"])
     assert set(curve["group"]) == {"base"}
     assert set(tables["backlog"]["scenario"]) == {"base"}
+
+
+def test_intervals_of_shares_stay_within_their_range():
+    """With two replications a share's t interval runs past [0, 1]; it is clipped there.
+
+    Differences of shares keep within [-1, 1]; metrics in days are not clipped.
+    """
+    rows = []
+    for scenario, shares in (("a", (1.0, 0.25)), ("b", (0.0, 0.9))):
+        for replication, share in enumerate(shares):
+            rows.append(("all", "fulfilled_90d", replication, scenario, share))
+            rows.append(("all", "median_days", replication, scenario, 10.0 + 90 * share))
+    values = pd.DataFrame(rows, columns=["group", "metric", "replication", "scenario", "value"])
+    table = comparison.compare_values(values, ["a", "b"])
+    share = table[table["metric"] == "fulfilled_90d"]
+    assert (share["ci_low"] >= 0.0).all() and (share["ci_high"] <= 1.0).all()
+    assert share["ci_low"].min() == 0.0 and share["ci_high"].max() == 1.0
+    difference = share[share["scenario"] == "b"].iloc[0]
+    for column in ("diff_ci_low", "diff_unpaired_ci_low"):
+        assert difference[column] >= -1.0
+    for column in ("diff_ci_high", "diff_unpaired_ci_high"):
+        assert difference[column] <= 1.0
+    days = table[(table["metric"] == "median_days") & (table["scenario"] == "a")].iloc[0]
+    assert days["ci_low"] < 0.0  # a t interval of (100, 32.5) with 2 values: not clipped

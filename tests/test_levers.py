@@ -8,7 +8,7 @@ import pytest
 
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.levers import NEUTRAL, Policy, resolve
+from sim.levers import NEUTRAL, Policy, combined_strength, max_strength, resolve
 from sim.model import CooperationModel
 from sim.scenario import STAGES, Scenario, _merge, default_settings, validate_settings
 from sim.world import build_world
@@ -16,6 +16,9 @@ from sim.world_data import WorldData, load_world_data
 
 STATES = ["DEU", "FRA", "IRL", "USA", "GBR", "BRA", "JPN"]
 LEGAL_REVIEW = STAGES.index("legal_review")
+DRAFTING = STAGES.index("drafting")
+TRANSMISSION = STAGES.index("transmission")
+JAN_2027 = dt.date(2027, 1, 1)
 
 
 class _Always:
@@ -212,8 +215,8 @@ def test_lever_waits_for_its_start(data: WorldData) -> None:
     assert rules.effects("DEU", "USA", 365.0).data_protection == 0.0
 
 
-def test_levers_combine_by_multiplying(data: WorldData) -> None:
-    """Two levers on the same quantity multiply their factors."""
+def test_levers_of_different_kinds_multiply(data: WorldData) -> None:
+    """Two levers of different kinds on the same quantity multiply their factors."""
     rules = policy(
         data,
         {"lever": "training", "strength": 1.0},
@@ -235,6 +238,124 @@ def test_retention_staffing_and_contacts(data: WorldData) -> None:
     assert rules.staffing_changes() == [(365.0, "USA", 2.0)]
     assert rules.contact_day("BRA") == 181.0
     assert rules.contact_day("USA") == float("inf")
+
+
+# -- overlapping levers of one kind ------------------------------------------------------------
+
+
+def test_combined_strength_is_the_capped_sum() -> None:
+    """Strengths of one kind add up to the lever's maximum: 4 for staffing, 1 for training."""
+    assert max_strength("ca_staffing") == max_strength("data_retention") == 4.0
+    assert max_strength("training") == 1.0
+    assert combined_strength([4.0, 4.0], "ca_staffing") == 4.0
+    assert combined_strength([1.0, 2.0], "ca_staffing") == 3.0
+    assert combined_strength([0.5, 0.5], "training") == 1.0
+    assert combined_strength([0.75, 0.75], "training") == 1.0
+    assert combined_strength([0.25], "training") == 0.25
+    assert combined_strength([], "training") == 0.0
+
+
+def test_two_full_staffing_levers_give_five_times_the_staff_not_twenty_five(
+    data: WorldData,
+) -> None:
+    """Two strength-4 staffing levers on one state make one change, x5 (the maximum)."""
+    lever = {"lever": "ca_staffing", "states": ["USA"], "strength": 4.0}
+    rules = policy(data, lever, {**lever, "states": ["USA", "DEU"]})
+    assert rules.staffing_changes() == [(0.0, "USA", 5.0), (0.0, "DEU", 5.0)]
+
+
+def test_staggered_staffing_levers_add_up_to_the_cap(data: WorldData) -> None:
+    """A later staffing lever brings the multiple to 1 + the summed strengths, at most 5.
+
+    Each change is the ratio of the new multiple to the old one, since the model multiplies
+    the staff the authority has on that day; once x5 is reached, later levers change nothing.
+    """
+    staffing = {"lever": "ca_staffing", "states": ["USA"]}
+    rules = policy(
+        data,
+        {**staffing, "strength": 1.0, "start": dt.date(2026, 7, 1)},
+        {**staffing, "strength": 4.0, "start": JAN_2027},
+        {**staffing, "strength": 1.0},
+        {**staffing, "strength": 2.0, "start": dt.date(2027, 7, 1)},
+    )
+    changes = rules.staffing_changes()
+    assert [(day, code) for day, code, _ in changes] == [
+        (181.0, "USA"),
+        (365.0, "USA"),
+        (0.0, "USA"),
+    ]
+    factors = {day: factor for day, _, factor in changes}
+    assert factors[0.0] == pytest.approx(2.0)
+    assert factors[0.0] * factors[181.0] == pytest.approx(3.0)
+    assert factors[0.0] * factors[181.0] * factors[365.0] == pytest.approx(5.0)
+
+
+def test_two_half_strength_levers_act_as_one_at_full_strength(data: WorldData) -> None:
+    """Two levers of strength 0.5 on the same pair act as one lever of strength 1."""
+    half = {"strength": 0.5, "states": ["USA", "DEU"]}
+    doubled = policy(data, {"lever": "training", **half}, {"lever": "training", **half})
+    full = policy(data, {"lever": "training", "states": ["USA", "DEU"]})
+    assert doubled.effects("DEU", "USA", 0.0) == full.effects("DEU", "USA", 0.0)
+    assert doubled.effects("DEU", "USA", 0.0).stage_time[DRAFTING] == pytest.approx(0.7)
+    definitions = {"lever": "harmonised_definitions", **half}
+    assert policy(data, definitions, definitions).effects("DEU", "USA", 0.0).dual_criminality == 0.0
+
+
+@pytest.mark.parametrize(
+    "lever",
+    [
+        "harmonised_definitions",
+        "standard_procedures",
+        "harmonised_evidence",
+        "privacy_bridge",
+        "electronic_transmission",
+        "training",
+        "preservation_24_7",
+    ],
+)
+def test_stacked_levers_never_pass_the_full_effect(data: WorldData, lever: str) -> None:
+    """Three overlapping levers of one kind at 0.75 do what one at strength 1 does, no more.
+
+    Without the cap their factors (1 - k s) would fall below the full effect's, and below 0
+    where k s sums past 1.
+    """
+    stacked = policy(data, *({"lever": lever, "strength": 0.75} for _ in range(3)))
+    full = policy(data, {"lever": lever, "strength": 1.0})
+    assert stacked.effects("DEU", "USA", 0.0) == full.effects("DEU", "USA", 0.0)
+
+
+def test_overlapping_levers_add_only_where_and_when_both_act(data: WorldData) -> None:
+    """Strengths add on the pairs both levers reach and from the day both are in force."""
+    rules = policy(
+        data,
+        {"lever": "electronic_transmission", "strength": 0.5},
+        {
+            "lever": "electronic_transmission",
+            "strength": 0.25,
+            "states": ["USA", "DEU"],
+            "start": JAN_2027,
+        },
+    )
+    assert rules.effects("DEU", "USA", 364.0).stage_time[TRANSMISSION] == pytest.approx(0.6)
+    assert rules.effects("DEU", "USA", 365.0).stage_time[TRANSMISSION] == pytest.approx(0.4)
+    assert rules.effects("FRA", "USA", 365.0).stage_time[TRANSMISSION] == pytest.approx(0.6)
+
+
+def test_overlapping_retention_levers_are_capped_at_five_times(data: WorldData) -> None:
+    """Retention levers on one holder add their strengths from their start days, up to x5."""
+    retention = {"lever": "data_retention", "states": ["IRL"]}
+    rules = policy(
+        data,
+        {**retention, "strength": 4.0},
+        {**retention, "strength": 4.0, "start": JAN_2027},
+        {"lever": "data_retention", "states": ["DEU", "IRL"], "strength": 0.5},
+    )
+    assert rules.retention_factor("IRL", 0.0) == 5.0
+    assert rules.retention_factor("IRL", 400.0) == 5.0
+    assert rules.retention_factor("DEU", 400.0) == 1.5
+    assert rules.retention_factor("FRA", 400.0) == 1.0
+    halves = policy(data, {**retention, "strength": 0.5}, {**retention, "strength": 0.5})
+    assert halves.retention_factor("IRL", 0.0) == 2.0
 
 
 # -- treaty changes ------------------------------------------------------------------------
@@ -290,3 +411,15 @@ def test_staffing_lever_changes_staff_from_its_date(data: WorldData) -> None:
     assert len(before) == 1
     assert len(after) == 1
     assert after[0] == 2 * before[0]
+
+
+def test_repeated_staffing_levers_stop_at_five_times_the_staff(data: WorldData) -> None:
+    """Two strength-4 staffing levers leave the US authority with x5 its staff, not x25."""
+    lever = {"lever": "ca_staffing", "states": ["USA"], "strength": 4.0, "start": JAN_2027}
+    model = run(data, scenario(lever, lever))
+    series = model.timeseries.to_frame(0)
+    usa = series[series["state"] == "USA"]
+    before = usa[usa["day"] < 365]["staff"].unique()
+    after = usa[usa["day"] >= 366]["staff"].unique()
+    assert len(before) == 1
+    assert after.tolist() == [5 * before[0]]

@@ -1,6 +1,7 @@
 """Tests of ``sim.records``: the columnar request log and state time series."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,8 @@ from sim.records import (
     RequestLog,
     TimeseriesLog,
 )
-from sim.scenario import CHANNELS, DATA_TYPES, STAGES
+from sim.runner import run_replication
+from sim.scenario import CHANNELS, DATA_TYPES, STAGES, load_scenario, validate_settings
 
 STATES = ("DEU", "FRA", "USA")
 CRIMES = ("ransomware", "csam")
@@ -41,6 +43,8 @@ DESIGN_COLUMNS = [
     "reason",
     "time_to_evidence_days",
 ]
+STAGE_COLUMNS = [f"{stage}_days" for stage in STAGES]
+WAIT_COLUMNS = [f"{stage}_wait_days" for stage in STAGES]
 
 
 def ints(
@@ -247,3 +251,81 @@ def test_timeseries_frame() -> None:
     assert frame["budapest_party"].tolist() == [False, False, True]
     assert frame["day"].tolist() == [0.0, 0.0, 7.0]
     assert (frame["replication"] == 2).all()
+
+
+# -- stage times of a simulated run ----------------------------------------------------------
+
+
+def simulate(directory: Path, write_tiny, *, preservation: bool) -> pd.DataFrame:
+    """One replication of the tiny scenario without a drain, so many requests end pending.
+
+    The US central authority has a single officer and a year's caseload from before the
+    start, so requests to it are still queuing for legal review when the run ends.
+    """
+    settings = load_scenario(write_tiny(directory, replications=1)).model_dump()
+    settings["simulation"]["drain_days"] = 0
+    settings["preservation"]["enabled"] = preservation
+    settings["states"] = {"USA": {"ca_staff": 1, "ca_backlog_days": 365.0}}
+    frame, _, _ = run_replication(validate_settings(settings), 0)
+    assert (frame["outcome"] == "pending").sum() > 100
+    return frame
+
+
+@pytest.fixture(scope="module")
+def with_preservation(tmp_path_factory: pytest.TempPathFactory, write_tiny) -> pd.DataFrame:
+    """A run in which some requests spend time asking for preservation, which is no stage."""
+    return simulate(tmp_path_factory.mktemp("records"), write_tiny, preservation=True)
+
+
+@pytest.fixture(scope="module")
+def without_preservation(tmp_path_factory: pytest.TempPathFactory, write_tiny) -> pd.DataFrame:
+    """A run in which a request is in one of its stages from its creation to its outcome."""
+    return simulate(tmp_path_factory.mktemp("records"), write_tiny, preservation=False)
+
+
+@pytest.fixture(params=["with_preservation", "without_preservation"])
+def simulated(request: pytest.FixtureRequest) -> pd.DataFrame:
+    """Each of the two runs."""
+    return request.getfixturevalue(request.param)
+
+
+def test_stage_times_never_exceed_the_time_to_outcome(simulated: pd.DataFrame) -> None:
+    """Every request's stage times add up to at most its time to outcome, pending ones too.
+
+    A pending request is recorded at the horizon: a stage it was in counts only the days up
+    to the horizon, and a stage after it counts 0, however far its own clock had run ahead.
+    """
+    total = simulated[STAGE_COLUMNS].sum(axis=1).to_numpy()
+    to_outcome = simulated["time_to_outcome_days"].to_numpy()
+    excess = total - to_outcome
+    assert (excess <= 1e-9).all(), simulated.loc[excess > 1e-9, "outcome"].value_counts()
+    pending = (simulated["outcome"] == "pending").to_numpy()
+    assert (total[pending] <= to_outcome[pending] + 1e-9).all()
+
+
+def test_stage_and_wait_times_are_not_negative(simulated: pd.DataFrame) -> None:
+    """No stage or wait time is negative, and a stage's wait is part of that stage's time."""
+    stage = simulated[STAGE_COLUMNS].to_numpy()
+    wait = simulated[WAIT_COLUMNS].to_numpy()
+    assert (stage >= 0.0).all()
+    assert (wait >= 0.0).all()
+    assert (wait <= stage + 1e-9).all()
+
+
+def test_without_preservation_stages_fill_a_request_up_to_its_outcome(
+    without_preservation: pd.DataFrame,
+) -> None:
+    """Without preservation, stage times add up to exactly the time to outcome.
+
+    This holds for pending requests as well: the stage a request is in at the horizon
+    (waiting in a queue, being served, or in a stage without a queue) counts the days
+    elapsed in it until then, neither more nor less. (With preservation, the time spent
+    asking for it belongs to no stage, so the sum may fall short.)
+    """
+    frame = without_preservation
+    gap = frame["time_to_outcome_days"] - frame[STAGE_COLUMNS].sum(axis=1)
+    assert gap.abs().max() < 1e-9
+    pending = frame[frame["outcome"] == "pending"]
+    queuing = pending["legal_review_wait_days"] > 0.0
+    assert queuing.sum() > 10
+    assert (pending.loc[queuing, "legal_review_days"] > 0.0).all()

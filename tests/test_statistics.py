@@ -11,6 +11,8 @@ from sim.statistics import (
     ALL,
     MILESTONE_DAYS,
     OUTCOMES,
+    SHARE_BOUNDS,
+    SHARE_METRICS,
     backlog_series,
     cif_curves,
     confidence_interval,
@@ -20,6 +22,7 @@ from sim.statistics import (
     outcome_shares,
     replication_metrics,
     request_metrics,
+    share_interval,
     summarise,
 )
 
@@ -355,6 +358,85 @@ def test_confidence_interval_formula_and_nan_dropping() -> None:
     assert high == pytest.approx(clean.mean() + half)
     narrower = confidence_interval(values, level=0.5)
     assert narrower[2] - narrower[1] < high - low
+
+
+def test_share_interval_is_the_t_interval_clipped_to_the_unit_range() -> None:
+    """Two replications of 0.9 and 1.0: the t interval runs to 1.59, the share's stops at 1.
+
+    The estimate is still the plain mean, and the side inside [0, 1] is unchanged.
+    """
+    mean, low, high = confidence_interval(np.array([0.9, 1.0]))
+    assert high > 1.5
+    assert share_interval(np.array([0.9, 1.0])) == (mean, low, 1.0)
+    mean, low, high = confidence_interval(np.array([0.0, 0.1]))
+    assert low < -0.5
+    assert share_interval(np.array([0.0, 0.1])) == (mean, 0.0, high)
+    assert share_interval(np.array([0.4, 0.5, 0.6])) == confidence_interval([0.4, 0.5, 0.6])
+
+
+def test_confidence_interval_bounds_keyword() -> None:
+    """``bounds`` clips the interval to any range; NaN bounds stay NaN; bad bounds are refused."""
+    values = np.array([-0.9, 0.95])
+    mean, low, high = confidence_interval(values, bounds=(-1.0, 1.0))
+    assert (low, high) == (-1.0, 1.0)
+    assert mean == pytest.approx(0.025)
+    single = share_interval(np.array([1.0]))
+    assert single[0] == 1.0 and np.isnan(single[1]) and np.isnan(single[2])
+    assert SHARE_BOUNDS == (0.0, 1.0)
+    with pytest.raises(ValueError, match="bounds"):
+        confidence_interval(values, bounds=(1.0, 0.0))
+
+
+def test_share_metrics_are_the_proportions_of_replication_metrics() -> None:
+    """SHARE_METRICS names the milestone incidences and outcome shares, not counts or days."""
+    assert set(METRIC_KEYS) >= SHARE_METRICS
+    assert {
+        *(f"fulfilled_{day}d" for day in MILESTONE_DAYS),
+        *(f"share_{outcome}" for outcome in OUTCOMES),
+    } == SHARE_METRICS
+    assert not SHARE_METRICS & {"n", "median_days", "p90_days", "mean_days"}
+
+
+def two_replications() -> pd.DataFrame:
+    """Two replications far apart: all fulfilled within 20 days, or one in four by day 300."""
+    return pd.concat(
+        [
+            make_requests([10.0, 20.0], ["fulfilled", "fulfilled"], replication=0),
+            make_requests(
+                [5.0, 6.0, 7.0, 300.0], ["refused", "lost", "refused", "fulfilled"], replication=1
+            ),
+        ],
+        ignore_index=True,
+    )
+
+
+def test_summarise_clips_share_intervals_and_only_those() -> None:
+    """With two replications every share's interval lies in [0, 1]; day metrics are not clipped.
+
+    The t interval of the share fulfilled (1 and 0.25) would run from -4.1 to 5.4.
+    """
+    summary = summarise(replication_metrics(two_replications())).set_index("metric")
+    shares = summary.loc[sorted(SHARE_METRICS)]
+    assert (shares["ci_low"] >= 0.0).all()
+    assert (shares["ci_high"] <= 1.0).all()
+    assert summary.loc["share_fulfilled", "estimate"] == pytest.approx(0.625)
+    fulfilled = summary.loc["share_fulfilled"]
+    assert (fulfilled["ci_low"], fulfilled["ci_high"]) == (0.0, 1.0)
+    assert summary.loc["median_days", "ci_low"] < 0.0  # a t interval of days, left as it is
+    assert summary.loc["n", "ci_low"] < 0.0
+
+
+def test_curves_and_outcome_shares_have_intervals_in_the_unit_range() -> None:
+    """Cumulative incidence curves and outcome shares are shares: their intervals too."""
+    requests = two_replications()
+    curves = cif_curves(requests, np.array([0.0, 15.0, 25.0, 400.0]))
+    shares = outcome_shares(requests)
+    for table in (curves, shares):
+        bounds = table[["ci_low", "ci_high"]].to_numpy()
+        assert np.nanmin(bounds) >= 0.0
+        assert np.nanmax(bounds) <= 1.0
+    assert curves["ci_high"].iloc[2] == 1.0
+    assert curves["ci_low"].iloc[2] == 0.0
 
 
 def test_confidence_interval_covers_the_true_mean_about_95_percent() -> None:

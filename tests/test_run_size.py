@@ -1,0 +1,106 @@
+"""Tests for the run-size estimate and the limits that refuse runs that would never finish."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sim import run_size
+from sim.errors import InputError
+from sim.scenario import load_scenario
+from sim.world import build_world
+from sim.world_data import load_world_data
+
+GIB = 2**30
+
+
+def _size(tmp_path, write_tiny, extra: str = "", replications: int = 2) -> run_size.RunSize:
+    scenario = load_scenario(write_tiny(tmp_path, replications=replications, extra=extra))
+    return run_size.estimate(scenario, build_world(load_world_data(), scenario))
+
+
+def test_estimate_bounds_the_requests_a_run_makes(tmp_path, write_tiny):
+    """The expected evidence needs bound the requests of a replication from above, closely.
+
+    Needs never pursued and holders that a tiny world cannot supply make no request, so the
+    estimate is an upper bound, but not a loose one.
+    """
+    from sim.runner import run_replication
+
+    scenario = load_scenario(write_tiny(tmp_path, replications=1))
+    size = run_size.estimate(scenario, build_world(load_world_data(), scenario))
+    requests, _, _ = run_replication(scenario, 0)
+    assert 0.6 * size.requests_per_replication < len(requests) < size.requests_per_replication
+
+
+def test_estimate_follows_replications_and_each_states_cases(tmp_path, write_tiny):
+    """Rows count every replication; a state that opens no cases adds no requests."""
+    one = _size(tmp_path, write_tiny, replications=2)
+    double = _size(tmp_path, write_tiny, replications=4)
+    assert double.rows == pytest.approx(2 * one.rows)
+    assert double.requests_per_replication == pytest.approx(one.requests_per_replication)
+    quiet = _size(tmp_path, write_tiny, extra=f"[states.{one.largest_state}]\ncases_per_year = 0\n")
+    assert 0 < quiet.requests_per_replication < one.requests_per_replication
+    assert quiet.largest_state != one.largest_state
+
+
+def test_ordinary_runs_pass(tmp_path, write_tiny):
+    """The tiny test scenario is far inside every limit."""
+    run_size.check(_size(tmp_path, write_tiny), workers=2, memory=8 * GIB)
+
+
+def _fake(**changes) -> run_size.RunSize:
+    base = {
+        "requests_per_replication": 1_000.0,
+        "prior_cases_per_replication": 0.0,
+        "replications": 2,
+        "horizon_days": 365,
+        "largest_state": "USA",
+        "largest_caseload": "USA",
+    }
+    return run_size.RunSize(**{**base, **changes})
+
+
+def test_a_century_is_the_longest_run():
+    """A run from year 1 to 9999 is refused, naming simulation.end; --force lets it through."""
+    size = _fake(horizon_days=(9999 - 1) * 365)
+    with pytest.raises(InputError) as caught:
+        run_size.check(size, workers=1, memory=8 * GIB)
+    assert caught.value.where == "simulation.end"
+    assert "--force" in caught.value.problem
+    run_size.check(size, workers=1, memory=8 * GIB, force=True)
+
+
+def test_runs_that_would_not_fit_in_memory_are_refused():
+    """Rows beyond 75% of the machine's memory are refused, naming demand.scale."""
+    size = _fake(requests_per_replication=10e6, replications=10)  # 100 M rows, ~93 GiB
+    with pytest.raises(InputError) as caught:
+        run_size.check(size, workers=2, memory=24 * GIB)
+    assert caught.value.where.startswith("demand.scale")
+    assert "GiB" in caught.value.problem
+
+
+def test_a_huge_prior_caseload_names_its_state():
+    """Billions of prior cases (a tiny time scale, a huge ca_backlog_days) are refused."""
+    size = _fake(prior_cases_per_replication=3e9, largest_caseload="IND")
+    with pytest.raises(InputError) as caught:
+        run_size.check(size, workers=2, memory=24 * GIB)
+    assert caught.value.where.startswith("states.IND.ca_backlog_days")
+
+
+def test_runs_that_would_take_days_are_refused():
+    """Work expected to take more than a day on the given workers is refused."""
+    size = _fake(requests_per_replication=1e9, replications=1)
+    with pytest.raises(InputError, match="hours"):
+        run_size.check(size, workers=2, memory=10_000 * GIB)
+
+
+def test_infinity_is_refused_even_when_forced():
+    """An expected size that overflowed to infinity is refused whatever --force says."""
+    for size in (
+        _fake(requests_per_replication=math.inf),
+        _fake(prior_cases_per_replication=math.inf),
+    ):
+        with pytest.raises(InputError, match="infinity"):
+            run_size.check(size, workers=1, memory=8 * GIB, force=True)
