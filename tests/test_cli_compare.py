@@ -237,9 +237,7 @@ def _copy_of(work: Path, directory: Path) -> tuple[Path, Path]:
     return directory / "scenarios" / "base.toml", directory / "scenarios" / "fast_mlat.toml"
 
 
-def test_other_seed_runs_beside_the_stored_run_and_says_so(
-    compared, tmp_path, monkeypatch, capsys
-):
+def test_other_seed_runs_beside_the_stored_run_and_says_so(compared, tmp_path, monkeypatch, capsys):
     """--seed changes the resolved scenario, so stored runs are not reused, nor replaced.
 
     Every scenario takes the given seed and the first scenario's replications. The run
