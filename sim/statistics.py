@@ -596,6 +596,8 @@ def cif_curves(
     """
     grid = np.asarray(grid, dtype=float).ravel()
     cells = _cells(requests, by, warm_up_days)
+    if cells.n_replications == 0:  # no request after the warm-up: no curve to estimate
+        return pd.DataFrame({c: [] for c in ("group", "day", *_CI_COLUMNS)})
     curves = np.array(
         [
             _fit_sorted(durations, codes, _FULFILLED_CODE).evaluate(grid)
@@ -625,6 +627,8 @@ def outcome_shares(
         group and outcome in ``OUTCOMES`` order, intervals clipped to [0, 1].
     """
     cells = _cells(requests, by, warm_up_days)
+    if cells.n_replications == 0:  # no request after the warm-up: no share to estimate
+        return pd.DataFrame({c: [] for c in ("group", "outcome", *_CI_COLUMNS)})
     n_cells = cells.starts.size
     n_outcomes = len(OUTCOMES)
     cell_of_row = np.repeat(np.arange(n_cells), cells.stops - cells.starts)

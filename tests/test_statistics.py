@@ -273,6 +273,23 @@ def test_warm_up_rows_are_excluded() -> None:
     assert curve["estimate"].tolist() == [0.5]
 
 
+def test_no_request_after_the_warm_up_gives_empty_tables() -> None:
+    """A run whose requests all fall in the warm-up has no estimate (empty or NaN), no error.
+
+    (A comparison of a scenario that happened to make no measured request drew its
+    figures from these and stopped with a traceback.)
+    """
+    requests = make_requests([10.0], ["fulfilled"], created_day=[5.0])
+    nothing = requests.assign(channel="eio").iloc[:0]
+    for frame, by in ((requests, None), (nothing, None), (nothing, "channel")):
+        curve = cif_curves(frame, np.array([1.0, 2.0]), by=by, warm_up_days=50.0)
+        assert curve["estimate"].isna().all()
+        assert list(curve.columns) == ["group", "day", "estimate", "ci_low", "ci_high"]
+        shares = outcome_shares(frame, by=by, warm_up_days=50.0)
+        assert shares["estimate"].isna().all()
+        assert list(shares.columns) == ["group", "outcome", "estimate", "ci_low", "ci_high"]
+
+
 def test_replication_metrics_groups_by_column() -> None:
     """`by` splits each replication into groups; a group absent from a replication has n=0."""
     requests = pd.concat(
