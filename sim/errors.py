@@ -4,6 +4,8 @@ The command line turns these into one line on stderr and exit status 2, so their
 written for the person who wrote the scenario or edited the data, not for a programmer.
 """
 
+from __future__ import annotations
+
 
 class InputError(ValueError):
     """A user's input (scenario file, world data, command-line value) is wrong.
@@ -17,6 +19,10 @@ class InputError(ValueError):
         super().__init__(f"{where}: {problem}")
         self.where = where
         self.problem = problem
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        # Rebuilt from both fields, so an error raised in a worker keeps its type.
+        return (type(self), (self.where, self.problem))
 
 
 class ScenarioError(InputError):
