@@ -14,15 +14,14 @@ $(BIN)/mlatsim: pyproject.toml
 run: $(BIN)/mlatsim
 	$(BIN)/mlatsim run scenarios/baseline.toml
 
-test: $(BIN)/mlatsim
-	$(BIN)/ruff check sim tests bench
-	$(BIN)/ruff format --check sim tests bench
+test: lint
 	$(BIN)/pytest -n 2 -m "not slow"
 	$(BIN)/pytest -m slow
 
 lint: $(BIN)/mlatsim
-	$(BIN)/ruff check sim tests bench
-	$(BIN)/ruff format --check sim tests bench
+	$(BIN)/ruff check sim tests bench tools
+	$(BIN)/ruff format --check sim tests bench tools
+	$(BIN)/lint-imports
 
 bench: $(BIN)/mlatsim
 	$(BIN)/python bench/throughput.py

@@ -3,12 +3,13 @@
 What is measured
     One replication of ``scenarios/baseline.toml`` (every state of the world data, about
     900,000 investigations a year at realistic volumes) is run exactly as ``mlatsim run`` runs
-    one (:func:`sim.runner.run_replication`: world, model construction, daily steps, closing,
+    one (:func:`sim.engine.replication.run_replication`: world, model construction, daily
+    steps, closing,
     building the request and time-series frames). To keep the benchmark short, the horizon is
     cut to ``--years`` years (default 1) with no warm-up and a 90-day drain, so cases are
     opened for the first ``years x 365 - 90`` days; the scenario is otherwise as it is, resolved
-    through :mod:`sim.scenario` (``model_dump``, the changed ``simulation`` table, and
-    :func:`sim.scenario.validate_settings`). Imports and scenario loading are not timed.
+    through :mod:`sim.config.schema` (``model_dump``, the changed ``simulation`` table, and
+    :func:`sim.config.schema.validate_settings`). Imports and scenario loading are not timed.
 
     It prints the requests simulated, the wall time, requests simulated per second, the run
     time per simulated year, and the peak memory of the run, measured two ways:
@@ -21,7 +22,7 @@ What is measured
       not timed (``--no-tracemalloc`` skips it).
 
     Both are also given per million requests. The request log is columnar (typed arrays, one
-    per column, see :mod:`sim.records`), so memory should grow with the number of requests at
+    per column, see :mod:`sim.engine.records`), so memory should grow with the number of requests at
     a small cost each: the target is under 1 GB (1024 MB) per million requests, in-flight
     request processes, the final DataFrame conversion and the run's fixed costs (world, model,
     caches) included.
@@ -64,9 +65,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from sim.runner import run_replication
-from sim.scenario import Scenario, load_scenario, validate_settings
-from sim.world_data import load_world_data
+from sim.config.loading import load_scenario, validate_settings
+from sim.config.schema import Scenario
+from sim.engine.replication import run_replication
+from sim.world.data import load_world_data
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"

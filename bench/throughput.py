@@ -5,7 +5,8 @@ What is measured
     records) is run on ``scenarios/validation_queueing.toml``: six M/M/3 stages in tandem,
     Poisson arrivals of 2 per day, exponential service of mean 1 day per server. Its horizon is
     stretched so that at least ``--requests`` requests (default 100,000) are created, and one
-    replication is run exactly as ``mlatsim run`` runs one (:func:`sim.runner.run_replication`:
+    replication is run exactly as ``mlatsim run`` runs one
+    (:func:`sim.engine.replication.run_replication`:
     world, model construction, daily steps, closing, building the request and time-series
     frames). Imports and scenario loading are not timed.
 
@@ -52,12 +53,13 @@ from typing import Any
 
 import simpy
 
-from sim.records import OUTCOMES
-from sim.runner import run_replication
-from sim.scenario import Scenario, load_scenario, validate_settings
-from sim.streams import Stream, stream_seed
-from sim.world import build_world
-from sim.world_data import load_world_data
+from sim.config.loading import load_scenario, validate_settings
+from sim.config.schema import Scenario
+from sim.engine.replication import run_replication
+from sim.engine.streams import Stream, stream_seed
+from sim.vocabulary import OUTCOMES
+from sim.world.build import build_world
+from sim.world.data import load_world_data
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATION = ROOT / "scenarios" / "validation_queueing.toml"

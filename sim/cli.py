@@ -17,15 +17,15 @@ import os
 import sys
 from pathlib import Path
 
-from sim.errors import InputError
-from sim.scenario import (
-    Scenario,
+from sim.config.loading import (
     load_scenario,
     read_settings,
     scenario_from_settings,
     validate_settings,
 )
-from sim.world import World
+from sim.config.schema import Scenario
+from sim.errors import InputError
+from sim.world.build import World
 
 EXIT_USAGE = 2
 
@@ -193,10 +193,10 @@ def _in_file(error: InputError, path: Path) -> InputError:
 
 def _resolve(scenario: Scenario, path: Path | None = None) -> World:
     """Check the scenario against the world data (ISO codes, states and groups named)."""
-    from sim.levers import resolve
-    from sim.streams import RandomStreams
-    from sim.world import build_world
-    from sim.world_data import load_world_data
+    from sim.engine.streams import RandomStreams
+    from sim.rules.levers import resolve
+    from sim.world.build import build_world
+    from sim.world.data import load_world_data
 
     try:
         world = build_world(load_world_data(), scenario)
@@ -207,8 +207,8 @@ def _resolve(scenario: Scenario, path: Path | None = None) -> World:
 
 
 def _check_size(scenario: Scenario, world: World, workers: int, force: bool, path: Path) -> None:
-    """Refuse a run that would not finish or fit in memory (see :mod:`sim.run_size`)."""
-    from sim import run_size
+    """Refuse a run that would not finish or fit in memory (see :mod:`sim.experiments.run_size`)."""
+    from sim.experiments import run_size
 
     try:
         run_size.check(run_size.estimate(scenario, world), workers=workers, force=force)
@@ -217,9 +217,9 @@ def _check_size(scenario: Scenario, world: World, workers: int, force: bool, pat
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.result_dir import RUN_FORMAT, StagedDirectory
-    from sim.results import write_result_files
-    from sim.runner import run_scenario
+    from sim.experiments.result_dir import RUN_FORMAT, StagedDirectory
+    from sim.experiments.results import write_result_files
+    from sim.experiments.runner import run_scenario
 
     scenario = _with_overrides(_load(args.scenario), args.replications, args.seed)
     world = _resolve(scenario, args.scenario)
@@ -256,8 +256,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from importlib import resources
 
-    from sim import calibration
-    from sim.runner import run_scenario
+    from sim.experiments import calibration
+    from sim.experiments.runner import run_scenario
 
     scenario = _with_overrides(_load(args.scenario), None, args.seed)
     _resolve(scenario, args.scenario)
@@ -317,8 +317,9 @@ def _compare_states(worlds: list[World], paths: list[Path]) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sim import comparison, run_size
-    from sim.result_dir import COMPARISON_FORMAT, StagedDirectory, check_destination
+    from sim.analysis import comparison
+    from sim.experiments import compare, run_size
+    from sim.experiments.result_dir import COMPARISON_FORMAT, StagedDirectory, check_destination
 
     if len(args.scenarios) < 2:
         raise InputError("compare", f"needs at least two scenario files, got {len(args.scenarios)}")
@@ -332,7 +333,7 @@ def _compare(args: argparse.Namespace) -> int:
                 "give each compared scenario its own name",
             )
         seen[scenario.name] = path
-    scenarios = comparison.common_random_numbers(loaded, args.replications, args.seed)
+    scenarios = compare.common_random_numbers(loaded, args.replications, args.seed)
     worlds = [_resolve(s, path) for s, path in zip(scenarios, args.scenarios, strict=True)]
     _compare_calendar(scenarios, args.scenarios)
     _compare_states(worlds, args.scenarios)
@@ -344,7 +345,7 @@ def _compare(args: argparse.Namespace) -> int:
                 "the scenario makes no requests (no state opens cases); nothing to compare",
             )
     names = [scenario.name for scenario in scenarios]
-    destination = args.out if args.out is not None else comparison.default_destination(names)
+    destination = args.out if args.out is not None else compare.default_destination(names)
     directories = [Path("results") / name for name in names]
     for directory in directories:
         # The comparison must neither be a scenario's run nor hold one: it would replace it.
@@ -358,7 +359,7 @@ def _compare(args: argparse.Namespace) -> int:
     command = ["mlatsim", *sys.argv[1:]]
     runs = []
     for scenario, directory in zip(scenarios, directories, strict=True):
-        run = comparison.obtain_run(
+        run = compare.obtain_run(
             scenario,
             directory,
             workers=args.workers,
@@ -377,7 +378,7 @@ def _compare(args: argparse.Namespace) -> int:
             _say(f"{run.name}: {how} -> {run.directory}")
     result = comparison.compare(runs, by=args.by)
     with StagedDirectory(destination, COMPARISON_FORMAT) as staged:
-        comparison.write_comparison_files(result, runs, staged.path, command)
+        compare.write_comparison_files(result, runs, staged.path, command)
         staged.publish()
     if not args.quiet:
         _say(f"\n{comparison.format_table(result)}\n")
@@ -412,8 +413,8 @@ def _silence_stdout() -> None:
 
 
 def _world(args: argparse.Namespace) -> int:
-    from sim.world_data import load_world_data
-    from sim.world_table import format_world, world_table
+    from sim.world.data import load_world_data
+    from sim.world.table import format_world, world_table
 
     text = format_world(world_table(load_world_data()), args.format)
     try:
@@ -446,7 +447,7 @@ def _prepare_process() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mlatsim`` command."""
-    from sim.interrupt import Terminated, handle_termination
+    from sim.experiments.interrupt import Terminated, handle_termination
 
     _prepare_process()
     handle_termination()

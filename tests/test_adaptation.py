@@ -1,4 +1,4 @@
-"""Tests of ``sim.adaptation``: each adaptive behaviour has a visible effect, and 0 is off."""
+"""Tests of ``sim.engine.adaptation``: each adaptive behaviour has an effect; 0 is off."""
 
 import datetime as dt
 from typing import Any
@@ -6,10 +6,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sim.model import CooperationModel
-from sim.scenario import Scenario, _merge, default_settings, validate_settings
-from sim.world import build_world
-from sim.world_data import WorldData, load_world_data
+from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.schema import Scenario
+from sim.engine.model import CooperationModel
+from sim.world.build import build_world
+from sim.world.data import WorldData, load_world_data
 
 
 @pytest.fixture(scope="module")

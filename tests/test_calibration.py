@@ -1,4 +1,4 @@
-"""Tests of ``sim.calibration``: the target measures, staffing, the check and its command."""
+"""Tests of ``sim.experiments.calibration``: targets, staffing, the check and its command."""
 
 import math
 import subprocess
@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration import (
+from sim.analysis.runs import RunResult
+from sim.cli import main
+from sim.config.loading import calibration_record, default_settings, validate_settings
+from sim.experiments.calibration import (
     DAYS_PER_MONTH,
     MAIN_UTILISATION,
     TARGETS,
@@ -25,9 +28,6 @@ from sim.calibration import (
     us_queue_share,
     workload,
 )
-from sim.cli import main
-from sim.runner import RunResult
-from sim.scenario import calibration_record, default_settings, validate_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.calibrated

@@ -1,4 +1,4 @@
-"""Tests of ``sim.channels``: which channels are open to a pair of real states, in what order.
+"""Tests of ``sim.rules.channels``: which channels are open to a pair of real states, in what order.
 
 The pairs are chosen from the packaged world data (February 2026 facts): the United States and
 the United Kingdom have a bilateral MLAT and a CLOUD Act agreement; Germany and France are both
@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
-from sim.channels import ChannelRouter, preservation_open
-from sim.scenario import CHANNELS, Scenario, _merge, default_settings, validate_settings
-from sim.world import World, build_world
-from sim.world_data import WorldData, load_world_data
+from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.schema import Scenario
+from sim.rules.channels import ChannelRouter, preservation_open
+from sim.vocabulary import CHANNELS
+from sim.world.build import World, build_world
+from sim.world.data import WorldData, load_world_data
 
 E_EVIDENCE_DAY = 229.0  # 2026-08-18, with the default start 2026-01-01
 
@@ -239,7 +241,7 @@ def test_cache_separates_days_in_different_epochs(data: WorldData) -> None:
 
 def test_every_channel_has_an_eligibility_rule() -> None:
     """Each channel of DESIGN's table has a rule, so no channel is silently unroutable."""
-    from sim.channels import ELIGIBILITY
+    from sim.rules.channels import ELIGIBILITY
 
     assert set(ELIGIBILITY) == set(CHANNELS)
 

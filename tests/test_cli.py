@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.records import OUTCOMES
-from sim.scenario import CHANNELS, load_scenario
+from sim.config.loading import load_scenario
+from sim.vocabulary import CHANNELS, OUTCOMES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -249,7 +249,7 @@ def _fail_writing(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None
     def broken(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr("sim.results.write_figures", broken)
+    monkeypatch.setattr("sim.experiments.results.write_figures", broken)
 
 
 def test_error_while_writing_leaves_no_directory(tmp_path, write_tiny, monkeypatch):

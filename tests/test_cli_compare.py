@@ -17,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import comparison
+from sim.analysis import comparison
 from sim.cli import main
+from sim.experiments import compare
 
 STATES = '["DEU", "FRA", "USA", "GBR", "IRL"]'
 SCENARIO = (
@@ -214,7 +215,7 @@ def test_second_compare_reuses_stored_runs(compared, monkeypatch, capsys):
     def no_running(*args, **kwargs):
         raise AssertionError("a stored run should have been reused")
 
-    monkeypatch.setattr(comparison, "run_scenario", no_running)
+    monkeypatch.setattr(compare, "run_scenario", no_running)
     argv = ["compare", "scenarios/base.toml", "scenarios/fast_mlat.toml", "--workers", "1"]
     code, out, err = _invoke([*argv, "--out", "again", "--by", "requested"], capsys)
     assert code == 0, err
@@ -248,13 +249,13 @@ def test_other_seed_runs_beside_the_stored_run_and_says_so(compared, tmp_path, m
     base, fast = _copy_of(compared[0], tmp_path)
     monkeypatch.chdir(tmp_path)
     calls = []
-    real = comparison.run_scenario
+    real = compare.run_scenario
 
     def counting(scenario, **kwargs):
         calls.append((scenario.name, scenario.simulation.seed, scenario.simulation.replications))
         return real(scenario, **kwargs)
 
-    monkeypatch.setattr(comparison, "run_scenario", counting)
+    monkeypatch.setattr(compare, "run_scenario", counting)
     argv = ["compare", base, fast, "--workers", "1", "--quiet", "--seed", "5", "--out", "o"]
     code, out, err = _invoke([*argv, "--replications", "2"], capsys)
     assert code == 0, err
@@ -283,7 +284,7 @@ def test_failure_while_writing_leaves_no_comparison_directory(compared, tmp_path
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("sim.comparison_figures.write_comparison_figures", broken)
+    monkeypatch.setattr("sim.analysis.comparison_figures.write_comparison_figures", broken)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(RuntimeError, match="disk on fire"):

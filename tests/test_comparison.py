@@ -1,4 +1,4 @@
-"""Tests for comparing scenarios under common random numbers (``sim.comparison``).
+"""Tests for comparing scenarios under common random numbers (``sim.analysis.comparison``).
 
 Scenarios are run with one seed and one replication count, paired by replication number;
 differences come with a paired-t interval and, for contrast, the unpaired Welch one. A run
@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim import comparison, statistics
-from sim.results import summarise_run
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
+from sim.analysis import comparison, statistics
+from sim.analysis.summary import summarise_run
+from sim.config.loading import load_scenario
+from sim.experiments import compare
+from sim.experiments.runner import run_scenario
 
 STATES = ["DEU", "FRA", "USA", "GBR", "IRL"]
 
@@ -58,7 +59,7 @@ def write(directory: Path, name: str, **kwargs) -> Path:
 
 def simulate(path: Path, **overrides) -> comparison.ScenarioRun:
     """Run a scenario file in this process (not stored: the directory is only a label)."""
-    (scenario,) = comparison.common_random_numbers([load_scenario(path)], **overrides)
+    (scenario,) = compare.common_random_numbers([load_scenario(path)], **overrides)
     return comparison.ScenarioRun(scenario, run_scenario(scenario), Path("unstored"), False)
 
 
@@ -149,9 +150,9 @@ def test_common_random_numbers_align_seed_and_replications(scenario_files):
     other = load_scenario(scenario_files["fast_mlat"]).model_copy(
         update={"simulation": first.simulation.model_copy(update={"seed": 99, "replications": 7})}
     )
-    aligned = comparison.common_random_numbers([first, other])
+    aligned = compare.common_random_numbers([first, other])
     assert [(s.simulation.seed, s.simulation.replications) for s in aligned] == [(11, 3)] * 2
-    given = comparison.common_random_numbers([first, other], replications=2, seed=5)
+    given = compare.common_random_numbers([first, other], replications=2, seed=5)
     assert [(s.simulation.seed, s.simulation.replications) for s in given] == [(5, 2)] * 2
     assert [s.name for s in given] == ["base", "fast_mlat"]
 
@@ -162,7 +163,7 @@ def test_compare_refuses_runs_that_cannot_be_paired(base_run, scenario_files):
         comparison.compare([base_run])
     with pytest.raises(ValueError, match="must differ"):
         comparison.compare([base_run, base_run])
-    reseeded = comparison.common_random_numbers([load_scenario(scenario_files["copy"])], seed=12)
+    reseeded = compare.common_random_numbers([load_scenario(scenario_files["copy"])], seed=12)
     other = comparison.ScenarioRun(reseeded[0], base_run.result, Path("x"), False)
     with pytest.raises(ValueError, match="seed"):
         comparison.compare([base_run, other])
@@ -291,8 +292,8 @@ def test_stored_run_of_the_same_scenario_is_reused(tmp_path, scenario_files, mon
 
     A different seed (so a different resolved scenario) is not reused.
     """
-    (scenario,) = comparison.common_random_numbers([load_scenario(scenario_files["base"])])
-    first = comparison.obtain_run(scenario, tmp_path / "base")
+    (scenario,) = compare.common_random_numbers([load_scenario(scenario_files["base"])])
+    first = compare.obtain_run(scenario, tmp_path / "base")
     assert not first.reused
     manifest = json.loads((tmp_path / "base" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["scenario"] == scenario.model_dump(mode="json")
@@ -300,35 +301,35 @@ def test_stored_run_of_the_same_scenario_is_reused(tmp_path, scenario_files, mon
     def no_running(*args, **kwargs):
         raise AssertionError("the stored run should have been reused")
 
-    monkeypatch.setattr(comparison, "run_scenario", no_running)
-    again = comparison.obtain_run(scenario, tmp_path / "base")
+    monkeypatch.setattr(compare, "run_scenario", no_running)
+    again = compare.obtain_run(scenario, tmp_path / "base")
     assert again.reused
     pd.testing.assert_frame_equal(again.result.requests, first.result.requests)
     assert again.result.seconds == manifest["run_seconds"]
 
-    (reseeded,) = comparison.common_random_numbers([scenario], seed=12)
-    assert comparison.reusable_result(tmp_path / "base", reseeded) is None
+    (reseeded,) = compare.common_random_numbers([scenario], seed=12)
+    assert compare.reusable_result(tmp_path / "base", reseeded) is None
 
 
 def test_damaged_or_foreign_directory_is_not_reused(tmp_path, base_run):
     """No manifest, a manifest of something else, or missing tables: the run is not reused."""
     directory = tmp_path / "run"
-    assert comparison.reusable_result(directory, base_run.scenario) is None
+    assert compare.reusable_result(directory, base_run.scenario) is None
     directory.mkdir()
     (directory / "manifest.json").write_text("{not json", encoding="utf-8")
-    assert comparison.reusable_result(directory, base_run.scenario) is None
+    assert compare.reusable_result(directory, base_run.scenario) is None
     dump = base_run.scenario.model_dump(mode="json")
     (directory / "manifest.json").write_text(json.dumps({"scenario": dump}), encoding="utf-8")
-    assert comparison.reusable_result(directory, base_run.scenario) is None  # no tables
+    assert compare.reusable_result(directory, base_run.scenario) is None  # no tables
 
 
 def test_scenario_digest_ignores_key_order_but_not_values(base_run):
     """The digest identifies the resolved scenario: stable, and changed by any value."""
-    digest = comparison.scenario_digest(base_run.scenario)
+    digest = compare.scenario_digest(base_run.scenario)
     assert len(digest) == 64
-    assert comparison.scenario_digest(base_run.scenario) == digest
-    (other,) = comparison.common_random_numbers([base_run.scenario], replications=4)
-    assert comparison.scenario_digest(other) != digest
+    assert compare.scenario_digest(base_run.scenario) == digest
+    (other,) = compare.common_random_numbers([base_run.scenario], replications=4)
+    assert compare.scenario_digest(other) != digest
 
 
 # --- tables for people ----------------------------------------------------------------------
@@ -357,7 +358,7 @@ def test_markdown_states_the_method_and_has_a_table_per_metric(identical):
 
 def test_default_destination_names_every_scenario():
     """Without --out a comparison goes to results/compare_<a>_vs_<b>[_vs_<c>]."""
-    assert comparison.default_destination(["a", "b", "c"]) == Path("results/compare_a_vs_b_vs_c")
+    assert compare.default_destination(["a", "b", "c"]) == Path("results/compare_a_vs_b_vs_c")
 
 
 def test_cif_statistics_are_those_of_the_statistics_module(base_run):

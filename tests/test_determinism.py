@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.analysis.runs import RunResult
 from sim.cli import main
-from sim.runner import RunResult, run_scenario
-from sim.scenario import Scenario, load_scenario, validate_settings
-from sim.streams import RandomStreams, stream_seed
+from sim.config.loading import load_scenario, validate_settings
+from sim.config.schema import Scenario
+from sim.engine.streams import RandomStreams, stream_seed
+from sim.experiments.runner import run_scenario
 
 
 def _with(scenario: Scenario, **simulation) -> Scenario:

@@ -1,4 +1,4 @@
-"""Tests of ``sim.distributions``: stage-time distributions and their samplers."""
+"""Tests of ``sim.config.distributions``: stage-time distributions and their samplers."""
 
 from typing import Any
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from sim.distributions import Distribution, Exponential, Fixed, LogNormal, Uniform
-from sim.streams import Stream, stream_seed
+from sim.config.distributions import Distribution, Exponential, Fixed, LogNormal, Uniform
+from sim.engine.streams import Stream, stream_seed
 
 SPEC = TypeAdapter(Distribution)
 N = 40_000

@@ -1,4 +1,4 @@
-"""Tests for sim.figures: files are valid PNGs, figures are labelled, colours are stable."""
+"""Tests for sim.analysis.figures: valid PNGs, labelled figures, stable colours."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from sim import figures
+from sim.analysis import figures
 
 CHANNELS = ["bilateral MLAT", "EIO", "direct to provider"]
 STATES = ["USA", "DEU", "IRL"]
@@ -320,7 +320,7 @@ def test_partial_nan_ci_draws_band_where_defined(tmp_path: Path) -> None:
 def test_pyplot_not_imported() -> None:
     """Importing and drawing never loads pyplot, whose global state is unsafe in workers."""
     code = (
-        "import sys; import pandas as pd; from sim import figures; "
+        "import sys; import pandas as pd; from sim.analysis import figures; "
         "figures.build_backlog(pd.DataFrame(), replications=1); "
         "assert 'matplotlib.pyplot' not in sys.modules"
     )

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.interrupt import Terminated, handle_termination
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
+from sim.config.loading import load_scenario
+from sim.experiments.interrupt import Terminated, handle_termination
+from sim.experiments.runner import run_scenario
 
 needs_proc = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="finds processes in /proc (Linux)"

@@ -1,24 +1,21 @@
-"""Tests of ``sim.legal_review``: dual criminality, data protection and the review decision."""
+"""Tests of ``sim.rules.legal_review``: dual criminality, data protection, the decision."""
 
 import pytest
 
-from sim.legal_review import (
+from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.schema import Channel, Scenario
+from sim.rules.legal_review import data_protection_risk, dual_criminality_risk, review
+from sim.vocabulary import (
     ACCEPT,
     CLARIFY,
-    REFUSE,
-    data_protection_risk,
-    dual_criminality_risk,
-    review,
-)
-from sim.records import (
     DATA_PROTECTION,
     DUAL_CRIMINALITY,
     INSUFFICIENT_GROUNDS,
     NO_REASON,
+    REFUSE,
 )
-from sim.scenario import Channel, Scenario, _merge, default_settings, validate_settings
-from sim.world import StateProfile, World, build_world
-from sim.world_data import load_world_data
+from sim.world.build import StateProfile, World, build_world
+from sim.world.data import load_world_data
 
 CODES = ["DEU", "FRA", "GBR", "USA", "KEN", "AFG", "CHN"]
 

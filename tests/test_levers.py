@@ -1,4 +1,4 @@
-"""Tests of ``sim.levers``: lever validation, targets, effects, treaty changes, the model."""
+"""Tests of ``sim.rules.levers``: lever validation, targets, effects, treaty changes, the model."""
 
 import datetime as dt
 from pathlib import Path
@@ -7,12 +7,14 @@ from typing import Any
 import pytest
 
 from sim.cli import main
+from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.schema import Scenario
+from sim.engine.model import CooperationModel
 from sim.errors import ScenarioError
-from sim.levers import NEUTRAL, Policy, combined_strength, max_strength, resolve
-from sim.model import CooperationModel
-from sim.scenario import STAGES, Scenario, _merge, default_settings, validate_settings
-from sim.world import build_world
-from sim.world_data import WorldData, load_world_data
+from sim.rules.levers import NEUTRAL, Policy, combined_strength, max_strength, resolve
+from sim.vocabulary import STAGES
+from sim.world.build import build_world
+from sim.world.data import WorldData, load_world_data
 
 STATES = ["DEU", "FRA", "IRL", "USA", "GBR", "BRA", "JPN"]
 LEGAL_REVIEW = STAGES.index("legal_review")
@@ -124,7 +126,7 @@ def test_targets_that_reach_no_state_of_the_run_are_refused(
 
 def test_unknown_group_message_lists_every_kind() -> None:
     """The resolver's list of groups names subregions and 24/7 contacts too."""
-    from sim.levers import _group_members
+    from sim.rules.levers import _group_members
 
     with pytest.raises(ValueError, match="subregion:<name>, contact_24_7"):
         _group_members("friends", [], None, 0.0)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Integration tests of ``sim.model`` (with ``sim.request`` and ``sim.agents``) on small worlds.
+"""Integration tests of ``sim.engine.model`` (with its requests and agents) on small worlds.
 
 Each test runs one replication of a few real states over one or two years, with the levers set
 so that the behaviour under test is the only thing that can happen (for example every refusal
@@ -12,11 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import CooperationModel
-from sim.runner import run_replication
-from sim.scenario import CHANNELS, Scenario, _merge, default_settings, validate_settings
-from sim.world import build_world
-from sim.world_data import WorldData, load_world_data
+from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.schema import Scenario
+from sim.engine.model import CooperationModel
+from sim.engine.replication import run_replication
+from sim.vocabulary import CHANNELS
+from sim.world.build import build_world
+from sim.world.data import WorldData, load_world_data
 
 QUIET_CHANNEL = {
     "p_clarify": 0.0,
@@ -589,7 +591,7 @@ def test_evidence_arriving_after_the_deadline_is_not_a_timeout(data: WorldData) 
 
 def test_request_with_no_open_channel_is_recorded_under_none() -> None:
     """A request that no channel is open to is abandoned with channel 'none', not a real one."""
-    from sim.records import UNROUTED
+    from sim.vocabulary import UNROUTED
 
     settings = default_settings()
     settings["world"]["states"] = ["USA", "GBR"]
@@ -639,7 +641,7 @@ def test_formal_needs_not_pursued_are_counted_not_requested(data: WorldData) -> 
     reaches a formal channel; each is counted in Germany's `unpursued` series instead, while
     direct requests go on as before.
     """
-    from sim.channels import FORMAL_MLA
+    from sim.rules.channels import FORMAL_MLA
 
     codes = ["DEU", "USA"]
     scenario = make_scenario(codes, quiet(), {"routing": {"p_pursue_formal": 0.0}})

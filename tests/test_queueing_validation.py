@@ -11,8 +11,8 @@ import math
 
 import pytest
 
-from sim.runner import run_scenario
-from sim.scenario import load_scenario, validate_settings
+from sim.config.loading import load_scenario, validate_settings
+from sim.experiments.runner import run_scenario
 
 QUEUED_STAGES = (
     "drafting",

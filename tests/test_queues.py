@@ -1,4 +1,4 @@
-"""Tests of ``sim.queues``: the priority service queue used by central authorities."""
+"""Tests of ``sim.engine.queues``: the priority service queue used by central authorities."""
 
 from collections.abc import Generator
 from typing import Any
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.queues import ServiceQueue
+from sim.engine.queues import ServiceQueue
 
 
 def customer(

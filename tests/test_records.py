@@ -1,4 +1,4 @@
-"""Tests of ``sim.records``: the columnar request log and state time series."""
+"""Tests of ``sim.engine.records``: the columnar request log and state time series."""
 
 import math
 from pathlib import Path
@@ -7,8 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.records import (
+from sim.config.loading import load_scenario, validate_settings
+from sim.engine.records import RequestLog, TimeseriesLog
+from sim.engine.replication import run_replication
+from sim.vocabulary import (
     ABANDONED,
+    CHANNELS,
+    DATA_TYPES,
     DUAL_CRIMINALITY,
     FULFILLED,
     LOST,
@@ -18,13 +23,10 @@ from sim.records import (
     REASONS,
     REFUSED,
     RETENTION_EXPIRED,
+    STAGES,
     TIMEOUT,
     UNROUTED,
-    RequestLog,
-    TimeseriesLog,
 )
-from sim.runner import run_replication
-from sim.scenario import CHANNELS, DATA_TYPES, STAGES, load_scenario, validate_settings
 
 STATES = ("DEU", "FRA", "USA")
 CRIMES = ("ransomware", "csam")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.runner import run_replication
-from sim.scenario import load_scenario, validate_settings
+from sim.config.loading import load_scenario, validate_settings
+from sim.engine.replication import run_replication
 
 ADAPTIVE = """
 [adaptation]

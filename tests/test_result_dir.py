@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import InputError
-from sim.result_dir import (
+from sim.experiments.result_dir import (
     COMPARISON_FORMAT,
     RUN_FORMAT,
     StagedDirectory,

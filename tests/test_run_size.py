@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from sim import run_size
+from sim.config.loading import load_scenario
 from sim.errors import InputError
-from sim.scenario import load_scenario
-from sim.world import build_world
-from sim.world_data import load_world_data
+from sim.experiments import run_size
+from sim.world.build import build_world
+from sim.world.data import load_world_data
 
 GIB = 2**30
 
@@ -26,7 +26,7 @@ def test_estimate_bounds_the_requests_a_run_makes(tmp_path, write_tiny):
     Needs never pursued and holders that a tiny world cannot supply make no request, so the
     estimate is an upper bound, but not a loose one.
     """
-    from sim.runner import run_replication
+    from sim.engine.replication import run_replication
 
     scenario = load_scenario(write_tiny(tmp_path, replications=1))
     size = run_size.estimate(scenario, build_world(load_world_data(), scenario))

@@ -24,11 +24,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.distributions import Exponential, LogNormal
+from sim.config.distributions import Exponential, LogNormal
+from sim.config.loading import default_settings, load_scenario, validate_settings
+from sim.config.schema import Scenario
 from sim.errors import InputError, ScenarioError
-from sim.scenario import CHANNELS, Scenario, default_settings, load_scenario, validate_settings
-from sim.world import build_world
-from sim.world_data import WorldData, load_world_data
+from sim.vocabulary import CHANNELS
+from sim.world.build import build_world
+from sim.world.data import WorldData, load_world_data
 
 
 @functools.cache

@@ -42,16 +42,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.channels import FORMAL_MLA
+from sim.analysis.comparison import paired_difference
+from sim.analysis.runs import RunResult
+from sim.analysis.statistics import replication_metrics
 from sim.cli import main
-from sim.comparison import paired_difference
-from sim.levers import ActiveLever, resolve
-from sim.runner import RunResult, run_scenario
-from sim.scenario import Scenario, load_scenario, validate_settings
-from sim.statistics import replication_metrics
-from sim.streams import RandomStreams
-from sim.world import build_world
-from sim.world_data import load_world_data
+from sim.config.loading import load_scenario, validate_settings
+from sim.config.schema import Scenario
+from sim.engine.streams import RandomStreams
+from sim.experiments.runner import run_scenario
+from sim.rules.channels import FORMAL_MLA
+from sim.rules.levers import ActiveLever, resolve
+from sim.world.build import build_world
+from sim.world.data import load_world_data
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 ALL_FILES = sorted(SCENARIOS.glob("*.toml"))
@@ -191,7 +193,7 @@ def count_on(channel: str) -> Callable[[pd.DataFrame], float]:
 
 
 def median_days(requests: pd.DataFrame) -> np.ndarray:
-    """Median time to evidence per replication (sim.statistics: pending censored)."""
+    """Median time to evidence per replication (sim.analysis.statistics: pending censored)."""
     table = replication_metrics(requests).set_index("replication")
     return table["median_days"].reindex(range(REPLICATIONS)).to_numpy(dtype=float)
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.statistics import (
+from sim.analysis.statistics import (
     ALL,
     MILESTONE_DAYS,
     OUTCOMES,

@@ -1,4 +1,4 @@
-"""Tests of ``sim.streams``: seeded, named, buffered random streams."""
+"""Tests of ``sim.engine.streams``: seeded, named, buffered random streams."""
 
 import math
 import zlib
@@ -6,7 +6,7 @@ import zlib
 import numpy as np
 import pytest
 
-from sim.streams import _BLOCK, RandomStreams, Stream, stream_seed
+from sim.engine.streams import _BLOCK, RandomStreams, Stream, stream_seed
 
 
 def draws(stream: Stream, method: str, n: int) -> list[float]:

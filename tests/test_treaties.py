@@ -1,12 +1,12 @@
-"""Tests of ``sim.treaties``: who is bound to what on a simulation day."""
+"""Tests of ``sim.world.build.treaties``: who is bound to what on a simulation day."""
 
 import datetime as dt
 import math
 
 import pytest
 
-from sim.treaties import TreatyCalendar
-from sim.world_data import Membership, Tie
+from sim.world.data import Membership, Tie
+from sim.world.treaties import TreatyCalendar
 
 START = dt.date(2026, 1, 1)
 

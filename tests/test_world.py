@@ -1,14 +1,15 @@
-"""Tests of ``sim.world``: selecting states and resolving their parameters."""
+"""Tests of ``sim.world.build``: selecting states and resolving their parameters."""
 
 import dataclasses
 from typing import Any
 
 import pytest
 
+from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.schema import Scenario
 from sim.errors import ScenarioError, WorldDataError
-from sim.scenario import Scenario, _merge, default_settings, validate_settings
-from sim.world import build_world
-from sim.world_data import WorldData, load_world_data
+from sim.world.build import build_world
+from sim.world.data import WorldData, load_world_data
 
 
 @pytest.fixture(scope="module")

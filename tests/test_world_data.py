@@ -1,4 +1,4 @@
-"""Tests of ``sim.world_data``: reading and checking the world data files.
+"""Tests of ``sim.world.build.data``: reading and checking the world data files.
 
 Most tests write a tiny three-state world into a temporary folder and break one thing in it;
 the error must name the file, the line and the problem.
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sim.errors import WorldDataError
-from sim.world_data import INSTRUMENTS, load_world_data
+from sim.vocabulary import INSTRUMENTS
+from sim.world.data import load_world_data
 
 STATES_HEADER = (
     "iso3,name,un_member,region,subregion,languages,legal_tradition,privacy_regime,"

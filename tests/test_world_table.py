@@ -1,4 +1,4 @@
-"""Tests of ``sim.world_table`` and ``mlatsim world``: the loaded world, one row per state.
+"""Tests of ``sim.world.build.table`` and ``mlatsim world``: the loaded world, one row per state.
 
 Facts are checked against ``shared/reference/world-facts.md`` (compiled Feb 2026); the
 ``unverified`` column is checked against the data files' own flags, so that a fact the sources
@@ -22,8 +22,9 @@ import pytest
 
 from sim.cli import main
 from sim.errors import WorldDataError
-from sim.world_data import INSTRUMENTS, load_world_data
-from sim.world_table import COLUMNS, format_world, world_table
+from sim.vocabulary import INSTRUMENTS
+from sim.world.data import load_world_data
+from sim.world.table import COLUMNS, format_world, world_table
 
 DATA = Path(__file__).parents[1] / "sim" / "data"
 REQUIRED = [

@@ -33,10 +33,11 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sim.config.schema import LEVER_MAX_STRENGTH, Lever, Scenario
 from sim.errors import ScenarioError
-from sim.scenario import LEVER_MAX_STRENGTH, STAGES, Lever, Scenario
-from sim.treaties import TreatyCalendar
-from sim.world import StateProfile
+from sim.vocabulary import STAGES
+from sim.world.build import StateProfile
+from sim.world.treaties import TreatyCalendar
 
 _INSTRUMENT_GROUPS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cybercrime")
 

@@ -10,13 +10,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.streams import Stream
-
 Sampler = Callable[[], float]
+
+
+class Stream(Protocol):
+    """What a sampler draws from: the engine's random stream (``sim.engine.streams``).
+
+    A protocol rather than an import, so that configuration does not depend on the engine.
+    """
+
+    def exponential(self) -> float:
+        """A standard exponential draw."""
+        ...
+
+    def normal(self) -> float:
+        """A standard normal draw."""
+        ...
+
+    def uniform(self) -> float:
+        """A uniform draw in [0, 1)."""
+        ...
+
 
 MAX_DAYS = 1e6
 """Upper bound of any time parameter (about 2,700 years): finite products in the model."""

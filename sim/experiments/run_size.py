@@ -19,9 +19,9 @@ import math
 import os
 from dataclasses import dataclass
 
+from sim.config.schema import Scenario
 from sim.errors import InputError
-from sim.scenario import Scenario
-from sim.world import World
+from sim.world.build import World
 
 MAX_HORIZON_DAYS = 100 * 365
 """The longest run: a century (the model's calendar and treaty dates mean nothing beyond)."""

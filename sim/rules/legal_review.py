@@ -9,16 +9,17 @@ under one channel is refused again under a channel that applies the test as stri
 
 from __future__ import annotations
 
-from sim.records import (
+from sim.config.schema import Channel, CrimeType, PrivacyTables
+from sim.vocabulary import (
+    ACCEPT,
+    CLARIFY,
     DATA_PROTECTION,
     DUAL_CRIMINALITY,
     INSUFFICIENT_GROUNDS,
     NO_REASON,
+    REFUSE,
 )
-from sim.scenario import Channel, CrimeType, PrivacyTables
-from sim.world import StateProfile
-
-ACCEPT, CLARIFY, REFUSE = range(3)
+from sim.world.build import StateProfile
 
 
 def dual_criminality_risk(channel: Channel, crime: CrimeType, requested: StateProfile) -> float:

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python sim/data/derive_parameters.py
+    .venv/bin/python tools/derive_parameters.py
 
 Reads ``states.csv``, ``memberships.csv`` and ``observables.csv`` (sources in
 ``OBSERVABLES.md``) and writes ``parameters.csv``. Every anchor number is a named constant
@@ -19,7 +19,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent
+DATA = Path(__file__).resolve().parents[1] / "sim" / "data"
+"""The packaged world data this tool reads (observables) and writes (parameters.csv)."""
 COLUMNS = (
     "iso3",
     "ca_staff",

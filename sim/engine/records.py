@@ -13,38 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.scenario import CHANNELS, DATA_TYPES, STAGES
-
-UNROUTED = "none"
-"""The channel recorded for a request that no channel was open to."""
-RECORDED_CHANNELS = (*CHANNELS, UNROUTED)
-
-OUTCOMES = ("fulfilled", "refused", "lost", "abandoned", "pending")
-FULFILLED, REFUSED, LOST, ABANDONED, PENDING = range(len(OUTCOMES))
-REASONS = (
-    "",
-    "dual_criminality",
-    "data_protection",
-    "insufficient_grounds",
-    "evidentiary_standard",
-    "provider_declined",
-    "retention_expired",
-    "too_many_clarifications",
-    "timeout",
-    "no_channel",
-)
-(
-    NO_REASON,
-    DUAL_CRIMINALITY,
-    DATA_PROTECTION,
-    INSUFFICIENT_GROUNDS,
-    EVIDENTIARY_STANDARD,
-    PROVIDER_DECLINED,
-    RETENTION_EXPIRED,
-    TOO_MANY_CLARIFICATIONS,
-    TIMEOUT,
-    NO_CHANNEL,
-) = range(len(REASONS))
+from sim.vocabulary import DATA_TYPES, FULFILLED, OUTCOMES, REASONS, RECORDED_CHANNELS, STAGES
 
 
 class RequestLog:

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import WorldDataError
+from sim.vocabulary import INSTRUMENTS, TIE_KINDS
 
-INSTRUMENTS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cybercrime")
-TIE_KINDS = ("mlat", "cloud_act")
 LEGAL_TRADITIONS = ("common", "civil", "mixed", "religious")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 CENTRAL_AUTHORITIES = "central_authorities.csv"
@@ -159,7 +158,7 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
         WorldDataError: naming the file, line and problem of the first inconsistency.
     """
     base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
-    from sim.scenario import PRIVACY_REGIMES  # the enum lives with the scenario's tables
+    from sim.config.schema import PRIVACY_REGIMES  # the enum lives with the scenario's tables
 
     states: dict[str, StateFacts] = {}
     for number, raw in _rows(base / "states.csv"):

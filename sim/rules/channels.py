@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.scenario import Channels
-from sim.treaties import TreatyCalendar
-from sim.world import StateProfile
+from sim.config.schema import Channels
+from sim.world.build import StateProfile
+from sim.world.treaties import TreatyCalendar
 
 FORMAL_MLA = ("bilateral_mlat", "budapest_mla", "un_convention_mla", "letters_rogatory")
 """The formal mutual legal assistance channels: through central authorities, slow, costly."""

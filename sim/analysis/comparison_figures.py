@@ -1,10 +1,11 @@
 """Figures comparing scenarios: time to evidence, median delay, outcomes and backlog.
 
-Like :mod:`sim.figures`, this module only draws tables computed elsewhere
-(:mod:`sim.comparison`), never touches ``matplotlib.pyplot`` or ``rcParams``, and gives every
+Like :mod:`sim.analysis.figures`, this module only draws tables computed elsewhere
+(:mod:`sim.analysis.comparison`), never touches ``matplotlib.pyplot`` or ``rcParams``, and
+gives every
 figure a title, axis labels with units, a legend and a caption saying how its intervals were
 computed. A scenario keeps one colour in every figure: colours are handed out once, in the
-order of the scenarios (the reference first), by :func:`sim.figures.group_colours`.
+order of the scenarios (the reference first), by :func:`sim.analysis.figures.group_colours`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.figures import (
+from sim.analysis.figures import (
     CI_DESCRIPTION,
     DPI,
     build_outcome_shares,
@@ -77,7 +78,7 @@ def build_median_comparison(
     reader sees what the pairing buys.
 
     Args:
-        table: The comparison table (:data:`sim.comparison.CSV_COLUMNS`); its ``all``
+        table: The comparison table (:data:`sim.analysis.comparison.CSV_COLUMNS`); its ``all``
             group is drawn.
         scenarios: Scenario names, the reference first.
         replications: Replications per scenario, for the caption.
@@ -244,7 +245,7 @@ def write_comparison_figures(
 
     Args:
         tables: ``time_to_evidence``, ``outcome_shares`` and ``backlog`` tables, see
-            :func:`sim.comparison.figure_tables`.
+            :func:`sim.analysis.comparison.figure_tables`.
         comparison: The comparison table, for the median figure.
         directory: Output directory (created if needed).
         scenarios: Scenario names, the reference first; sets the colours.

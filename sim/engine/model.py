@@ -16,17 +16,18 @@ import mesa
 import numpy as np
 import simpy
 
-from sim import levers
-from sim.adaptation import Adaptation
-from sim.agents import StateAgent
-from sim.channels import FORMAL_MLA, ChannelRouter, preservation_open
-from sim.legal_review import data_protection_risk, dual_criminality_risk
-from sim.levers import Policy
-from sim.records import NO_REASON, PENDING, RequestLog, TimeseriesLog
-from sim.request import ChannelPlan, Request, compile_channel, journey, record
-from sim.scenario import DATA_TYPES, CrimeType, Scenario
-from sim.streams import RandomStreams, stream_seed
-from sim.world import World
+from sim.config.schema import CrimeType, Scenario
+from sim.engine.adaptation import Adaptation
+from sim.engine.agents import StateAgent
+from sim.engine.records import RequestLog, TimeseriesLog
+from sim.engine.request import ChannelPlan, Request, compile_channel, journey, record
+from sim.engine.streams import RandomStreams, stream_seed
+from sim.rules import levers
+from sim.rules.channels import FORMAL_MLA, ChannelRouter, preservation_open
+from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
+from sim.rules.levers import Policy
+from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING
+from sim.world.build import World
 
 _HOLDER_TRIES = 20
 

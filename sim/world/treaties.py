@@ -12,7 +12,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable
 
-from sim.world_data import Membership, Tie
+from sim.world.data import Membership, Tie
 
 _ALWAYS = -math.inf
 

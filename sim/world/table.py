@@ -22,7 +22,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from sim.errors import WorldDataError
-from sim.world_data import INSTRUMENTS, WorldData
+from sim.vocabulary import INSTRUMENTS
+from sim.world.data import WorldData
 
 WorldFormat = Literal["table", "csv", "json"]
 FORMATS: tuple[WorldFormat, ...] = ("table", "csv", "json")
@@ -79,7 +80,7 @@ _VERIFIED_SUFFIX = "_verified"
 def unverified_state_facts(directory: str | Path | None = None) -> dict[str, tuple[str, ...]]:
     """Which state facts ``states.csv`` marks unverified, per state.
 
-    :class:`~sim.world_data.StateFacts` keeps only the values, so the flags are read here from
+    :class:`~sim.world.build.data.StateFacts` keeps only the values, so the flags are read here from
     the file's ``<fact>_verified`` columns: a ``false`` there names ``<fact>`` as unverified for
     that state. A file without such columns marks nothing.
 

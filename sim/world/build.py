@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from sim.config.schema import Scenario, StateParameters
 from sim.errors import ScenarioError, WorldDataError
-from sim.scenario import Scenario, StateParameters
-from sim.treaties import TreatyCalendar
-from sim.world_data import StateFacts, WorldData
+from sim.world.data import StateFacts, WorldData
+from sim.world.treaties import TreatyCalendar
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,14 +36,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.channels import FORMAL_MLA
-from sim.records import FULFILLED, PENDING, REFUSED
-from sim.scenario import CHANNELS
+from sim.rules.channels import FORMAL_MLA
+from sim.vocabulary import CHANNELS, FULFILLED, PENDING, REFUSED
 
 if TYPE_CHECKING:
-    from sim.agents import StateAgent
-    from sim.model import CooperationModel
-    from sim.request import Request
+    from sim.engine.agents import StateAgent
+    from sim.engine.model import CooperationModel
+    from sim.engine.request import Request
 
 _SMOOTHING = 0.1
 """Weight of the newest answer time in the running means of reciprocity."""

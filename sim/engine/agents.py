@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.queues import ServiceQueue
-from sim.world import StateProfile
+from sim.engine.queues import ServiceQueue
+from sim.world.build import StateProfile
 
 if TYPE_CHECKING:
-    from sim.model import CooperationModel
+    from sim.engine.model import CooperationModel
 
 
 class StateAgent(mesa.Agent):

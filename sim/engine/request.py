@@ -12,10 +12,14 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sim.distributions import Sampler
-from sim.legal_review import ACCEPT, CLARIFY, review
-from sim.records import (
+from sim.config.distributions import Sampler
+from sim.config.schema import Channel
+from sim.rules.legal_review import review
+from sim.vocabulary import (
     ABANDONED,
+    ACCEPT,
+    CHANNELS,
+    CLARIFY,
     EVIDENTIARY_STANDARD,
     FULFILLED,
     LOST,
@@ -24,15 +28,16 @@ from sim.records import (
     PENDING,
     PROVIDER_DECLINED,
     REFUSED,
+    REQUESTING_STAGES,
     RETENTION_EXPIRED,
+    STAGES,
     TIMEOUT,
     TOO_MANY_CLARIFICATIONS,
 )
-from sim.scenario import CHANNELS, REQUESTING_STAGES, STAGES, Channel
 
 if TYPE_CHECKING:
-    from sim.agents import StateAgent
-    from sim.model import CooperationModel
+    from sim.engine.agents import StateAgent
+    from sim.engine.model import CooperationModel
 
 UNLIMITED, CENTRAL_AUTHORITY, POOL = range(3)
 _DOMESTIC_ORDER = STAGES.index("domestic_order")

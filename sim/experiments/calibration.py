@@ -41,11 +41,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import statistics
-from sim.channels import FORMAL_MLA
-from sim.runner import RunResult, run_scenario
-from sim.scenario import Scenario, _merge, validate_settings
-from sim.statistics import confidence_interval
+from sim.analysis import statistics
+from sim.analysis.runs import RunResult
+from sim.analysis.statistics import confidence_interval
+from sim.config.loading import _merge, validate_settings
+from sim.config.schema import Scenario
+from sim.experiments.runner import run_scenario
+from sim.rules.channels import FORMAL_MLA
 
 DAYS_PER_MONTH = 365.25 / 12
 CA_STAGES = ("outgoing_review", "legal_review")
@@ -376,7 +378,7 @@ def _with(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
 
 
 def _state_codes(scenario: Scenario) -> list[str]:
-    from sim.world_data import load_world_data
+    from sim.world.data import load_world_data
 
     return list(scenario.world.states) or sorted(load_world_data().states)
 

@@ -6,10 +6,11 @@ a run with many give the same table.
 
 Worker processes are the runner's own: each gets one replication number at a time over its
 own pipe and sends back progress and its rows. On any exception in this process (Ctrl-C's
-``KeyboardInterrupt``, :class:`sim.interrupt.Terminated` from SIGTERM, a failed replication)
+``KeyboardInterrupt``, :class:`sim.experiments.interrupt.Terminated` from SIGTERM, a failed
+replication)
 the workers are killed at once, without finishing their replications, and the exception goes
 on. Workers ignore Ctrl-C and die with this process even when it is killed
-(:func:`sim.interrupt.prepare_worker`).
+(:func:`sim.experiments.interrupt.prepare_worker`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import pickle
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -29,60 +29,13 @@ from typing import Any, cast
 
 import pandas as pd
 
-from sim import interrupt
-from sim.model import CooperationModel
-from sim.scenario import Scenario
-from sim.world import build_world
-from sim.world_data import load_world_data
+from sim.analysis.runs import RunResult
+from sim.config.schema import Scenario
+from sim.engine.replication import ReplicationOutput, run_replication
+from sim.experiments import interrupt
 
-_PROGRESS_EVERY_DAYS = 30
 _STOP_SECONDS = 5.0  # for idle workers to exit after a finished run, before they are killed
 _KILL_SECONDS = 2.0  # for killed workers to be reaped
-
-ReplicationOutput = tuple[pd.DataFrame, pd.DataFrame, float]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """The records of every replication of a run."""
-
-    requests: pd.DataFrame
-    timeseries: pd.DataFrame
-    seconds: float
-    replication_seconds: tuple[float, ...]
-
-
-def run_replication(
-    scenario: Scenario,
-    replication: int,
-    world_dir: str | Path | None = None,
-    progress: Any = None,
-) -> ReplicationOutput:
-    """Simulate one replication and return its requests and time series.
-
-    Args:
-        scenario: The validated scenario.
-        replication: The replication number.
-        world_dir: Alternative world data folder (the packaged data when None).
-        progress: A queue receiving ``(replication, days advanced)`` now and then, or None.
-    """
-    began = time.perf_counter()
-    world = build_world(load_world_data(world_dir), scenario)
-    model = CooperationModel(scenario, world, replication)
-    reported = 0
-    while not model.finished:
-        model.step()
-        if progress is not None and model.day - reported >= _PROGRESS_EVERY_DAYS:
-            progress.put((replication, model.day - reported))
-            reported = model.day
-    model.close()
-    if progress is not None and model.day > reported:
-        progress.put((replication, model.day - reported))
-    return (
-        model.log.to_frame(replication, release=True),
-        model.timeseries.to_frame(replication),
-        time.perf_counter() - began,
-    )
 
 
 class _Progress:
@@ -123,7 +76,8 @@ def run_scenario(
 ) -> RunResult:
     """Run every replication of a scenario.
 
-    An exception while running (``KeyboardInterrupt``, :class:`sim.interrupt.Terminated`, an
+    An exception while running (``KeyboardInterrupt``,
+    :class:`sim.experiments.interrupt.Terminated`, an
     error in a replication) kills the worker processes at once and is raised again.
 
     Args:
@@ -200,7 +154,7 @@ def _run_in_workers(
                 here, there = context.Pipe()
                 process = context.Process(
                     target=interrupt.start_worker,
-                    args=(os.getpid(), "sim.runner:_work", there),
+                    args=(os.getpid(), "sim.experiments.runner:_work", there),
                     name=f"mlatsim-worker-{number}",
                     daemon=True,
                 )
@@ -301,7 +255,8 @@ class _LinkSink:
 def _work(link: Connection) -> None:
     """A worker process: run each replication number received until told to stop.
 
-    Started by :func:`sim.interrupt.start_worker`; the first message is the run's scenario,
+    Started by :func:`sim.experiments.interrupt.start_worker`; the first message is the run's
+    scenario,
     world data folder and whether to report progress.
     """
     try:

@@ -1,0 +1,1 @@
+"""Statistics, comparisons, summaries and figures computed from a run's records."""

@@ -1,0 +1,1 @@
+"""Scenario configuration: the schema, stage-time distributions, and loading files."""

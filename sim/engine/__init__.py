@@ -1,0 +1,1 @@
+"""The simulation engine: random streams, queues, state agents, requests, the model, records."""

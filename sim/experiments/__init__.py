@@ -1,0 +1,1 @@
+"""Running scenarios: replications in workers, result directories, comparisons, calibration."""

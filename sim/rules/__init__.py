@@ -1,0 +1,1 @@
+"""Law and policy as pure decisions: which channel, legal review, levers (no SimPy, no pandas)."""
