@@ -21,7 +21,7 @@ from sim.config.loading import (
     load_scenario,
     read_settings,
     scenario_from_settings,
-    validate_settings,
+    with_changes,
 )
 from sim.config.schema import Scenario
 from sim.errors import InputError
@@ -168,12 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _with_overrides(scenario: Scenario, replications: int | None, seed: int | None) -> Scenario:
-    settings = scenario.model_dump()
-    if replications is not None:
-        settings["simulation"]["replications"] = replications
-    if seed is not None:
-        settings["simulation"]["seed"] = seed
-    return validate_settings(settings)
+    given = {"replications": replications, "seed": seed}
+    changes = {key: value for key, value in given.items() if value is not None}
+    return with_changes(scenario, {"simulation": changes}) if changes else scenario
 
 
 def _load(path: Path) -> Scenario:

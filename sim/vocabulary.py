@@ -8,6 +8,8 @@ This module imports nothing from the project or from third parties; every layer 
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 STAGES = (
     "drafting",
     "outgoing_review",
@@ -35,9 +37,11 @@ CHANNELS = (
     "un_convention_mla",
     "letters_rogatory",
 )
+"""The cooperation channels, in DESIGN's order (records store the index)."""
 
 
 DATA_TYPES = ("subscriber", "traffic", "content")
+"""Kinds of data a case needs, in rising order of intrusiveness."""
 
 
 PRIVACY_REGIMES = (
@@ -64,13 +68,15 @@ LEVER_NAMES = (
     "in_force",
     "new_agreement",
 )
-"""The policy levers of sim/levers.py (their mechanisms are documented there)."""
+"""The policy levers of :mod:`sim.rules.levers` (their mechanisms are documented there)."""
 
 
 INSTRUMENTS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cybercrime")
+"""Multilateral instruments whose parties and dates the world data holds."""
 
 
 TIE_KINDS = ("mlat", "cloud_act")
+"""Bilateral ties between two states: a mutual legal assistance treaty, a CLOUD Act agreement."""
 
 
 UNROUTED = "none"
@@ -78,12 +84,25 @@ UNROUTED = "none"
 
 
 RECORDED_CHANNELS = (*CHANNELS, UNROUTED)
+"""Channels as a request's record names them (its code is the index here)."""
 
 
 OUTCOMES = ("fulfilled", "refused", "lost", "abandoned", "pending")
+"""What became of a request; refused, lost and abandoned compete with fulfilment."""
 
 
-FULFILLED, REFUSED, LOST, ABANDONED, PENDING = range(len(OUTCOMES))
+class Outcome(IntEnum):
+    """A request's outcome as the integer code its record stores."""
+
+    FULFILLED = 0
+    REFUSED = 1
+    LOST = 2
+    ABANDONED = 3
+    PENDING = 4
+
+
+# Plain ints for the request process's hot path (an IntEnum member costs an attribute lookup).
+FULFILLED, REFUSED, LOST, ABANDONED, PENDING = (int(outcome) for outcome in Outcome)
 
 
 REASONS = (
@@ -98,6 +117,22 @@ REASONS = (
     "timeout",
     "no_channel",
 )
+"""Why a request was refused, lost or abandoned ("" for none)."""
+
+
+class Reason(IntEnum):
+    """A request's reason as the integer code its record stores."""
+
+    NONE = 0
+    DUAL_CRIMINALITY = 1
+    DATA_PROTECTION = 2
+    INSUFFICIENT_GROUNDS = 3
+    EVIDENTIARY_STANDARD = 4
+    PROVIDER_DECLINED = 5
+    RETENTION_EXPIRED = 6
+    TOO_MANY_CLARIFICATIONS = 7
+    TIMEOUT = 8
+    NO_CHANNEL = 9
 
 
 (
@@ -111,7 +146,71 @@ REASONS = (
     TOO_MANY_CLARIFICATIONS,
     TIMEOUT,
     NO_CHANNEL,
-) = range(len(REASONS))
+) = (int(reason) for reason in Reason)
 
 
-ACCEPT, CLARIFY, REFUSE = range(3)
+class Verdict(IntEnum):
+    """What the requested central authority's legal review decides."""
+
+    ACCEPT = 0
+    CLARIFY = 1
+    REFUSE = 2
+
+
+ACCEPT, CLARIFY, REFUSE = (int(verdict) for verdict in Verdict)
+
+
+GROUPINGS = ("channel", "region", "requested", "requesting")
+"""What requests may be grouped by in comparisons (``region``: the requested state's)."""
+
+
+NEUTRAL_TRUST = 0.5
+"""The trust a state places in a partner it has no experience of (and when trust is off)."""
+
+
+STREAM_NAMES = (
+    "arrivals/{state}",
+    "cases/{state}",
+    "pursue/{state}",
+    "time/{channel}/{stage}",
+    "time/preservation",
+    "time/prior_caseload/{state}",
+    "decide/review",
+    "decide/provider",
+    "decide/preservation",
+    "decide/escalate",
+    "adaptation/uptake",
+    "levers/join",
+)
+"""Every random stream the model draws from, by name pattern. A stream's seed is derived from
+its name, so a misspelt name would silently be a new stream: names outside this registry are
+refused (:func:`check_stream_name`)."""
+
+
+def check_stream_name(name: str) -> str:
+    """Return ``name`` if it matches a pattern of :data:`STREAM_NAMES`.
+
+    ``{state}`` matches an ISO 3166 alpha-3 code, ``{channel}`` a channel and ``{stage}`` a
+    stage of :data:`CHANNELS` and :data:`STAGES`.
+
+    Raises:
+        KeyError: for a name that no pattern matches.
+    """
+    parts = name.split("/")
+    for pattern in STREAM_NAMES:
+        fields = pattern.split("/")
+        if len(fields) == len(parts) and all(
+            _matches(field, part) for field, part in zip(fields, parts, strict=True)
+        ):
+            return name
+    raise KeyError(f"unknown random stream '{name}' (see sim.vocabulary.STREAM_NAMES)")
+
+
+def _matches(field: str, part: str) -> bool:
+    if field == "{state}":
+        return len(part) == 3 and part.isalpha() and part.isupper()
+    if field == "{channel}":
+        return part in CHANNELS
+    if field == "{stage}":
+        return part in STAGES
+    return field == part

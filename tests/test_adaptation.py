@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
 from sim.engine.model import CooperationModel
 from sim.world.build import build_world
@@ -26,7 +26,7 @@ def scenario(
 
     Every formal need is pursued, so that formal channels carry enough requests.
     """
-    settings = _merge(
+    settings = merge(
         default_settings(),
         {
             "world": {"states": sorted(states)},

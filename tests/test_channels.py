@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
 from sim.rules.channels import ChannelRouter, preservation_open
 from sim.vocabulary import CHANNELS
@@ -28,8 +28,8 @@ def data() -> WorldData:
 
 def scenario(codes: list[str], changes: dict[str, Any] | None = None) -> Scenario:
     """The default scenario restricted to ``codes``, with ``changes`` laid over it."""
-    settings = _merge(default_settings(), {"world": {"states": codes}})
-    return validate_settings(_merge(settings, changes or {}))
+    settings = merge(default_settings(), {"world": {"states": codes}})
+    return validate_settings(merge(settings, changes or {}))
 
 
 def setup(

@@ -120,19 +120,19 @@ def _draws(streams: RandomStreams, name: str) -> list[float]:
 
 def test_stream_does_not_depend_on_other_streams():
     """Stream 'a' gives the same numbers whether or not stream 'b' was created and drawn first."""
-    alone = _draws(RandomStreams(20261128, 3), "a")
+    alone = _draws(RandomStreams(20261128, 3), "decide/review")
     crowded = RandomStreams(20261128, 3)
-    _draws(crowded, "b")
-    crowded["c"].uniform()
-    assert _draws(crowded, "a") == alone
+    _draws(crowded, "decide/provider")
+    crowded["decide/escalate"].uniform()
+    assert _draws(crowded, "decide/review") == alone
 
 
 def test_stream_does_not_depend_on_creation_order():
     """Creating 'a' before or after 'b' changes neither stream's numbers."""
     first = RandomStreams(5, 0)
-    a_first, b_second = _draws(first, "a"), _draws(first, "b")
+    a_first, b_second = _draws(first, "decide/review"), _draws(first, "decide/provider")
     second = RandomStreams(5, 0)
-    b_first, a_second = _draws(second, "b"), _draws(second, "a")
+    b_first, a_second = _draws(second, "decide/provider"), _draws(second, "decide/review")
     assert a_first == a_second
     assert b_first == b_second
 
@@ -140,22 +140,24 @@ def test_stream_does_not_depend_on_creation_order():
 def test_stream_is_looked_up_not_recreated():
     """Asking for the same name twice continues one stream rather than restarting it."""
     streams = RandomStreams(5, 0)
-    first = streams["a"].uniform()
-    assert streams["a"].uniform() != first
-    assert streams["a"] is streams["a"]
+    first = streams["decide/review"].uniform()
+    assert streams["decide/review"].uniform() != first
+    assert streams["decide/review"] is streams["decide/review"]
 
 
 def test_streams_differ_by_name_replication_and_seed():
     """Names, replications and seeds each give different numbers."""
-    base = _draws(RandomStreams(5, 0), "a")
-    assert _draws(RandomStreams(5, 0), "b") != base
-    assert _draws(RandomStreams(5, 1), "a") != base
-    assert _draws(RandomStreams(6, 0), "a") != base
+    base = _draws(RandomStreams(5, 0), "decide/review")
+    assert _draws(RandomStreams(5, 0), "decide/provider") != base
+    assert _draws(RandomStreams(5, 1), "decide/review") != base
+    assert _draws(RandomStreams(6, 0), "decide/review") != base
 
 
 def test_stream_crosses_block_boundary_unchanged():
     """Draws past the internal buffer equal the generator's own sequence from the same seed."""
-    stream = RandomStreams(9, 2)["long"]
+    stream = RandomStreams(9, 2)["arrivals/USA"]
     drawn = [stream.uniform() for _ in range(10_000)]
-    expected = np.random.Generator(np.random.PCG64(stream_seed(9, 2, "long"))).random(10_000)
+    expected = np.random.Generator(np.random.PCG64(stream_seed(9, 2, "arrivals/USA"))).random(
+        10_000
+    )
     np.testing.assert_array_equal(np.array(drawn), expected)

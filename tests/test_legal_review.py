@@ -2,7 +2,7 @@
 
 import pytest
 
-from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Channel, Scenario
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk, review
 from sim.vocabulary import (
@@ -23,7 +23,7 @@ CODES = ["DEU", "FRA", "GBR", "USA", "KEN", "AFG", "CHN"]
 @pytest.fixture(scope="module")
 def scenario() -> Scenario:
     """The default scenario over a handful of states with different privacy regimes."""
-    return validate_settings(_merge(default_settings(), {"world": {"states": CODES}}))
+    return validate_settings(merge(default_settings(), {"world": {"states": CODES}}))
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sim.cli import main
-from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
 from sim.engine.model import CooperationModel
 from sim.errors import ScenarioError
@@ -38,7 +38,7 @@ def data() -> WorldData:
 
 def scenario(*levers: dict[str, Any], **simulation: Any) -> Scenario:
     """The defaults over a few states for two years at a small demand, with ``levers``."""
-    settings = _merge(
+    settings = merge(
         default_settings(),
         {
             "world": {"states": STATES},

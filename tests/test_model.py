@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
 from sim.engine.model import CooperationModel
 from sim.engine.replication import run_replication
@@ -53,7 +53,7 @@ def make_scenario(
     Every state opens 200 cases a year and pursues every formal need unless a change says
     otherwise, so that the tests do not depend on the calibration of parameters.csv.
     """
-    settings = _merge(
+    settings = merge(
         default_settings(),
         {
             "world": {"states": codes},
@@ -65,7 +65,7 @@ def make_scenario(
     start = settings["simulation"]["start"]
     settings["simulation"]["end"] = start + dt.timedelta(days=days)
     for change in changes:
-        settings = _merge(settings, change)
+        settings = merge(settings, change)
     return validate_settings(settings)
 
 

@@ -159,7 +159,9 @@ def measured(scenario: Scenario) -> pd.DataFrame:
 def active_lever(scenario: Scenario, lever: str) -> ActiveLever:
     """The scenario's first ``lever``, as the run resolves it."""
     world = build_world(load_world_data(), scenario)
-    for active in resolve(scenario, world.states, world.calendar, RandomStreams(0, 0)["join"]):
+    for active in resolve(
+        scenario, world.states, world.calendar, RandomStreams(0, 0)["levers/join"]
+    ):
         if active.lever.lever == lever:
             return active
     raise AssertionError(f"{scenario.name} has no lever {lever}")

@@ -54,11 +54,28 @@ def test_stream_does_not_depend_on_creation_order() -> None:
 def test_random_streams_returns_the_same_stream_object_for_a_name() -> None:
     """Looking a name up twice continues one stream rather than restarting it."""
     streams = RandomStreams(1, 0)
-    x = streams["a"].uniform()
-    y = streams["a"].uniform()
-    assert streams["a"] is streams["a"]
+    x = streams["decide/review"].uniform()
+    y = streams["decide/review"].uniform()
+    assert streams["decide/review"] is streams["decide/review"]
     assert x != y
-    assert [x, y] == draws(Stream(stream_seed(1, 0, "a")), "uniform", 2)
+    assert [x, y] == draws(Stream(stream_seed(1, 0, "decide/review")), "uniform", 2)
+
+
+@pytest.mark.parametrize(
+    "name", ["a", "decide/reveiw", "arrivals/usa", "time/eio/coffee", "time/mlat/drafting"]
+)
+def test_an_unregistered_stream_name_is_an_error(name: str) -> None:
+    """A misspelt stream name is refused, not silently a new stream with its own seed."""
+    with pytest.raises(KeyError, match="unknown random stream"):
+        RandomStreams(1, 0)[name]
+
+
+@pytest.mark.parametrize(
+    "name", ["arrivals/USA", "time/eio/drafting", "time/prior_caseload/IND", "levers/join"]
+)
+def test_registered_stream_names_are_accepted(name: str) -> None:
+    """Every pattern of the registry, filled with a state, channel or stage, is a stream."""
+    assert RandomStreams(1, 0)[name] is not None
 
 
 @pytest.mark.parametrize(

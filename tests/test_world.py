@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from sim.config.loading import _merge, default_settings, validate_settings
+from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
 from sim.errors import ScenarioError, WorldDataError
 from sim.world.build import build_world
@@ -20,7 +20,7 @@ def data() -> WorldData:
 
 def scenario(changes: dict[str, Any]) -> Scenario:
     """The defaults with ``changes`` laid over them."""
-    return validate_settings(_merge(default_settings(), changes))
+    return validate_settings(merge(default_settings(), changes))
 
 
 def test_selected_states_in_code_order(data: WorldData) -> None:
@@ -170,7 +170,7 @@ def test_calendar_only_holds_selected_states(data: WorldData) -> None:
 def test_calendar_days_count_from_the_scenario_start(data: WorldData) -> None:
     """Treaty dates become days from ``simulation.start``: a later start shifts them."""
     late = scenario({"world": {"states": ["DEU", "FRA"]}})
-    settings = _merge(default_settings(), {"world": {"states": ["DEU", "FRA"]}})
+    settings = merge(default_settings(), {"world": {"states": ["DEU", "FRA"]}})
     settings["simulation"]["start"] = settings["simulation"]["start"].replace(year=2027)
     settings["simulation"]["end"] = settings["simulation"]["end"].replace(year=2032)
     later = validate_settings(settings)

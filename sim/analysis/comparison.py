@@ -33,9 +33,7 @@ from sim.analysis.runs import ScenarioRun
 from sim.analysis.summary import CURVE_GRID_DAYS
 from sim.config.loading import scenario_digest
 from sim.config.schema import Scenario
-
-GROUPINGS: tuple[str, ...] = ("channel", "region", "requested", "requesting")
-"""What ``--by`` may split requests by; ``region`` is the requested state's region."""
+from sim.vocabulary import GROUPINGS
 
 REQUEST_METRICS: tuple[str, ...] = (
     *(f"fulfilled_{day}d" for day in statistics.MILESTONE_DAYS),

@@ -38,6 +38,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from sim.vocabulary import OUTCOMES
+
 __all__ = [
     "CI_DESCRIPTION",
     "DPI",
@@ -74,7 +76,6 @@ The order differs from the published one so that the first groups, the ones ever
 figure has, get the colours that read best as thin lines on a white background.
 """
 
-OUTCOMES: tuple[str, ...] = ("fulfilled", "refused", "lost", "abandoned", "pending")
 """Outcomes of a request in the order they are stacked, best outcome first."""
 
 OUTCOME_COLOURS: dict[str, str] = {

@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-OUTCOMES: tuple[str, ...] = ("fulfilled", "refused", "lost", "abandoned", "pending")
+from sim.vocabulary import OUTCOMES
+
 MILESTONE_DAYS: tuple[int, ...] = (30, 90, 180, 365)
 ALL = "all"
 

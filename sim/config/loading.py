@@ -47,10 +47,22 @@ def calibration_record() -> dict[str, Any]:
 def default_settings() -> dict[str, Any]:
     """The packaged defaults, with the calibrated values laid over them, as a dictionary."""
     text = resources.files("sim").joinpath("data/defaults.toml").read_text(encoding="utf-8")
-    return _merge(tomllib.loads(text), calibration_record().get("settings", {}))
+    return merge(tomllib.loads(text), calibration_record().get("settings", {}))
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
+    """``scenario`` with ``changes`` laid over it (as a scenario file is laid over defaults).
+
+    The seam for experiments: a sweep point or a dashboard switch is a table of changes,
+    validated like a file, so a bad value is the same one-line error.
+
+    Raises:
+        ScenarioError: naming the invalid field.
+    """
+    return validate_settings(merge(scenario.model_dump(), changes))
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     """``override`` laid over ``base``: tables merge key by key, other values replace.
 
     A stage's ``time`` table (or any table naming a ``distribution``) replaces the default
@@ -65,7 +77,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
             and key not in _WHOLE_TABLES
             and "distribution" not in value
         ):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -210,7 +222,7 @@ def scenario_from_settings(user: dict[str, Any], path: str | Path) -> Scenario:
         ScenarioError: naming the invalid field.
     """
     try:
-        settings = _merge(default_settings(), user)
+        settings = merge(default_settings(), user)
         if "name" not in user:
             settings["name"] = Path(path).stem
         return validate_settings(settings)

@@ -19,10 +19,9 @@ from sim.vocabulary import CHANNELS, INSTRUMENTS, LEVER_NAMES, PRIVACY_REGIMES, 
 
 LEVER_MAX_STRENGTH = {"ca_staffing": 4.0, "data_retention": 4.0}
 """Levers whose strength may exceed 1 (a multiple of today's capacity or retention)."""
+_INSTRUMENT = "|".join(INSTRUMENTS)
 _GROUP = re.compile(
-    r"^(all|contact_24_7|budapest|second_protocol|eu|eio|e_evidence|un_cybercrime"
-    r"|signatories:(budapest|second_protocol|eu|eio|e_evidence|un_cybercrime)"
-    r"|(region|subregion):.+)$"
+    rf"^(all|contact_24_7|{_INSTRUMENT}|signatories:({_INSTRUMENT})|(region|subregion):.+)$"
 )
 
 MAX_MAGNITUDE = 1e6

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.rules.channels import FORMAL_MLA
-from sim.vocabulary import CHANNELS, FULFILLED, PENDING, REFUSED
+from sim.vocabulary import CHANNELS, FULFILLED, NEUTRAL_TRUST, PENDING, REFUSED
 
 if TYPE_CHECKING:
     from sim.engine.agents import StateAgent
@@ -68,7 +68,7 @@ class Adaptation:
         self.observing = self.reciprocity_on or self.trust_on or self.uptake_on
         self.answer_days = np.full((size, size), math.nan)
         """``[a, b]``: running mean of the days ``a``'s fulfilled requests to ``b`` took."""
-        self.trust = np.full((size, size), 0.5)
+        self.trust = np.full((size, size), NEUTRAL_TRUST)
         """``[b, a]``: how far ``b`` trusts requests from ``a``."""
         self._asked = np.zeros(size, dtype=np.int64)
         self._unmet = np.zeros(size, dtype=np.int64)
@@ -130,7 +130,7 @@ class Adaptation:
         """Multiplier on legal review time and returns, from ``requested``'s trust."""
         if not self.trust_on:
             return 1.0
-        return 1.0 - self.settings.trust * (self.trust[requested, requesting] - 0.5)
+        return 1.0 - self.settings.trust * (self.trust[requested, requesting] - NEUTRAL_TRUST)
 
     def trust_in(self, state: int) -> float:
         """Mean trust the other states place in ``state``'s requests."""

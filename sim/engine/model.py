@@ -26,7 +26,7 @@ from sim.rules import levers
 from sim.rules.channels import FORMAL_MLA, ChannelRouter, preservation_open
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
-from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING
+from sim.vocabulary import DATA_TYPES, NEUTRAL_TRUST, NO_REASON, PENDING
 from sim.world.build import World
 
 _HOLDER_TRIES = 20
@@ -276,7 +276,7 @@ class CooperationModel(mesa.Model):
                 agent.central_authority.capacity,
                 agent.open_requests,
                 agent.unpursued,
-                adaptation.trust_in(agent.number) if adaptation.trust_on else 0.5,
+                adaptation.trust_in(agent.number) if adaptation.trust_on else NEUTRAL_TRUST,
                 int(self.calendar.is_party(agent.iso3, "budapest", day)),
             )
 

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.vocabulary import DATA_TYPES, FULFILLED, OUTCOMES, REASONS, RECORDED_CHANNELS, STAGES
+from sim.vocabulary import (
+    DATA_TYPES,
+    FULFILLED,
+    NEUTRAL_TRUST,
+    OUTCOMES,
+    REASONS,
+    RECORDED_CHANNELS,
+    STAGES,
+)
 
 
 class RequestLog:
@@ -181,7 +189,7 @@ class TimeseriesLog:
         staff: int,
         open_requests: int,
         unpursued: int = 0,
-        trust: float = 0.5,
+        trust: float = NEUTRAL_TRUST,
         budapest: int = 0,
     ) -> None:
         """Append one observation of one state."""

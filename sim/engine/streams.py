@@ -19,6 +19,8 @@ from array import array
 
 import numpy as np
 
+from sim.vocabulary import check_stream_name
+
 _BLOCK = 4096
 
 
@@ -111,6 +113,7 @@ class RandomStreams:
     def __getitem__(self, name: str) -> Stream:
         stream = self._streams.get(name)
         if stream is None:
+            check_stream_name(name)  # a typo would otherwise be a new, silent stream
             stream = Stream(stream_seed(self.seed, self.replication, name))
             self._streams[name] = stream
         return stream

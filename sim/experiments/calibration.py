@@ -44,7 +44,7 @@ import pandas as pd
 from sim.analysis import statistics
 from sim.analysis.runs import RunResult
 from sim.analysis.statistics import confidence_interval
-from sim.config.loading import _merge, validate_settings
+from sim.config.loading import with_changes
 from sim.config.schema import Scenario
 from sim.experiments.runner import run_scenario
 from sim.rules.channels import FORMAL_MLA
@@ -374,7 +374,7 @@ def staffing(
 
 
 def _with(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
-    return validate_settings(_merge(scenario.model_dump(), changes))
+    return with_changes(scenario, changes)
 
 
 def _state_codes(scenario: Scenario) -> list[str]:

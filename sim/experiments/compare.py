@@ -24,7 +24,7 @@ from sim.analysis.comparison import (
     format_markdown,
 )
 from sim.analysis.runs import RunResult, ScenarioRun
-from sim.config.loading import digest, scenario_digest, validate_settings
+from sim.config.loading import digest, scenario_digest, with_changes
 from sim.config.schema import Scenario
 from sim.experiments.result_dir import COMPARISON_FORMAT, MANIFEST, StagedDirectory, result_format
 from sim.experiments.results import write_results
@@ -46,13 +46,8 @@ def common_random_numbers(
     first = scenarios[0].simulation
     replications = first.replications if replications is None else replications
     seed = first.seed if seed is None else seed
-    aligned = []
-    for scenario in scenarios:
-        settings = scenario.model_dump()
-        settings["simulation"]["replications"] = replications
-        settings["simulation"]["seed"] = seed
-        aligned.append(validate_settings(settings))
-    return aligned
+    changes = {"simulation": {"replications": replications, "seed": seed}}
+    return [with_changes(scenario, changes) for scenario in scenarios]
 
 
 def reusable_result(directory: Path, scenario: Scenario) -> RunResult | None:

@@ -35,11 +35,9 @@ from dataclasses import dataclass, field
 
 from sim.config.schema import LEVER_MAX_STRENGTH, Lever, Scenario
 from sim.errors import ScenarioError
-from sim.vocabulary import STAGES
+from sim.vocabulary import INSTRUMENTS, STAGES
 from sim.world.build import StateProfile
 from sim.world.treaties import TreatyCalendar
-
-_INSTRUMENT_GROUPS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cybercrime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,14 +228,14 @@ def _group_members(
         if not chosen:
             raise ValueError(f"no state of the run is in {kind} '{value}'")
         return frozenset(chosen)
-    if kind == "signatories" and value in _INSTRUMENT_GROUPS:
+    if kind == "signatories" and value in INSTRUMENTS:
         chosen = {
             p.iso3
             for p in profiles
             if calendar.is_signatory(p.iso3, value) or calendar.is_party(p.iso3, value, day)
         }
         what = f"signatory or party of {value}"
-    elif group in _INSTRUMENT_GROUPS:
+    elif group in INSTRUMENTS:
         chosen = {p.iso3 for p in profiles if calendar.is_party(p.iso3, group, day)}
         what = f"party of {group}"
     elif group == "contact_24_7":
@@ -247,7 +245,7 @@ def _group_members(
         choices = ", ".join(
             (
                 "all",
-                *_INSTRUMENT_GROUPS,
+                *INSTRUMENTS,
                 "signatories:<instrument>",
                 "region:<name>",
                 "subregion:<name>",
