@@ -11,51 +11,25 @@ order of the scenarios (the reference first), by :func:`sim.analysis.figures.gro
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.analysis.figure_style import BAND_ALPHA, add_caption, new_figure, save
 from sim.analysis.figures import (
     CI_DESCRIPTION,
-    DPI,
     build_outcome_shares,
     build_time_to_evidence,
     group_colours,
 )
 
-_CAPTION_FONTSIZE = 8
-_BAND_ALPHA = 0.18
 _PERIOD_COLOUR = "#f0f0f0"
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _caption(fig: Figure, text: str) -> None:
-    """A caption under the plot, with room reserved for it in the constrained layout."""
-    wrapped = textwrap.fill(text, 120)
-    lines = wrapped.count("\n") + 1
-    height = fig.get_figheight()
-    bottom = min((lines * _CAPTION_FONTSIZE * 1.35 + 8) / 72 / height, 0.4)
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.set(rect=(0.0, bottom, 1.0, 1.0 - bottom))  # type: ignore[call-arg]
-    fig.text(0.01, 4 / 72 / height, wrapped, ha="left", va="bottom", fontsize=_CAPTION_FONTSIZE)
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI, format="png")
-    return path
 
 
 def _ci(replications: int) -> str:
@@ -90,8 +64,32 @@ def build_median_comparison(
     rows = rows.reindex(list(scenarios))
     reference = scenarios[0]
     others = list(scenarios[1:])
-    fig = _new_figure(10.0, 1.9 + 0.55 * len(scenarios))
+    fig = new_figure(10.0, 1.9 + 0.55 * len(scenarios))
     left, right = fig.subplots(1, 2, width_ratios=(1.0, 1.0))
+    _draw_estimates(left, rows, scenarios, colours, label)
+    _draw_differences(right, rows, others, colours, reference)
+    fig.suptitle(f"{label}: scenarios compared")
+    add_caption(
+        fig,
+        [
+            f"Left: mean across replications of the {label.lower()} among requests eventually "
+            f"fulfilled (Aalen-Johansen, pending censored, competing outcomes), with the "
+            f"{_ci(replications)}. Right: difference from {reference}, paired by replication "
+            f"under common random numbers; thick bar: 95% paired-t CI, thin grey bar: unpaired "
+            f"Welch 95% CI of the same difference.",
+        ],
+    )
+    return fig
+
+
+def _draw_estimates(
+    left: Axes,
+    rows: pd.DataFrame,
+    scenarios: Sequence[str],
+    colours: Mapping[str, str],
+    label: str,
+) -> None:
+    """Left panel: each scenario's value with its confidence interval."""
     y = np.arange(len(scenarios))
     for yi, name in zip(y, scenarios, strict=True):
         row = rows.loc[name]
@@ -116,6 +114,15 @@ def build_median_comparison(
     left.grid(axis="x", color="#e5e5e5", linewidth=0.8)
     left.set_axisbelow(True)
 
+
+def _draw_differences(
+    right: Axes,
+    rows: pd.DataFrame,
+    others: Sequence[str],
+    colours: Mapping[str, str],
+    reference: str,
+) -> None:
+    """Right panel: each difference from the reference, paired (thick) and Welch (thin)."""
     yo = np.arange(len(others))
     for yi, name in zip(yo, others, strict=True):
         row = rows.loc[name]
@@ -136,7 +143,7 @@ def build_median_comparison(
             fontsize=8,
         )
     right.axvline(0.0, color="#444444", lw=0.8)
-    right.set_yticks(yo, labels=others)
+    right.set_yticks(yo, labels=list(others))
     right.set_ylim(len(others) - 0.5, -0.5)
     right.set_xlabel(f"Difference from {reference} (days)")
     right.set_title(f"Difference from {reference}", fontsize=10)
@@ -152,16 +159,6 @@ def build_median_comparison(
         fontsize=7.5,
         frameon=False,
     )
-    fig.suptitle(f"{label}: scenarios compared")
-    _caption(
-        fig,
-        f"Left: mean across replications of the {label.lower()} among requests eventually "
-        f"fulfilled (Aalen-Johansen, pending censored, competing outcomes), with the "
-        f"{_ci(replications)}. Right: difference from {reference}, paired by replication "
-        f"under common random numbers; thick bar: 95% paired-t CI, thin grey bar: unpaired "
-        f"Welch 95% CI of the same difference.",
-    )
-    return fig
 
 
 def _error(estimate: float, low: float, high: float) -> np.ndarray | None:
@@ -188,7 +185,7 @@ def build_backlog_comparison(
         periods: Each scenario's measured period (warm-up end, drain start); when all agree
             the periods outside it are shaded.
     """
-    fig = _new_figure(9.0, 5.0)
+    fig = new_figure(9.0, 5.0)
     ax = fig.add_subplot()
     ax.set_title("Backlog of all central authorities by scenario")
     ax.set_xlabel("Time since start of simulation (days)")
@@ -203,7 +200,7 @@ def build_backlog_comparison(
         ax.plot(day, sub["estimate"].to_numpy(dtype=float), color=colours[name], lw=1.8)
         low, high = sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float)
         if np.isfinite(low).any():
-            ax.fill_between(day, low, high, color=colours[name], alpha=_BAND_ALPHA, lw=0)
+            ax.fill_between(day, low, high, color=colours[name], alpha=BAND_ALPHA, lw=0)
     handles = [Line2D([], [], color=colours[name], lw=2) for name in shown]
     labels = list(shown)
     unmeasured = ""
@@ -224,10 +221,13 @@ def build_backlog_comparison(
     ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
     ax.set_axisbelow(True)
     fig.legend(handles, labels, title="Scenario", loc="outside right upper", frameon=False)
-    _caption(
+    add_caption(
         fig,
-        "Line: mean across replications of the number of requests waiting at or being "
-        f"processed by every central authority together. Band: {_ci(replications)}." + unmeasured,
+        [
+            "Line: mean across replications of the number of requests waiting at or being "
+            f"processed by every central authority together. Band: {_ci(replications)}."
+            + unmeasured,
+        ],
     )
     return fig
 
@@ -268,12 +268,12 @@ def write_comparison_figures(
         colours=dict(colours),
         group_label="scenario",
     )
-    paths.append(_save(fig, out / "time_to_evidence.png"))
+    paths.append(save(fig, out / "time_to_evidence.png"))
 
     fig = build_median_comparison(
         comparison, scenarios=scenarios, replications=replications, colours=colours
     )
-    paths.append(_save(fig, out / "median_time_to_evidence.png"))
+    paths.append(save(fig, out / "median_time_to_evidence.png"))
 
     fig = build_outcome_shares(
         tables["outcome_shares"],
@@ -283,7 +283,7 @@ def write_comparison_figures(
     )
     for tick in fig.axes[0].get_yticklabels():
         tick.set_color(colours.get(tick.get_text(), "black"))
-    paths.append(_save(fig, out / "outcome_shares.png"))
+    paths.append(save(fig, out / "outcome_shares.png"))
 
     fig = build_backlog_comparison(
         tables["backlog"],
@@ -292,5 +292,5 @@ def write_comparison_figures(
         colours=colours,
         periods=periods,
     )
-    paths.append(_save(fig, out / "backlog.png"))
+    paths.append(save(fig, out / "backlog.png"))
     return paths
