@@ -1,7 +1,7 @@
 """Checks on the world facts CSV files in ``sim/data``.
 
 The files are read with the ``csv`` module only, so these tests do not depend on the
-loader code. Facts checked here come from ``shared/reference/world-facts.md``
+loader code. Facts checked here come from ``docs/reference/world-facts.md``
 (compiled Feb 2026); see ``sim/data/SOURCES.md``.
 """
 

@@ -1,6 +1,6 @@
 """Tests of ``sim.world.build.table`` and ``mlatsim world``: the loaded world, one row per state.
 
-Facts are checked against ``shared/reference/world-facts.md`` (compiled Feb 2026); the
+Facts are checked against ``docs/reference/world-facts.md`` (compiled Feb 2026); the
 ``unverified`` column is checked against the data files' own flags, so that a fact the sources
 do not confirm is always marked and never shown as settled.
 """
