@@ -87,6 +87,21 @@ RECORDED_CHANNELS = (*CHANNELS, UNROUTED)
 """Channels as a request's record names them (its code is the index here)."""
 
 
+def _codes(name: str, members: tuple[str, ...]) -> type[IntEnum]:
+    """An IntEnum whose members are ``members`` upper-cased, valued by their index."""
+    return IntEnum(name, [(member.upper(), code) for code, member in enumerate(members)])
+
+
+Stage = _codes("Stage", STAGES)
+"""A stage by its code (``Stage.LEGAL_REVIEW == STAGES.index("legal_review")``)."""
+Channel = _codes("Channel", RECORDED_CHANNELS)
+"""A channel by the code its record stores (``Channel.NONE``: no channel was open)."""
+DataType = _codes("DataType", DATA_TYPES)
+"""A data type by its code."""
+Instrument = _codes("Instrument", INSTRUMENTS)
+"""A multilateral instrument by its index."""
+
+
 OUTCOMES = ("fulfilled", "refused", "lost", "abandoned", "pending")
 """What became of a request; refused, lost and abandoned compete with fulfilment."""
 
