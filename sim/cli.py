@@ -1,13 +1,21 @@
-"""The ``mlatsim`` command line: run, validate, world, calibrate.
+"""The ``mlatsim`` command line: run, validate, compare, calibrate, world.
 
-``run`` and ``validate`` take scenario files; ``calibrate`` refits the baseline to the
-published delays, or with ``--check`` compares it with them.
+``run`` and ``validate`` take scenario files, ``compare`` two or more; ``calibrate`` refits the
+baseline to the published delays into a directory of its own (``--out``), or with ``--check``
+compares a calibrated run with them. Each of these takes ``--calibration FILE|DIR|none``: the
+fitted values laid over the defaults, by default the packaged ``sim/data/calibration.toml``
+(none when the ``MLATSIM_UNCALIBRATED`` environment variable is set).
 
 ``world`` prints the loaded world data (one row per state: treaty ties, privacy regime, which
 facts are unverified) as a terminal table, CSV or JSON, so it can be checked against sources.
 
 User mistakes (a bad scenario, a missing file, a wrong option) end with one line on standard
-error naming what is wrong and exit status 2; no traceback and no partial result directory.
+error naming what is wrong and exit status 2; no traceback and no partial result directory. A
+replication that fails otherwise ends the run with one line and exit status 1.
+
+The module is over 400 lines because it holds each of the five subcommands' options and steps
+(one small function each); the work itself, and the checks before it, are in
+:mod:`sim.experiments`.
 """
 
 from __future__ import annotations
@@ -18,16 +26,21 @@ import sys
 from pathlib import Path
 
 from sim.config.loading import (
-    load_scenario,
+    NO_CALIBRATION,
+    UNCALIBRATED_ENV,
+    Calibration,
+    default_calibration,
+    read_calibration,
     read_settings,
     scenario_from_settings,
-    with_changes,
 )
 from sim.config.schema import Scenario
 from sim.errors import InputError
-from sim.world.build import World
+from sim.experiments import preflight
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
+DEFAULT_WORKERS = min(os.cpu_count() or 1, 8)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,39 +78,59 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate cross-border evidence requests in cybercrime investigations.",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_run(commands)
+    _add_validate(commands)
+    _add_calibrate(commands)
+    _add_compare(commands)
+    _add_world(commands)
+    return parser
 
+
+def _add_workers(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=DEFAULT_WORKERS,
+        help=f"worker processes{what} (default: the machine's cores, at most 8)",
+    )
+
+
+def _add_calibration(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--calibration",
+        metavar="FILE|DIR|none",
+        help="fitted values laid over the defaults: a calibration file, a directory written "
+        "by 'calibrate --out', or 'none' (default: the packaged sim/data/calibration.toml)",
+    )
+
+
+def _add_force(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--force", action="store_true", help=help_text)
+
+
+def _add_run(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", help="run a scenario and write its results")
     run.add_argument("scenario", type=Path, help="scenario file (TOML)")
     run.add_argument("--out", type=Path, help="result directory (default results/<name>/)")
     run.add_argument("--replications", type=_positive_int, help="override the scenario's")
     run.add_argument("--seed", type=_seed, help="override the scenario's seed")
-    run.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=min(os.cpu_count() or 1, 8),
-        help="worker processes for replications (default: the machine's cores, at most 8)",
-    )
+    _add_calibration(run)
+    _add_workers(run, " for replications")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.add_argument(
-        "--force",
-        action="store_true",
-        help="run even if the run is expected to exceed the time or memory limits",
-    )
+    _add_force(run, "run even if the run is expected to exceed the time or memory limits")
 
+
+def _add_validate(commands: argparse._SubParsersAction) -> None:
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("scenarios", type=Path, nargs="+", help="scenario files (TOML)")
-    validate.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=min(os.cpu_count() or 1, 8),
-        help="worker processes the run would use (for its expected time)",
-    )
-    validate.add_argument(
-        "--force", action="store_true", help="accept a run beyond the time or memory limits"
-    )
+    _add_calibration(validate)
+    _add_workers(validate, " the run would use (for its expected time)")
+    _add_force(validate, "accept a run beyond the time or memory limits")
 
+
+def _add_calibrate(commands: argparse._SubParsersAction) -> None:
     calibrate = commands.add_parser(
-        "calibrate", help="refit the baseline to the published delays, or --check it"
+        "calibrate", help="refit the baseline to the published delays (--out DIR), or --check it"
     )
     calibrate.add_argument(
         "scenario",
@@ -112,19 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the scenario and compare it with every target; exit 1 if any fails",
     )
     calibrate.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="directory for the fitted calibration (required for a fit; never inside the "
+        "installed package)",
+    )
+    _add_calibration(calibrate)
+    calibrate.add_argument(
         "--replications",
         type=_positive_int,
         help="per run (default: the file's for --check, 2 per fit evaluation)",
     )
     calibrate.add_argument("--seed", type=_seed, help="override the scenario's seed")
-    calibrate.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=min(os.cpu_count() or 1, 8),
-        help="worker processes (default: the machine's cores, at most 8)",
-    )
+    _add_workers(calibrate, "")
     calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
 
+
+def _add_compare(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser(
         "compare", help="compare scenarios with common random numbers (the first is the reference)"
     )
@@ -142,21 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--out", type=Path, help="comparison directory (default results/compare_A_vs_B/)"
     )
-    compare.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=min(os.cpu_count() or 1, 8),
-        help="worker processes for replications (default: the machine's cores, at most 8)",
-    )
+    _add_calibration(compare)
+    _add_workers(compare, " for replications")
     compare.add_argument(
         "--quiet", action="store_true", help="no progress bar or table; only the output path"
     )
-    compare.add_argument(
-        "--force",
-        action="store_true",
-        help="run even if a run is expected to exceed the time or memory limits",
-    )
+    _add_force(compare, "run even if a run is expected to exceed the time or memory limits")
 
+
+def _add_world(commands: argparse._SubParsersAction) -> None:
     world = commands.add_parser("world", help="print the world data, one row per state")
     world.add_argument(
         "--format",
@@ -164,68 +196,59 @@ def build_parser() -> argparse.ArgumentParser:
         default="table",
         help="terminal table (default), full CSV, or JSON records",
     )
-    return parser
 
 
-def _with_overrides(scenario: Scenario, replications: int | None, seed: int | None) -> Scenario:
-    given = {"replications": replications, "seed": seed}
-    changes = {key: value for key, value in given.items() if value is not None}
-    return with_changes(scenario, {"simulation": changes}) if changes else scenario
+def _calibration(args: argparse.Namespace) -> Calibration:
+    """The calibration ``--calibration`` names (the default one without it).
+
+    Raises:
+        InputError: naming ``--calibration`` and the file if it cannot be used.
+    """
+    text = args.calibration
+    if text is None:
+        chosen = default_calibration()
+    elif text == "none":
+        chosen = NO_CALIBRATION
+    else:
+        try:
+            chosen = read_calibration(text)
+        except InputError as exc:
+            raise type(exc)(f"--calibration {exc.where}", exc.problem) from None
+    _calibrated_staff_only()
+    return chosen
 
 
-def _load(path: Path) -> Scenario:
-    """Load a scenario file; an error names the file as well as the field."""
-    try:
-        return load_scenario(path)
-    except InputError as exc:
-        raise _in_file(exc, path) from None
+def _calibrated_staff_only() -> None:
+    """Keep the world loader from laying the packaged staff table under every run.
 
-
-def _in_file(error: InputError, path: Path) -> InputError:
-    """``error`` with the scenario file named first, unless it names the file already."""
-    if error.where.startswith(str(path)):
-        return error
-    return type(error)(f"{path}: {error.where}", error.problem)
-
-
-def _resolve(scenario: Scenario, path: Path | None = None) -> World:
-    """Check the scenario against the world data (ISO codes, states and groups named)."""
-    from sim.engine.streams import RandomStreams
-    from sim.rules.levers import resolve
-    from sim.world.build import build_world
-    from sim.world.data import load_world_data
-
-    try:
-        world = build_world(load_world_data(), scenario)
-        resolve(scenario, world.states, world.calendar, RandomStreams(0, 0)["levers/join"])
-    except InputError as exc:
-        raise (exc if path is None else _in_file(exc, path)) from None
-    return world
-
-
-def _check_size(scenario: Scenario, world: World, workers: int, force: bool, path: Path) -> None:
-    """Refuse a run that would not finish or fit in memory (see :mod:`sim.experiments.run_size`)."""
-    from sim.experiments import run_size
-
-    try:
-        run_size.check(run_size.estimate(scenario, world), workers=workers, force=force)
-    except InputError as exc:
-        raise _in_file(exc, path) from None
+    A calibration's central-authority staff reach the world through the scenario (as
+    ``states.ISO3`` overrides, see :func:`sim.config.loading.scenario_from_settings`), but
+    :func:`sim.world.data.load_world_data` still lays ``central_authorities.csv`` of the world
+    folder over ``parameters.csv`` itself unless ``MLATSIM_UNCALIBRATED`` is set, which would
+    mix the packaged staff into a run on another calibration or on none. Set for this process
+    and the workers it starts, once the calibration (whose default reads the same variable)
+    is chosen; to go when the world loader no longer reads that table.
+    """
+    os.environ[UNCALIBRATED_ENV] = "1"
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sim.experiments.inputs import RunInputs
     from sim.experiments.result_dir import RUN_FORMAT, StagedDirectory
     from sim.experiments.results import write_result_files
     from sim.experiments.runner import run_scenario
 
-    scenario = _with_overrides(_load(args.scenario), args.replications, args.seed)
-    world = _resolve(scenario, args.scenario)
-    _check_size(scenario, world, args.workers, args.force, args.scenario)
+    calibration = _calibration(args)
+    loaded = preflight.load(args.scenario, calibration)
+    scenario = preflight.with_overrides(loaded, args.replications, args.seed)
+    world = preflight.resolve(scenario, args.scenario)
+    preflight.check_size(scenario, world, args.workers, args.force, args.scenario)
+    inputs = RunInputs(scenario, calibration)
     destination = args.out if args.out is not None else Path("results") / scenario.name
     # Staged before the run, so an unwritable or forbidden destination is said at once.
     with StagedDirectory(destination, RUN_FORMAT) as staged:
         result = run_scenario(scenario, workers=args.workers, show_progress=not args.quiet)
-        write_result_files(result, scenario, staged.path, ["mlatsim", *sys.argv[1:]])
+        write_result_files(result, inputs, staged.path, ["mlatsim", *sys.argv[1:]])
         staged.publish()
     if not args.quiet:
         _say(
@@ -237,156 +260,137 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    calibration = _calibration(args)
     for path in args.scenarios:
         try:
             settings = read_settings(path)
-            scenario = scenario_from_settings(settings, path)
+            scenario = scenario_from_settings(settings, path, calibration)
         except InputError as exc:
-            raise _in_file(exc, path) from None
-        world = _resolve(scenario, path)
-        _check_size(scenario, world, args.workers, args.force, path)
+            raise preflight.in_file(exc, path) from None
+        world = preflight.resolve(scenario, path)
+        preflight.check_size(scenario, world, args.workers, args.force, path)
         note = "" if settings else "; the file sets nothing, so every value is the default"
         _say(f"{path}: valid ({scenario.name}){note}")
     return 0
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from importlib import resources
+    from sim.experiments.calibration_files import check_outside_package
 
-    from sim.experiments import calibration
+    if args.check and args.out is not None:
+        raise InputError("--out", "--check writes nothing; give --out to a fit only")
+    if not args.check:
+        if args.out is None:
+            raise InputError(
+                "--out",
+                "a fit needs a directory for the calibration it writes (never inside the "
+                "installed package); give --out DIR",
+            )
+        check_outside_package(args.out)
+    calibration = _calibration(args)
+    scenario = preflight.with_overrides(preflight.load(args.scenario, calibration), None, args.seed)
+    preflight.resolve(scenario, args.scenario)
+    if args.check:
+        return _calibration_check(args, scenario)
+    return _calibration_fit(args, scenario, calibration)
+
+
+def _calibration_check(args: argparse.Namespace, scenario: Scenario) -> int:
+    from sim.experiments.calibration_targets import check, format_check
     from sim.experiments.runner import run_scenario
 
-    scenario = _with_overrides(_load(args.scenario), None, args.seed)
-    _resolve(scenario, args.scenario)
-    if args.check:
-        if args.replications is not None:
-            scenario = _with_overrides(scenario, args.replications, None)
-        result = run_scenario(scenario, workers=args.workers, show_progress=not args.quiet)
-        rows = calibration.check(result, scenario)
-        print(
-            f"{scenario.name}: {scenario.simulation.replications} replications, "
-            f"seed {scenario.simulation.seed}, {len(result.requests):,} requests"
-        )
-        print(calibration.format_check(rows))
-        return 0 if all(row.passed for row in rows) else 1
-    replications = args.replications or 2
-    report = (lambda _: None) if args.quiet else (lambda line: print(line, flush=True))
-    fit = calibration.calibrate(
-        scenario, replications=replications, workers=args.workers, report=report
+    scenario = preflight.with_overrides(scenario, args.replications, None)
+    result = run_scenario(scenario, workers=args.workers, show_progress=not args.quiet)
+    rows = check(result, scenario)
+    _say(
+        f"{scenario.name}: {scenario.simulation.replications} replications, "
+        f"seed {scenario.simulation.seed}, {len(result.requests):,} requests"
     )
-    data_dir = Path(str(resources.files("sim").joinpath("data")))
-    calibration.write_fit(fit, scenario, data_dir, replications=replications)
-    print(
+    _say(format_check(rows))
+    return 0 if all(row.passed for row in rows) else 1
+
+
+def _calibration_fit(args: argparse.Namespace, scenario: Scenario, calibration: Calibration) -> int:
+    from sim.experiments.calibration import calibrate
+    from sim.experiments.calibration_files import write_calibration_files
+    from sim.experiments.inputs import RunInputs
+    from sim.experiments.result_dir import CALIBRATION_FORMAT, StagedDirectory
+
+    replications = args.replications or 2
+    report = (lambda _: None) if args.quiet else _say
+    # Staged before the fit, so an unwritable or forbidden directory is said at once.
+    with StagedDirectory(args.out, CALIBRATION_FORMAT) as staged:
+        fit = calibrate(scenario, replications=replications, workers=args.workers, report=report)
+        write_calibration_files(
+            fit,
+            RunInputs(scenario, calibration),
+            staged.path,
+            replications=replications,
+            command=["mlatsim", *sys.argv[1:]],
+        )
+        staged.publish()
+    _say(
         f"fitted: formal time scale {fit.time_scale:.3f}, main-authority caseload "
         f"{fit.backlog_days:.1f} days, urgent formal factor {fit.urgent_factor:.3f} "
-        f"({fit.evaluations} evaluations) -> {data_dir}"
+        f"({fit.evaluations} evaluations) -> {args.out}\n"
+        f"check it with: mlatsim calibrate --check --calibration {args.out}"
     )
     return 0
 
 
-def _compare_calendar(scenarios: list[Scenario], paths: list[Path]) -> None:
-    """Refuse scenarios whose measured periods differ: their pairs would not be pairs."""
-    reference = scenarios[0].simulation
-    for scenario, path in zip(scenarios[1:], paths[1:], strict=True):
-        for field in ("start", "end", "warm_up_days", "drain_days"):
-            mine, theirs = getattr(scenario.simulation, field), getattr(reference, field)
-            if mine != theirs:
-                raise InputError(
-                    f"{path}: simulation.{field}",
-                    f"{mine} differs from {theirs} in {paths[0]}; compared scenarios need "
-                    "the same calendar for paired differences",
-                )
-
-
-def _compare_states(worlds: list[World], paths: list[Path]) -> None:
-    """Refuse scenarios with no state in common; warn (one line) when their states differ."""
-    reference = {profile.iso3 for profile in worlds[0].states}
-    for world, path in zip(worlds[1:], paths[1:], strict=True):
-        states = {profile.iso3 for profile in world.states}
-        if not states & reference:
-            raise InputError(f"{path}: world.states", f"no state in common with {paths[0]}")
-        if states != reference:
-            sys.stderr.write(
-                f"mlatsim: warning: {path} simulates {len(states)} states and {paths[0]} "
-                f"{len(reference)} ({len(states & reference)} in common); differences mix the "
-                "policy with the change of world\n"
-            )
-
-
 def _compare(args: argparse.Namespace) -> int:
     from sim.analysis import comparison
-    from sim.experiments import compare, run_size
+    from sim.experiments import compare
+    from sim.experiments.inputs import RunInputs
     from sim.experiments.result_dir import COMPARISON_FORMAT, StagedDirectory, check_destination
+    from sim.experiments.store import ResultStore
 
-    if len(args.scenarios) < 2:
-        raise InputError("compare", f"needs at least two scenario files, got {len(args.scenarios)}")
-    loaded = [_load(path) for path in args.scenarios]
-    seen: dict[str, Path] = {}
-    for path, scenario in zip(args.scenarios, loaded, strict=True):
-        if scenario.name in seen:
-            raise InputError(
-                str(path),
-                f"scenario name '{scenario.name}' is also that of {seen[scenario.name]}; "
-                "give each compared scenario its own name",
-            )
-        seen[scenario.name] = path
-    scenarios = compare.common_random_numbers(loaded, args.replications, args.seed)
-    worlds = [_resolve(s, path) for s, path in zip(scenarios, args.scenarios, strict=True)]
-    _compare_calendar(scenarios, args.scenarios)
-    _compare_states(worlds, args.scenarios)
-    for scenario, world, path in zip(scenarios, worlds, args.scenarios, strict=True):
-        _check_size(scenario, world, args.workers, args.force, path)
-        if run_size.estimate(scenario, world).requests_per_replication <= 0.0:
-            raise InputError(
-                f"{path}: demand.scale",
-                "the scenario makes no requests (no state opens cases); nothing to compare",
-            )
+    calibration = _calibration(args)
+    scenarios = preflight.comparable_scenarios(
+        args.scenarios, calibration, replications=args.replications, seed=args.seed
+    )
+    warnings = preflight.check_comparison(
+        scenarios, args.scenarios, workers=args.workers, force=args.force
+    )
+    for warning in warnings:
+        sys.stderr.write(f"mlatsim: warning: {warning}\n")
     names = [scenario.name for scenario in scenarios]
     destination = args.out if args.out is not None else compare.default_destination(names)
-    directories = [Path("results") / name for name in names]
-    for directory in directories:
+    store = ResultStore(Path("results"))
+    inputs = [RunInputs(scenario, calibration) for scenario in scenarios]
+    for given in inputs:
         # The comparison must neither be a scenario's run nor hold one: it would replace it.
-        if _overlap(destination, directory):
+        if preflight.overlap(destination, store.home(given)):
             raise InputError(
                 "--out",
-                f"'{destination}' is or holds the result directory '{directory}' of a compared "
-                "scenario; choose a directory of its own",
+                f"'{destination}' is or holds the result directory '{store.home(given)}' of a "
+                "compared scenario; choose a directory of its own",
             )
     check_destination(destination, COMPARISON_FORMAT)
     command = ["mlatsim", *sys.argv[1:]]
     runs = []
-    for scenario, directory in zip(scenarios, directories, strict=True):
+    for given in inputs:
         run = compare.obtain_run(
-            scenario,
-            directory,
-            workers=args.workers,
-            show_progress=not args.quiet,
-            command=command,
+            given, store, workers=args.workers, show_progress=not args.quiet, command=command
         )
         runs.append(run)
         if run.note:
             sys.stderr.write(f"mlatsim: note: {run.note}\n")
         if not args.quiet:
             how = (
-                "reused (same resolved scenario)"
+                "reused (same inputs)"
                 if run.reused
                 else f"ran {len(run.result.requests):,} requests in {run.result.seconds:.1f} s"
             )
             _say(f"{run.name}: {how} -> {run.directory}")
     result = comparison.compare(runs, by=args.by)
     with StagedDirectory(destination, COMPARISON_FORMAT) as staged:
-        compare.write_comparison_files(result, runs, staged.path, command)
+        compare.write_comparison_files(result, runs, staged.path, command, inputs)
         staged.publish()
     if not args.quiet:
         _say(f"\n{comparison.format_table(result)}\n")
     _say(f"comparison -> {destination}")
     return 0
-
-
-def _overlap(first: Path, second: Path) -> bool:
-    """Whether one path is the other or lies inside it (``..`` and links resolved)."""
-    a, b = Path(os.path.realpath(first)), Path(os.path.realpath(second))
-    return a == b or a in b.parents or b in a.parents
 
 
 def _say(text: str) -> None:
@@ -442,8 +446,15 @@ def _prepare_process() -> None:
     os.environ["MPLBACKEND"] = "agg"
 
 
+def _error(text: str) -> None:
+    """Write an error as one line (a key or path may hold a line break)."""
+    line = text.replace("\r", "\\r").replace("\n", "\\n")
+    sys.stderr.write(f"mlatsim: error: {line}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mlatsim`` command."""
+    from sim.experiments.failures import ReplicationError
     from sim.experiments.interrupt import Terminated, handle_termination
 
     _prepare_process()
@@ -459,10 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except InputError as exc:
-        # A key or path may hold a line break; the error must stay one line.
-        line = str(exc).replace("\r", "\\r").replace("\n", "\\n")
-        sys.stderr.write(f"mlatsim: error: {line}\n")
+        _error(str(exc))
         return EXIT_USAGE
+    except ReplicationError as exc:
+        _error(str(exc))
+        return EXIT_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("mlatsim: interrupted\n")
         return 130

@@ -68,7 +68,8 @@ LEVER_NAMES = (
     "in_force",
     "new_agreement",
 )
-"""The policy levers of :mod:`sim.rules.levers` (their mechanisms are documented there)."""
+"""The policy levers, in the order of their registry (``sim.rules.lever_kinds.LEVERS``) and of
+their scenario models (``sim.config.schema.LEVER_MODELS``); both refuse to load otherwise."""
 
 
 INSTRUMENTS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cybercrime")

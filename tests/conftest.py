@@ -11,13 +11,16 @@ import pytest
 TINY_STATES = ["GBR", "USA", "DEU", "IRL", "FRA"]
 
 
-def tiny_scenario_text(*, seed: int = 11, replications: int = 2, extra: str = "") -> str:
+def tiny_scenario_text(
+    *, seed: int = 11, replications: int = 2, extra: str = "", scale: float = 0.05
+) -> str:
     """TOML of a small five-state world simulated for one year at 5% of the usual demand.
 
     Args:
         seed: The scenario's seed.
         replications: The scenario's replications.
         extra: TOML appended at the end (must not repeat the tables written here).
+        scale: The demand scale (5% of the usual demand unless given).
     """
     states = ", ".join(f'"{code}"' for code in TINY_STATES)
     return (
@@ -33,7 +36,7 @@ def tiny_scenario_text(*, seed: int = 11, replications: int = 2, extra: str = ""
         f"states = [{states}]\n"
         "\n"
         "[demand]\n"
-        "scale = 0.05\n"
+        f"scale = {scale}\n"
         f"{extra}"
     )
 
@@ -45,7 +48,8 @@ ScenarioWriter = Callable[..., Path]
 def write_tiny() -> ScenarioWriter:
     """A function writing the tiny scenario as ``DIRECTORY/NAME.toml`` and returning its path.
 
-    Call it as ``write_tiny(directory, name="tiny", seed=11, replications=2, extra="")``.
+    Call it as ``write_tiny(directory, name="tiny", seed=11, replications=2, extra="",
+    scale=0.05)``.
     """
 
     def write(
@@ -55,10 +59,11 @@ def write_tiny() -> ScenarioWriter:
         seed: int = 11,
         replications: int = 2,
         extra: str = "",
+        scale: float = 0.05,
     ) -> Path:
         path = Path(directory) / f"{name}.toml"
         path.write_text(
-            tiny_scenario_text(seed=seed, replications=replications, extra=extra),
+            tiny_scenario_text(seed=seed, replications=replications, extra=extra, scale=scale),
             encoding="utf-8",
         )
         return path
@@ -66,13 +71,15 @@ def write_tiny() -> ScenarioWriter:
     return write
 
 
-# Tests of mechanisms run on the uncalibrated defaults, so a refit cannot move them; set for
+# Tests of mechanisms run on the uncalibrated defaults, so a refit cannot move them: the
+# variable makes no calibration the default (of load_scenario, default_settings and every
+# command without --calibration); a calibration given explicitly is used all the same. Set for
 # the whole session (module- and session-scoped fixtures too) and inherited by workers.
 os.environ["MLATSIM_UNCALIBRATED"] = "1"
 
 
 @pytest.fixture(autouse=True)
 def _calibrated(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests marked ``calibrated`` (the calibration's own) see the packaged fitted values."""
+    """Tests marked ``calibrated`` (the calibration's own) default to the packaged fit."""
     if request.node.get_closest_marker("calibrated") is not None:
         monkeypatch.delenv("MLATSIM_UNCALIBRATED", raising=False)

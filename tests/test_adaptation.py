@@ -1,4 +1,8 @@
-"""Tests of ``sim.engine.adaptation``: each adaptive behaviour has an effect; 0 is off."""
+"""Tests of the adaptive behaviours: each has an effect; 0 is off.
+
+The behaviours are the entries of ``sim.engine.behaviours.BEHAVIOURS``, started and combined
+by ``sim.engine.adaptation``; the registry itself is tested in ``tests/test_behaviours.py``.
+"""
 
 import datetime as dt
 from typing import Any

@@ -1,5 +1,6 @@
-"""Tests of ``sim.experiments.calibration``: targets, staffing, the check and its command."""
+"""Tests of the calibration: targets, staffing, the check, the fit's files and the command."""
 
+import json
 import math
 import subprocess
 import sys
@@ -11,10 +12,24 @@ import pytest
 
 from sim.analysis.runs import RunResult
 from sim.cli import main
-from sim.config.loading import calibration_record, default_settings, validate_settings
+from sim.config.loading import (
+    default_settings,
+    load_scenario,
+    packaged_calibration,
+    read_calibration,
+    validate_settings,
+)
 from sim.experiments.calibration import (
-    DAYS_PER_MONTH,
+    FREE_PARAMETERS,
     MAIN_UTILISATION,
+    Fit,
+    pilot_scenario,
+    staffing,
+    workload,
+)
+from sim.experiments.calibration_files import write_calibration_files
+from sim.experiments.calibration_targets import (
+    DAYS_PER_MONTH,
     TARGETS,
     CheckRow,
     direct_answered_share,
@@ -22,12 +37,11 @@ from sim.experiments.calibration import (
     formal_quantile_months,
     format_check,
     measured,
-    pilot_scenario,
-    staffing,
     us_formal_mean_months,
     us_queue_share,
-    workload,
 )
+from sim.experiments.inputs import RunInputs
+from sim.experiments.result_dir import CALIBRATION_FORMAT, result_format
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.calibrated
@@ -211,7 +225,7 @@ def test_calibrate_refuses_a_missing_scenario(tmp_path: Path, capsys) -> None:
 
 def test_packaged_calibration_is_read_with_its_method() -> None:
     """The packaged calibration file records its method, date and fitted values."""
-    record = calibration_record()
+    record = packaged_calibration().record
     assert {"date", "method", "seed"} <= set(record["meta"])
     assert record["fitted"]["formal_time_scale"] > 0
     assert record["settings"]["channels"]["bilateral_mlat"]["time_scale"] == pytest.approx(
@@ -223,6 +237,132 @@ def test_packaged_calibration_is_read_with_its_method() -> None:
     history = record["history"]
     assert len(history["rows"]) == record["meta"]["evaluations"]
     assert all(len(row) == len(history["columns"]) for row in history["rows"])
+
+
+def test_packaged_calibration_is_the_default_with_its_staff() -> None:
+    """Calibrated tests run on the packaged fit: its settings and its staff table.
+
+    The staff reach the world as overrides of the states a scenario simulates; a scenario's
+    own override of a state wins.
+    """
+    calibration = packaged_calibration()
+    assert set(calibration.files) == {"calibration.toml", "central_authorities.csv"}
+    assert calibration.staff["USA"]["ca_staff"] >= 1
+    settings = default_settings()
+    assert settings["states"]["USA"] == dict(calibration.staff["USA"])
+    fitted = calibration.record["fitted"]["formal_time_scale"]
+    assert settings["channels"]["bilateral_mlat"]["time_scale"] == pytest.approx(fitted, 1e-3)
+
+
+def _fake_fit() -> Fit:
+    """A fit as ``calibrate`` returns it (at the starting values), without running anything."""
+    staff = staffing(pd.Series({"USA": 365.0 * 40.0, "DEU": 365.0 * 2.0, "FRA": 30.0}))
+    return Fit(
+        parameters={p.key: p.start for p in FREE_PARAMETERS},
+        staff=staff,
+        objective={"us_formal_mean_months": 9.9, "us_queue_share": 0.36, "formal_p10_months": 4.5},
+        evaluations=2,
+        history=((1.45, 260.0, 0.75, 9.9, 0.36, 4.5), (1.6, 260.0, 0.75, 10.3, 0.37, 4.7)),
+    )
+
+
+def test_written_calibration_reads_back_as_a_calibration(tmp_path, write_tiny) -> None:
+    """``calibrate --out`` writes a calibration file, its staff table and a tagged manifest.
+
+    Read back, it is a calibration whose values reach a scenario (the staff only of the
+    states the scenario simulates).
+    """
+    scenario = load_scenario(write_tiny(tmp_path))
+    out = tmp_path / "fit"
+    out.mkdir()
+    fit = _fake_fit()
+    write_calibration_files(fit, RunInputs.of(scenario), out, replications=2)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "calibration.toml",
+        "central_authorities.csv",
+        "manifest.json",
+    ]
+    assert result_format(out) == CALIBRATION_FORMAT
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["fitted"] == fit.parameters
+    assert set(manifest["started_from"]) == {"calibration", "world_data", "version"}
+
+    calibration = read_calibration(out)
+    assert len(calibration.record["history"]["rows"]) == 2
+    staff = fit.staff.set_index("iso3")
+    assert calibration.staff["USA"]["ca_staff"] == int(staff.loc["USA", "ca_staff"])
+    calibrated = load_scenario(write_tiny(tmp_path, name="other"), calibration)
+    assert calibrated.channels.bilateral_mlat.time_scale == pytest.approx(1.45)
+    assert sorted(calibrated.states) == ["DEU", "FRA", "USA"]  # only the simulated states
+
+
+def test_a_run_on_a_written_calibration_records_it(tmp_path, write_tiny, capsys) -> None:
+    """``run --calibration DIR`` lays DIR's values over the defaults and records its digest."""
+    scenario = load_scenario(write_tiny(tmp_path))
+    fit_dir = tmp_path / "fit"
+    fit_dir.mkdir()
+    write_calibration_files(_fake_fit(), RunInputs.of(scenario), fit_dir, replications=2)
+    out = tmp_path / "out"
+    argv = ["run", str(write_tiny(tmp_path)), "--out", str(out), "--workers", "1", "--quiet"]
+    assert main([*argv, "--replications", "1", "--calibration", str(fit_dir)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["calibration"]["path"] == str(fit_dir / "calibration.toml")
+    assert manifest["calibration"]["sha256"] == read_calibration(fit_dir).files["calibration.toml"]
+    assert manifest["scenario"]["channels"]["bilateral_mlat"]["time_scale"] == pytest.approx(1.45)
+    assert manifest["scenario"]["states"]["USA"]["ca_staff"] >= 1
+
+
+def test_calibrate_never_writes_into_the_installed_package(capsys) -> None:
+    """``calibrate --out`` inside the package is refused before anything runs or is written."""
+    package = Path(__file__).resolve().parents[1] / "sim"
+    data = package / "data"
+    before = {p.name: p.stat().st_mtime_ns for p in data.iterdir()}
+    for out in (data, package, data / "new_fit"):
+        code = main(["calibrate", "scenarios/baseline.toml", "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert err.count("\n") == 1 and "--out" in err and "installed package" in err
+    assert {p.name: p.stat().st_mtime_ns for p in data.iterdir()} == before
+    assert not (data / "new_fit").exists()
+
+
+def test_calibrate_out_writes_a_calibration_directory(tmp_path, write_tiny, monkeypatch, capsys):
+    """``calibrate --out DIR`` writes DIR whole; a user's folder there is refused, not filled.
+
+    (The fit itself is replaced by a fixed one: the command's part is where it writes.)
+    """
+    monkeypatch.setattr("sim.experiments.calibration.calibrate", lambda *a, **k: _fake_fit())
+    scenario = write_tiny(tmp_path)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "thesis.txt").write_text("mine")
+    argv = ["calibrate", str(scenario), "--quiet", "--workers", "1", "--out"]
+    assert main([*argv, str(notes)]) == 2
+    assert "holds no mlatsim result" in capsys.readouterr().err
+    assert [p.name for p in notes.iterdir()] == ["thesis.txt"]
+
+    out = tmp_path / "fits" / "first"
+    assert main([*argv, str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"-> {out}" in printed and f"--calibration {out}" in printed
+    assert result_format(out) == CALIBRATION_FORMAT
+    assert read_calibration(out).record["fitted"]["formal_time_scale"] == pytest.approx(1.45)
+    assert main([*argv, str(out)]) == 0  # a calibration replaces a calibration
+    assert sorted(p.name for p in out.parent.iterdir()) == ["first"]
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [((), "a fit needs a directory"), (("--check", "--out", "x"), "--check writes nothing")],
+    ids=["fit-without-out", "check-with-out"],
+)
+def test_calibrate_options_that_do_not_go_together(tmp_path, capsys, options, problem) -> None:
+    """A fit without --out, or --check with it: one line, nothing run or written."""
+    code = main(["calibrate", "scenarios/baseline.toml", *options])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and problem in err
+    assert not Path("x").exists()
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
-from sim.rules.channels import ChannelRouter, preservation_open
+from sim.rules.channels import ChannelRouter
 from sim.vocabulary import CHANNELS
 from sim.world.build import World, build_world
 from sim.world.data import WorldData, load_world_data
@@ -244,12 +244,3 @@ def test_every_channel_has_an_eligibility_rule() -> None:
     from sim.rules.channels import ELIGIBILITY
 
     assert set(ELIGIBILITY) == set(CHANNELS)
-
-
-def test_preservation_needs_both_24_7_contacts(data: WorldData) -> None:
-    """24/7 preservation is open only when both states have a point of contact."""
-    world, _ = setup(data, ["USA", "GBR", "IRL"])
-    assert preservation_open(world["USA"], world["GBR"])
-    assert not world["IRL"].facts.contact_24_7
-    assert not preservation_open(world["USA"], world["IRL"])
-    assert not preservation_open(world["IRL"], world["GBR"])

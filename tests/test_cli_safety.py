@@ -300,6 +300,38 @@ def test_hostile_toml_is_one_line(tmp_path, capsys, case, content):
     _one_line(code, err, f"{case}.toml")
 
 
+@pytest.mark.parametrize(
+    ("case", "make", "words"),
+    [
+        ("device", lambda tmp: Path("/dev/zero"), ("/dev/zero", "larger than")),
+        ("empty-folder", lambda tmp: tmp, ("calibration.toml", "file not found")),
+        (
+            "deep-nesting",
+            lambda tmp: _written(tmp / "c.toml", "a = " + "[" * 100_000 + "\n"),
+            ("c.toml", "malformed TOML"),
+        ),
+        (
+            "settings-not-a-table",
+            lambda tmp: _written(tmp / "c.toml", "settings = 3\n"),
+            ("c.toml: settings", "must be a table"),
+        ),
+    ],
+)
+def test_a_hostile_calibration_is_one_line(tmp_path, capsys, case, make, words):
+    """``--calibration`` naming a device, a folder without one, or a hostile file: one line."""
+    scenario = _scenario(tmp_path / "scenarios")
+    folder = tmp_path / "calibration"
+    folder.mkdir()
+    code, out, err = _invoke(["validate", scenario, "--calibration", make(folder)], capsys)
+    _one_line(code, err, "--calibration", *words)
+    assert out == ""
+
+
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_a_device_is_not_read_without_end(capsys):
     """``validate /dev/zero`` stops at the size limit with one line."""
     code, _, err = _invoke(["validate", "/dev/zero"], capsys)

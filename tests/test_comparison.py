@@ -20,7 +20,9 @@ from sim.analysis import comparison, statistics
 from sim.analysis.summary import summarise_run
 from sim.config.loading import load_scenario
 from sim.experiments import compare
+from sim.experiments.inputs import RunInputs
 from sim.experiments.runner import run_scenario
+from sim.experiments.store import ResultStore, read_run
 
 STATES = ["DEU", "FRA", "USA", "GBR", "IRL"]
 
@@ -293,34 +295,41 @@ def test_stored_run_of_the_same_scenario_is_reused(tmp_path, scenario_files, mon
     A different seed (so a different resolved scenario) is not reused.
     """
     (scenario,) = compare.common_random_numbers([load_scenario(scenario_files["base"])])
-    first = compare.obtain_run(scenario, tmp_path / "base")
+    store = ResultStore(tmp_path)
+    first = compare.obtain_run(RunInputs.of(scenario), store)
     assert not first.reused
+    assert first.directory == tmp_path / "base"
     manifest = json.loads((tmp_path / "base" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["scenario"] == scenario.model_dump(mode="json")
+    assert manifest["key"] == RunInputs.of(scenario).key
 
     def no_running(*args, **kwargs):
         raise AssertionError("the stored run should have been reused")
 
     monkeypatch.setattr(compare, "run_scenario", no_running)
-    again = compare.obtain_run(scenario, tmp_path / "base")
+    again = compare.obtain_run(RunInputs.of(scenario), store)
     assert again.reused
     pd.testing.assert_frame_equal(again.result.requests, first.result.requests)
     assert again.result.seconds == manifest["run_seconds"]
 
     (reseeded,) = compare.common_random_numbers([scenario], seed=12)
-    assert compare.reusable_result(tmp_path / "base", reseeded) is None
+    assert read_run(tmp_path / "base", RunInputs.of(reseeded)) is None
 
 
 def test_damaged_or_foreign_directory_is_not_reused(tmp_path, base_run):
     """No manifest, a manifest of something else, or missing tables: the run is not reused."""
     directory = tmp_path / "run"
-    assert compare.reusable_result(directory, base_run.scenario) is None
+    inputs = RunInputs.of(base_run.scenario)
+    assert read_run(directory, inputs) is None
     directory.mkdir()
     (directory / "manifest.json").write_text("{not json", encoding="utf-8")
-    assert compare.reusable_result(directory, base_run.scenario) is None
+    assert read_run(directory, inputs) is None
     dump = base_run.scenario.model_dump(mode="json")
     (directory / "manifest.json").write_text(json.dumps({"scenario": dump}), encoding="utf-8")
-    assert compare.reusable_result(directory, base_run.scenario) is None  # no tables
+    assert read_run(directory, inputs) is None  # written before keys existed
+    stored = {"scenario": dump, "key": inputs.key}
+    (directory / "manifest.json").write_text(json.dumps(stored), encoding="utf-8")
+    assert read_run(directory, inputs) is None  # no tables
 
 
 def test_scenario_digest_ignores_key_order_but_not_values(base_run):

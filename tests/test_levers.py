@@ -1,18 +1,22 @@
 """Tests of ``sim.rules.levers``: lever validation, targets, effects, treaty changes, the model."""
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.config.loading import default_settings, merge, validate_settings
+from sim.config.loading import _dotted, default_settings, merge, validate_settings, with_changes
 from sim.config.schema import Scenario
 from sim.engine.model import CooperationModel
 from sim.errors import ScenarioError
+from sim.rules.lever_kinds import LEVERS, Coefficient, Effects, check_registry, pair_effects
 from sim.rules.levers import NEUTRAL, Policy, combined_strength, max_strength, resolve
-from sim.vocabulary import STAGES
+from sim.vocabulary import LEVER_NAMES, STAGES
 from sim.world.build import build_world
 from sim.world.data import WorldData, load_world_data
 
@@ -66,25 +70,48 @@ def policy(data: WorldData, *levers: dict[str, Any]) -> Policy:
 # -- validation ----------------------------------------------------------------------------
 
 
+KIND_IN_PATH = _dotted(("levers", 0, "training", "strength")) != "levers[0].strength"
+"""Whether sim/config/loading.py still names a lever's kind in error paths.
+
+``Lever`` is a union told apart by ``lever``, and pydantic puts the kind in an error's location
+(``levers, 0, training, strength``); loading.py's ``_dotted`` must leave it out (issue "One
+house", item 9: the change is its owner's). Until it does, the tests of paths inside a lever
+are expected to fail, strictly: they run as tests as soon as the change is in."""
+after_loading_fix = pytest.mark.xfail(
+    KIND_IN_PATH,
+    reason="loading._dotted names the lever's kind: levers[0].training.strength",
+    strict=True,
+)
+
+
+def _inside(lever: dict[str, Any], where: str) -> Any:
+    """A case whose error lies inside the lever's model (its path needs the loading fix)."""
+    return pytest.param(lever, where, marks=after_loading_fix)
+
+
 @pytest.mark.parametrize(
     ("lever", "where"),
     [
         ({"lever": "teleportation"}, "levers[0].lever"),
-        ({"lever": "training", "strength": 1.5}, "levers[0].strength"),
-        ({"lever": "ca_staffing", "strength": 4.5}, "levers[0].strength"),
-        ({"lever": "training", "strength": -0.1}, "levers[0].strength"),
-        ({"lever": "join"}, "levers[0].instrument"),
-        ({"lever": "training", "instrument": "budapest"}, "levers[0].instrument"),
-        ({"lever": "new_agreement", "kind": "cloud_act"}, "levers[0].kind"),
-        ({"lever": "training", "group": "friends"}, "levers[0].group"),
+        ({"strength": 0.5}, "levers[0].lever"),
+        _inside({"lever": "training", "strength": 1.5}, "levers[0].strength"),
+        _inside({"lever": "ca_staffing", "strength": 4.5}, "levers[0].strength"),
+        _inside({"lever": "training", "strength": -0.1}, "levers[0].strength"),
+        _inside({"lever": "join"}, "levers[0].instrument"),
+        _inside({"lever": "training", "instrument": "budapest"}, "levers[0].instrument"),
+        _inside({"lever": "new_agreement", "kind": "cloud_act"}, "levers[0].partners"),
+        _inside({"lever": "new_agreement", "partners": ["USA"]}, "levers[0].kind"),
+        _inside({"lever": "training", "group": "friends"}, "levers[0].group"),
         ({"lever": "training", "start": dt.date(2030, 1, 1)}, "levers[0].start"),
         ({"lever": "training", "start": dt.date(2020, 1, 1)}, "levers[0].start"),
-        ({"lever": "training", "states": ["usa"]}, "levers[0].states[0]"),
-        ({"lever": "training", "colour": "red"}, "levers[0].colour"),
-        ({"lever": "in_force", "instrument": "budapest", "states": ["USA"]}, "levers[0].states"),
-        ({"lever": "in_force", "instrument": "budapest", "group": "eu"}, "levers[0].states"),
-        ({"lever": "training", "partners": ["USA"]}, "levers[0].partners"),
-        ({"lever": "privacy_bridge", "kind": "mlat"}, "levers[0].kind"),
+        _inside({"lever": "training", "states": ["usa"]}, "levers[0].states[0]"),
+        _inside({"lever": "training", "colour": "red"}, "levers[0].colour"),
+        _inside(
+            {"lever": "in_force", "instrument": "budapest", "states": ["USA"]}, "levers[0].states"
+        ),
+        _inside({"lever": "in_force", "instrument": "budapest", "group": "eu"}, "levers[0].group"),
+        _inside({"lever": "training", "partners": ["USA"]}, "levers[0].partners"),
+        _inside({"lever": "privacy_bridge", "kind": "mlat"}, "levers[0].kind"),
     ],
 )
 def test_bad_lever_is_refused_with_its_path(lever: dict[str, Any], where: str) -> None:
@@ -92,6 +119,64 @@ def test_bad_lever_is_refused_with_its_path(lever: dict[str, Any], where: str) -
     with pytest.raises(ScenarioError) as caught:
         scenario(lever)
     assert caught.value.where == where
+
+
+@after_loading_fix
+@pytest.mark.parametrize(
+    ("lever", "field"),
+    [
+        ("training", "instrument"),
+        ("harmonised_definitions", "partners"),
+        ("ca_staffing", "kind"),
+        ("in_force", "states"),
+        ("join", "partners"),
+        ("privacy_bridge", "instrument"),
+    ],
+)
+def test_a_field_the_kind_does_not_take_is_an_unknown_field(lever: str, field: str) -> None:
+    """Each kind's model has only its own fields: any other is an unknown field, by its path."""
+    needs = {"join": {"instrument": "budapest"}, "in_force": {"instrument": "budapest"}}
+    bad = {"lever": lever, **needs.get(lever, {}), field: ["USA"]}
+    with pytest.raises(ScenarioError) as caught:
+        scenario({"lever": "training"}, {"lever": "training"}, bad)
+    assert str(caught.value) == f"levers[2].{field}: unknown field"
+
+
+def test_unknown_or_missing_lever_lists_the_levers() -> None:
+    """A lever table with a misspelt or no ``lever`` is refused at ``lever``, naming them all."""
+    for lever in ({"lever": "trainig"}, {"states": ["USA"]}):
+        with pytest.raises(ScenarioError) as caught:
+            scenario(lever)
+        assert caught.value.where == "levers[0].lever"
+        assert ", ".join(LEVER_NAMES) in caught.value.problem
+
+
+@after_loading_fix
+def test_strength_message_names_the_kind_maximum() -> None:
+    """A strength above the kind's maximum says the maximum (docs/levers.md quotes it)."""
+    with pytest.raises(ScenarioError) as caught:
+        scenario({"lever": "training", "strength": 1.5})
+    assert str(caught.value) == "levers[0].strength: must be at most 1 for lever 'training'"
+
+
+def test_levers_survive_a_dump_and_a_new_validation() -> None:
+    """A scenario's levers dumped and validated again (as with_changes does) are the same."""
+    chosen = scenario(
+        {"lever": "privacy_bridge", "group": "eu", "partners": ["USA"]},
+        {"lever": "join", "instrument": "budapest", "states": ["BRA"], "start": JAN_2027},
+        {"lever": "in_force", "instrument": "un_cybercrime"},
+        {"lever": "new_agreement", "kind": "mlat", "states": ["BRA"], "partners": ["JPN"]},
+        {"lever": "ca_staffing", "strength": 4.0},
+    )
+    assert with_changes(chosen, {}) == chosen
+    assert [type(lever).__name__ for lever in chosen.levers] == [
+        "PrivacyBridgeLever",
+        "JoinLever",
+        "InForceLever",
+        "NewAgreementLever",
+        "CaStaffingLever",
+    ]
+    assert "partners" not in chosen.levers[1].model_dump()
 
 
 def test_ca_staffing_may_go_to_four() -> None:
@@ -132,6 +217,7 @@ def test_unknown_group_message_lists_every_kind() -> None:
         _group_members("friends", [], None, 0.0)  # type: ignore[arg-type]
 
 
+@after_loading_fix
 def test_cli_refuses_a_bad_lever_in_one_line(tmp_path: Path, capsys) -> None:
     """`mlatsim validate` of a scenario with a bad lever exits 2 with one line naming it."""
     path = tmp_path / "bad.toml"
@@ -240,6 +326,102 @@ def test_retention_staffing_and_contacts(data: WorldData) -> None:
     assert rules.staffing_changes() == [(365.0, "USA", 2.0)]
     assert rules.contact_day("BRA") == 181.0
     assert rules.contact_day("USA") == float("inf")
+
+
+# -- the registry ----------------------------------------------------------------------------
+
+TAKES = {
+    "privacy_bridge": ("states", "group", "partners"),
+    "join": ("states", "group", "instrument"),
+    "in_force": ("instrument",),
+    "new_agreement": ("states", "group", "partners", "kind"),
+}
+"""The targets of the kinds that take more (or less) than ``states`` and ``group``."""
+
+
+def test_registry_has_one_entry_per_lever_with_its_model() -> None:
+    """Every lever name has one entry, in vocabulary order, whose model names it."""
+    assert tuple(LEVERS) == LEVER_NAMES
+    for name, kind in LEVERS.items():
+        assert kind.name == kind.model.kind_name() == name
+        assert kind.targets == TAKES.get(name, ("states", "group"))
+        assert kind.summed == (name not in ("join", "in_force", "new_agreement"))
+        assert kind.mechanism
+
+
+def test_registry_entries_state_their_documented_effect() -> None:
+    """The mechanism of an entry is written from its coefficients, as docs/levers.md says."""
+    assert LEVERS["standard_procedures"].mechanism == (
+        "returns for clarification x (1 - 0.6 s); outgoing review time x (1 - 0.3 s); "
+        "legal review time x (1 - 0.3 s)"
+    )
+    assert LEVERS["ca_staffing"].mechanism == "central-authority staff x (1 + s)"
+    assert LEVERS["preservation_24_7"].applies == ("pair", "contact")
+
+
+def test_an_incomplete_entry_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pair lever without a side, or a coefficient on a quantity it cannot change, is refused."""
+    training = LEVERS["training"]
+    monkeypatch.setitem(LEVERS, "training", replace(training, side=None))
+    with pytest.raises(TypeError, match="lever 'training': a pair lever needs a side"):
+        check_registry()
+    wrong = (Coefficient("ca_staff", 1.0, "staff"),)
+    monkeypatch.setitem(LEVERS, "training", replace(training, coefficients=wrong))
+    with pytest.raises(TypeError, match="'ca_staff' is not a quantity of pair"):
+        check_registry()
+    monkeypatch.delitem(LEVERS, "training")
+    with pytest.raises(TypeError, match=r"one entry per vocabulary\.LEVER_NAMES"):
+        check_registry()
+
+
+def test_docs_have_a_row_and_a_section_for_every_lever() -> None:
+    """docs/levers.md lists each lever in its table, with the registry's range, and explains it."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "levers.md").read_text("utf-8")
+    table = text[text.index("## The lever table") : text.index("## Fields of a lever")]
+    for name, kind in LEVERS.items():
+        assert f"### `{name}`" in text
+        (row,) = (line for line in table.splitlines() if line.startswith(f"| `{name}` |"))
+        ranges = [cell.strip() for cell in row.split("|") if cell.strip().startswith("0-")]
+        assert ranges == [f"0-{kind.max_strength:g}"] or (not ranges and not kind.summed)
+
+
+def _closed_form(s: dict[str, float]) -> Effects:
+    """The pair effects as the levers' formulas write them (before the registry)."""
+    procedures = s.get("standard_procedures", 0.0)
+    evidence = s.get("harmonised_evidence", 0.0)
+    training = s.get("training", 0.0)
+    transmission = s.get("electronic_transmission", 0.0)
+    stage = [1.0] * len(STAGES)
+    stage[STAGES.index("outgoing_review")] = 1.0 - 0.3 * procedures
+    stage[LEGAL_REVIEW] = 1.0 - 0.3 * procedures
+    stage[TRANSMISSION] = stage[STAGES.index("return_transmission")] = 1.0 - 0.8 * transmission
+    stage[DRAFTING] = 1.0 - 0.3 * training
+    return Effects(
+        dual_criminality=1.0 - s.get("harmonised_definitions", 0.0),
+        data_protection=1.0 - s.get("privacy_bridge", 0.0),
+        clarification=(1.0 - 0.6 * procedures) * (1.0 - 0.5 * training),
+        grounds=1.0 - 0.5 * evidence,
+        content_refusal=1.0 - evidence,
+        content_extra_time=1.0 - evidence,
+        preservation_gap=1.0 - s.get("preservation_24_7", 0.0),
+        stage_time=tuple(stage),
+    )
+
+
+PAIR_LEVERS = [kind.name for kind in LEVERS.values() if "pair" in kind.applies]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(PAIR_LEVERS),
+        st.floats(0.0, 1.0, allow_nan=False),
+        max_size=len(PAIR_LEVERS),
+    )
+)
+def test_registry_effects_equal_the_formulas_to_the_bit(strengths: dict[str, float]) -> None:
+    """The registry's generic product gives exactly the formulas' floats (same seed, same rows)."""
+    assert pair_effects(strengths) == _closed_form(strengths)
 
 
 # -- overlapping levers of one kind ------------------------------------------------------------

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from sim.config.loading import load_scenario, validate_settings
-from sim.engine.records import RequestLog, TimeseriesLog
+from sim.engine.adaptation import TIMESERIES_COLUMNS
+from sim.engine.records import STATE_COLUMNS, Column, RequestLog, TimeseriesLog
 from sim.engine.replication import run_replication
 from sim.vocabulary import (
     ABANDONED,
@@ -221,11 +222,14 @@ def test_add_rejects_a_row_of_the_wrong_width() -> None:
 
 
 def test_timeseries_frame() -> None:
-    """The time series has one typed row per observation, with state names decoded."""
-    series = TimeseriesLog(STATES)
-    series.add(0.0, 0, 0, 4, 0)
-    series.add(0.0, 2, 1, 10, 3)
-    series.add(7.0, 1, 5, 6, 9, 4, 0.75, 1)
+    """The time series has one typed row per observation, with state names decoded.
+
+    Its columns are those of the registry, in order: each state's own, then each behaviour's.
+    """
+    series = TimeseriesLog(STATES, TIMESERIES_COLUMNS)
+    series.add(0.0, 0, [0, 4, 0, 0, 0.5, False])
+    series.add(0.0, 2, [1, 10, 3, 0, 0.5, False])
+    series.add(7.0, 1, [5, 6, 9, 4, 0.75, True])
     frame = series.to_frame(replication=2)
     assert list(frame.columns) == [
         "replication",
@@ -244,6 +248,8 @@ def test_timeseries_frame() -> None:
     assert list(frame["state"].cat.categories) == list(STATES)
     for column in ("backlog", "staff", "open_requests", "unpursued"):
         assert frame[column].dtype == np.int64
+    assert frame["trust"].dtype == np.float64
+    assert frame["budapest_party"].dtype == np.bool_
     assert frame["state"].tolist() == ["DEU", "USA", "FRA"]
     assert frame["backlog"].tolist() == [0, 1, 5]
     assert frame["staff"].tolist() == [4, 10, 6]
@@ -253,6 +259,35 @@ def test_timeseries_frame() -> None:
     assert frame["budapest_party"].tolist() == [False, False, True]
     assert frame["day"].tolist() == [0.0, 0.0, 7.0]
     assert (frame["replication"] == 2).all()
+
+
+def test_timeseries_takes_any_registered_columns() -> None:
+    """A new column is one registry entry: the log stores and types it like the others."""
+    columns = (
+        *STATE_COLUMNS,
+        Column("answered", np.float64, lambda model, agent, day: 0.0, "a new column"),
+    )
+    series = TimeseriesLog(STATES, columns)
+    series.add(1.0, 0, [2, 3, 4, 5, 0.25])
+    frame = series.to_frame(replication=0)
+    assert list(frame.columns)[-2:] == ["unpursued", "answered"]
+    assert frame["answered"].tolist() == [0.25]
+    assert len(series) == 1
+
+
+def test_timeseries_refuses_a_row_of_the_wrong_width_and_clashing_names() -> None:
+    """A row without a value for every column, or a column named like a key, is an error."""
+    series = TimeseriesLog(STATES, STATE_COLUMNS)
+    with pytest.raises(ValueError, match="3 values for 4 columns"):
+        series.add(0.0, 0, [1, 2, 3])
+    assert len(series) == 0
+    series.add(0.0, 0, [1, 2, 3, 4])
+    assert series.to_frame(0)["unpursued"].tolist() == [4]
+    clash = Column("day", np.float64, lambda model, agent, day: 0.0, "a second day")
+    with pytest.raises(ValueError, match="new and distinct"):
+        TimeseriesLog(STATES, (*STATE_COLUMNS, clash))
+    with pytest.raises(ValueError, match="new and distinct"):
+        TimeseriesLog(STATES, (*STATE_COLUMNS, STATE_COLUMNS[0]))
 
 
 # -- stage times of a simulated run ----------------------------------------------------------

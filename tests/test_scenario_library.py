@@ -132,10 +132,12 @@ def reduced(name: str, *, levers: bool = True) -> Scenario:
     }
     kept = []
     for lever in settings["levers"] if levers else []:
-        named = bool(lever["states"])
-        lever["states"] = [code for code in lever["states"] if code in REDUCED_STATES]
-        lever["partners"] = [code for code in lever["partners"] if code in REDUCED_STATES]
-        if named and not lever["states"] and lever["group"] is None:
+        # Each kind's table has only its own fields: in_force no states, most no partners.
+        named = bool(lever.get("states"))
+        for field in ("states", "partners"):
+            if field in lever:
+                lever[field] = [code for code in lever[field] if code in REDUCED_STATES]
+        if named and not lever["states"] and lever.get("group") is None:
             continue  # every state it names is outside the reduced world
         if lever["start"] is not None:
             lever["start"] = max(lever["start"], REDUCED_START)

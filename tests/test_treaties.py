@@ -178,3 +178,62 @@ def test_reforms_add_change_days(calendar: TreatyCalendar) -> None:
     assert calendar.epoch(300.0) == before + 1
     calendar.set_in_force("second_protocol", math.inf)  # never: no change day added
     assert all(math.isfinite(d) for d in calendar.change_days)
+
+
+# -- forks -------------------------------------------------------------------------------------
+
+
+def test_fork_is_equal_and_answers_alike(calendar: TreatyCalendar) -> None:
+    """A fresh fork binds the same states on every day, with the same change days and version."""
+    fork = calendar.fork()
+    assert fork == calendar
+    assert fork is not calendar
+    assert fork.change_days == calendar.change_days
+    assert fork.version == calendar.version
+    for probe in (-1.0, day("2026-07-01"), day("2027-01-01"), 1e9):
+        assert fork.is_party("AAA", "budapest", probe) == calendar.is_party(
+            "AAA", "budapest", probe
+        )
+        assert fork.has_tie("mlat", "AAA", "BBB", probe) == calendar.has_tie(
+            "mlat", "AAA", "BBB", probe
+        )
+    assert fork.is_signatory("CCC", "budapest")
+
+
+def test_changes_to_a_fork_leave_the_original_alone(calendar: TreatyCalendar) -> None:
+    """Accessions, entries into force and new ties made on a fork are the fork's only.
+
+    This is what lets one world serve many runs: each run changes its own fork.
+    """
+    original = calendar.fork()  # a second copy to compare with afterwards
+    fork = calendar.fork()
+    fork.set_party("CCC", "budapest", 300.0)
+    fork.set_in_force("second_protocol", 500.0)
+    fork.add_tie("cloud_act", "AAA", "CCC", 50.0)
+    assert fork != calendar
+    assert calendar == original
+    assert calendar.version == original.version
+    assert calendar.change_days == original.change_days
+    assert calendar.is_signatory("CCC", "budapest")
+    assert not calendar.is_party("CCC", "budapest", 1e9)
+    assert not calendar.in_force("second_protocol", 1e9)
+    assert not calendar.has_tie("cloud_act", "AAA", "CCC", 1e9)
+    assert fork.is_party("CCC", "budapest", 300.0)
+    assert fork.version == calendar.version + 3
+
+
+def test_changes_to_the_original_leave_a_fork_alone(calendar: TreatyCalendar) -> None:
+    """A fork is independent both ways: later changes to its source do not reach it."""
+    fork = calendar.fork()
+    calendar.set_party("CCC", "budapest", 10.0)
+    calendar.add_tie("mlat", "AAA", "CCC", 10.0)
+    assert not fork.is_party("CCC", "budapest", 1e9)
+    assert not fork.has_tie("mlat", "AAA", "CCC", 1e9)
+    assert 10.0 not in fork.change_days
+
+
+def test_calendars_compare_by_content_and_are_not_hashable(calendar: TreatyCalendar) -> None:
+    """Two calendars are equal when they bind alike; a mutable calendar has no hash."""
+    assert calendar != "a calendar"
+    with pytest.raises(TypeError):
+        hash(calendar)

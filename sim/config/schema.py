@@ -10,15 +10,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from functools import reduce
+from operator import or_
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from sim.config.distributions import Distribution
-from sim.vocabulary import CHANNELS, INSTRUMENTS, LEVER_NAMES, PRIVACY_REGIMES, STAGES
+from sim.vocabulary import (
+    CHANNELS,
+    INSTRUMENTS,
+    LEVER_NAMES,
+    PRIVACY_REGIMES,
+    STAGES,
+    TIE_KINDS,
+)
 
-LEVER_MAX_STRENGTH = {"ca_staffing": 4.0, "data_retention": 4.0}
-"""Levers whose strength may exceed 1 (a multiple of today's capacity or retention)."""
 _INSTRUMENT = "|".join(INSTRUMENTS)
 _GROUP = re.compile(
     rf"^(all|contact_24_7|{_INSTRUMENT}|signatories:({_INSTRUMENT})|(region|subregion):.+)$"
@@ -253,49 +268,169 @@ class Channels(_Section):
 ISO3 = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
-class Lever(_Section):
-    """A policy lever switched on for some states from a date (see sim/levers.py)."""
+class LeverSettings(_Section):
+    """What every lever has: its kind, strength and first day (see sim/rules/lever_kinds.py).
 
-    lever: Literal[LEVER_NAMES]  # type: ignore[valid-type]
+    Each kind of lever is a subclass naming itself in ``lever`` and declaring only the fields
+    it takes; ``Lever`` is their union, told apart by ``lever``, so a field a kind does not
+    take is an unknown field (``levers[2].instrument: unknown field``).
+    """
+
+    MAX_STRENGTH: ClassVar[float] = 1.0
+    """The largest strength, alone or summed over levers of this kind (docs/levers.md)."""
+
+    lever: str
     strength: Annotated[float, Field(ge=0.0)] = 1.0
+    start: dt.date | None = None
+
+    @classmethod
+    def kind_name(cls) -> str:
+        """The lever's name: the one value its ``lever`` field admits."""
+        (name,) = get_args(cls.model_fields["lever"].annotation)
+        return str(name)
+
+    @field_validator("strength")
+    @classmethod
+    def _at_most_max(cls, strength: float) -> float:
+        if strength > cls.MAX_STRENGTH:
+            raise ValueError(f"must be at most {cls.MAX_STRENGTH:g} for lever '{cls.kind_name()}'")
+        return strength
+
+
+class _Targeted(LeverSettings):
+    """A lever acting on some states: ``states`` and/or a ``group`` (neither: every state)."""
+
     states: list[ISO3] = []
     group: str | None = None
-    start: dt.date | None = None
-    instrument: Literal[INSTRUMENTS] | None = None  # type: ignore[valid-type]
-    kind: Literal["cloud_act", "mlat"] | None = None
-    partners: list[ISO3] = []
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Lever:
-        top = LEVER_MAX_STRENGTH.get(self.lever, 1.0)
-        if self.strength > top:
-            raise ValueError(f"strength: must be at most {top:g} for lever '{self.lever}'")
-        if self.group is not None and not _GROUP.match(self.group):
+    @field_validator("group")
+    @classmethod
+    def _known_group(cls, group: str | None) -> str | None:
+        if group is not None and not _GROUP.match(group):
             raise ValueError(
-                f"group: unknown group '{self.group}' (choose all, an instrument, "
+                f"unknown group '{group}' (choose all, an instrument, "
                 "signatories:<instrument>, region:<name>, subregion:<name> or contact_24_7)"
             )
-        treaty = self.lever in ("join", "in_force")
-        if treaty and self.instrument is None:
-            raise ValueError(f"instrument: lever '{self.lever}' needs an instrument")
-        if not treaty and self.instrument is not None:
-            raise ValueError("instrument: only the levers 'join' and 'in_force' take one")
-        if self.lever == "in_force" and (self.states or self.group is not None):
-            # Entry into force is a fact of the instrument, not of some states; parties are
-            # made with 'join'. Targets here would be silently ignored.
-            raise ValueError(
-                "states: lever 'in_force' takes no states or group (make parties with 'join')"
-            )
-        agreement = self.lever == "new_agreement"
-        if agreement and (self.kind is None or not self.partners):
-            raise ValueError("kind: lever 'new_agreement' needs a kind and partners")
-        if not agreement and self.kind is not None:
-            raise ValueError("kind: only the lever 'new_agreement' takes a kind")
-        if self.partners and self.lever not in ("new_agreement", "privacy_bridge"):
-            raise ValueError(
-                "partners: only the levers 'new_agreement' and 'privacy_bridge' take partners"
-            )
-        return self
+        return group
+
+
+Instrument = Literal[INSTRUMENTS]  # type: ignore[valid-type]
+Partners = Annotated[list[ISO3], Field(min_length=1)]
+
+
+class HarmonisedDefinitionsLever(_Targeted):
+    """Offence definitions harmonised in the targeted (requested) states."""
+
+    lever: Literal["harmonised_definitions"]
+
+
+class StandardProceduresLever(_Targeted):
+    """Standard request templates and procedures among the targeted states."""
+
+    lever: Literal["standard_procedures"]
+
+
+class HarmonisedEvidenceLever(_Targeted):
+    """Evidentiary standards for content harmonised in the targeted (requested) states."""
+
+    lever: Literal["harmonised_evidence"]
+
+
+class PrivacyBridgeLever(_Targeted):
+    """A data-protection bridge among the targets, or with ``partners`` between them and those."""
+
+    lever: Literal["privacy_bridge"]
+    partners: list[ISO3] = []
+
+
+class ElectronicTransmissionLever(_Targeted):
+    """Secure electronic transmission among the targeted states."""
+
+    lever: Literal["electronic_transmission"]
+
+
+class CaStaffingLever(_Targeted):
+    """More central-authority staff in the targeted states (up to +400%)."""
+
+    MAX_STRENGTH: ClassVar[float] = 4.0
+    lever: Literal["ca_staffing"]
+
+
+class TrainingLever(_Targeted):
+    """Training of the targeted (requesting) states' investigators."""
+
+    lever: Literal["training"]
+
+
+class Preservation247Lever(_Targeted):
+    """A 24/7 point of contact and better expedited preservation for the targeted states."""
+
+    lever: Literal["preservation_24_7"]
+
+
+class DataRetentionLever(_Targeted):
+    """Longer data retention in the targeted states (up to five times as long)."""
+
+    MAX_STRENGTH: ClassVar[float] = 4.0
+    lever: Literal["data_retention"]
+
+
+class JoinLever(_Targeted):
+    """The targeted states become parties to ``instrument`` (each with chance ``strength``)."""
+
+    lever: Literal["join"]
+    instrument: Instrument
+
+
+class InForceLever(LeverSettings):
+    """``instrument`` enters into force; it takes no states (parties are made with ``join``)."""
+
+    lever: Literal["in_force"]
+    instrument: Instrument
+
+
+class NewAgreementLever(_Targeted):
+    """A bilateral tie of ``kind`` between each targeted state and each of ``partners``."""
+
+    lever: Literal["new_agreement"]
+    kind: Literal[TIE_KINDS]  # type: ignore[valid-type]
+    partners: Partners
+
+
+LEVER_MODELS: tuple[type[LeverSettings], ...] = (
+    HarmonisedDefinitionsLever,
+    StandardProceduresLever,
+    HarmonisedEvidenceLever,
+    PrivacyBridgeLever,
+    ElectronicTransmissionLever,
+    CaStaffingLever,
+    TrainingLever,
+    Preservation247Lever,
+    DataRetentionLever,
+    JoinLever,
+    InForceLever,
+    NewAgreementLever,
+)
+"""One scenario model per lever, in the order of ``LEVER_NAMES`` (the registry's order)."""
+if tuple(model.kind_name() for model in LEVER_MODELS) != LEVER_NAMES:
+    raise TypeError("LEVER_MODELS must name the levers of vocabulary.LEVER_NAMES, in order")
+
+
+def _lever_tag(value: Any) -> str | None:
+    """The name a lever table (or model) gives in ``lever``; None if it gives none."""
+    name = value.get("lever") if isinstance(value, dict) else getattr(value, "lever", None)
+    return name if isinstance(name, str) else None
+
+
+Lever = Annotated[
+    reduce(or_, (Annotated[model, Tag(model.kind_name())] for model in LEVER_MODELS)),
+    Discriminator(
+        _lever_tag,
+        custom_error_type="unknown_lever",
+        custom_error_message=f"lever: unknown or missing lever (choose {', '.join(LEVER_NAMES)})",
+    ),
+]
+"""A scenario's lever: the model of the kind its ``lever`` field names."""
 
 
 class Scenario(_Section):

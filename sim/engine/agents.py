@@ -20,6 +20,11 @@ class StateAgent(mesa.Agent):
     requests are served first. It handles both the outgoing review of the state's own
     requests and the legal review of requests it receives, as real central authorities do.
 
+    States are held in the model's Mesa agent set. They are not stepped each day: what they
+    decide (their staff, whether to join a treaty) falls on the review days of the adaptive
+    behaviours (``sim.engine.behaviours``), SimPy events at which the behaviour activates
+    every state in turn, in state order, through that set.
+
     Args:
         model: The model the state belongs to.
         profile: The state's facts and parameters.

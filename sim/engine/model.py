@@ -1,9 +1,15 @@
 """The Mesa model: states, the investigations they open, and the requests those create.
 
-One model is one replication. Each step advances the SimPy environment by one day; the
-requests move through their stages in continuous time within it. The model never reads files
-or prints: it receives a validated scenario and a resolved world and leaves its records in
-:attr:`CooperationModel.log` and :attr:`CooperationModel.timeseries`.
+One model is one replication, with one clock in days. A Mesa step is one day: Mesa 3.5
+advances its ``time`` and ``steps`` by one and calls :meth:`CooperationModel.step`, which runs
+SimPy (the requests' stages, in continuous time) up to that day, so after every step
+``env.now == time == steps``; ``running`` turns False at the horizon, so Mesa's
+``run_model()`` runs a replication. The state agents live in Mesa's agent set; they are not
+stepped daily but decide at their behaviours' reviews, SimPy events that activate each state
+in turn through that set. The model never reads files or prints: it receives a validated
+scenario and a resolved world, which it leaves unchanged (it works on its own fork of the
+treaty calendar), and leaves its records in :attr:`CooperationModel.log` and
+:attr:`CooperationModel.timeseries`.
 """
 
 from __future__ import annotations
@@ -17,16 +23,17 @@ import numpy as np
 import simpy
 
 from sim.config.schema import CrimeType, Scenario
-from sim.engine.adaptation import Adaptation
+from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
 from sim.engine.records import RequestLog, TimeseriesLog
 from sim.engine.request import ChannelPlan, Request, compile_channel, journey, record
 from sim.engine.streams import RandomStreams, stream_seed
-from sim.rules import levers
-from sim.rules.channels import FORMAL_MLA, ChannelRouter, preservation_open
+from sim.rules import levers, preservation
+from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
-from sim.vocabulary import DATA_TYPES, NEUTRAL_TRUST, NO_REASON, PENDING
+from sim.rules.pursuit import pursues
+from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING
 from sim.world.build import World
 
 _HOLDER_TRIES = 20
@@ -48,26 +55,31 @@ class CooperationModel(mesa.Model):
         self.replication = replication
         self.env = simpy.Environment()
         self.streams = RandomStreams(seed, replication)
-        self.calendar = world.calendar
+        self.calendar = world.calendar.fork()
+        """This run's treaty calendar: the world's, with its levers' and accessions' changes."""
         self.policy = Policy(
-            levers.resolve(scenario, world.states, world.calendar, self.streams["levers/join"])
+            levers.resolve(scenario, world.states, self.calendar, self.streams["levers/join"])
         )
-        self.router = ChannelRouter(scenario.channels, world.calendar)
+        self.router = ChannelRouter(scenario.channels, self.calendar)
         self.horizon = float(scenario.simulation.horizon_days)
         self.case_cutoff = self.horizon - scenario.simulation.drain_days
-        self.day = 0
 
         self.crime_type_names = tuple(scenario.crime_types)
         self.crime_types: tuple[CrimeType, ...] = tuple(scenario.crime_types.values())
         self.data_type_names = DATA_TYPES
         self.evidentiary = scenario.evidentiary_standards
-        self.states = [StateAgent(self, profile, n) for n, profile in enumerate(world.states)]
-        self._contact_day = [self.policy.contact_day(agent.iso3) for agent in self.states]
+        self.states = tuple(StateAgent(self, profile, n) for n, profile in enumerate(world.states))
+        """The agents of Mesa's agent set (``self.agents``) by state number, for lookups."""
+        self.contact_days = {
+            agent.iso3: self.policy.contact_day(agent.iso3) for agent in self.states
+        }
+        """First day a lever gives each state a 24/7 point of contact (infinity if none does)."""
         for day, code, factor in self.policy.staffing_changes():
             agent = next(a for a in self.states if a.iso3 == code)
             self.env.process(self._restaff(agent, day, factor))
         self.log = RequestLog([s.iso3 for s in self.states], self.crime_type_names)
-        self.timeseries = TimeseriesLog([s.iso3 for s in self.states])
+        self.timeseries = TimeseriesLog([s.iso3 for s in self.states], TIMESERIES_COLUMNS)
+        self._observers = tuple(column.observe for column in TIMESERIES_COLUMNS)
         self.in_flight: dict[int, Request] = {}
         self._next_request = 0
         self._next_case = 0
@@ -88,11 +100,8 @@ class CooperationModel(mesa.Model):
             if rate > 0.0:
                 self.env.process(self._open_cases(agent, rate))
         self.adaptation = Adaptation(self)
+        self._observe_every = scenario.simulation.timeseries_interval_days
         self._observe()
-
-    def gain_contact(self, agent: StateAgent, day: float) -> None:
-        """``agent`` has a 24/7 point of contact from ``day`` (a new Budapest party)."""
-        self._contact_day[agent.number] = min(self._contact_day[agent.number], day)
 
     # -- the caseload a central authority already carries on day 0 ---------------------------
 
@@ -183,7 +192,7 @@ class CooperationModel(mesa.Model):
             routes = self.router.open_channels(
                 agent.profile, holder.profile, DATA_TYPES[data_type], now
             )
-            if u_pursue >= p_pursue and routes and routes[0] in FORMAL_MLA:
+            if not pursues(routes, u_pursue, p_pursue):
                 agent.unpursued += 1
                 continue
             request = Request(
@@ -245,45 +254,49 @@ class CooperationModel(mesa.Model):
         return risks
 
     def preservation_open(self, requesting: StateAgent, requested: StateAgent, day: float) -> bool:
-        """Whether both states have a 24/7 point of contact on ``day`` (data or a lever)."""
-        if preservation_open(requesting.profile, requested.profile):
-            return True
-        # A Budapest party has a 24/7 point of contact (Art. 35), including a new one.
-        return all(
-            agent.profile.facts.contact_24_7
-            or self._contact_day[agent.number] <= day
-            or self.calendar.is_party(agent.iso3, "budapest", day)
-            for agent in (requesting, requested)
+        """:func:`sim.rules.preservation.preservation_open` for two states of this run.
+
+        It is asked with the run's own treaty calendar (Budapest parties have a 24/7 contact,
+        new ones included) and the days its levers give states a contact.
+        """
+        return preservation.preservation_open(
+            requesting.profile, requested.profile, day, self.calendar, self.contact_days
         )
 
     # -- time --------------------------------------------------------------------------------
 
     def step(self) -> None:
-        """Advance the world by one day."""
-        self.day += 1
-        self.env.run(until=float(self.day))
-        if self.day % self.config.simulation.timeseries_interval_days == 0:
+        """One day: SimPy runs the requests up to the day Mesa's ``time`` has just reached.
+
+        Mesa 3.5 calls this from ``model.step()`` (and ``run_for``, ``run_until``,
+        ``run_model``) once per whole day, after advancing ``time``; so after each call
+        ``env.now == time == steps``. At the horizon ``running`` turns False. Every
+        ``timeseries_interval_days`` the states are observed, at the end of the day. (Here,
+        not as a recurring Mesa event: that would cost a Mesa event per observation, some 1%
+        of a run's time.)
+        """
+        self.env.run(until=self.time)
+        day = self.env.now
+        self.running = day < self.horizon
+        if day % self._observe_every == 0:
             self._observe()
 
     def _observe(self) -> None:
-        day = float(self.day)
-        adaptation = self.adaptation
+        """One time-series row per state, a value for each registered column."""
+        day = float(self.env.now)
+        add, observers = self.timeseries.add, self._observers
         for agent in self.states:
-            self.timeseries.add(
-                day,
-                agent.number,
-                agent.backlog,
-                agent.central_authority.capacity,
-                agent.open_requests,
-                agent.unpursued,
-                adaptation.trust_in(agent.number) if adaptation.trust_on else NEUTRAL_TRUST,
-                int(self.calendar.is_party(agent.iso3, "budapest", day)),
-            )
+            add(day, agent.number, [observe(self, agent, day) for observe in observers])
+
+    @property
+    def day(self) -> int:
+        """The whole days simulated so far: the clock, as a count (for progress reports)."""
+        return int(self.env.now)
 
     @property
     def finished(self) -> bool:
-        """Whether the run has reached its horizon."""
-        return self.day >= self.horizon
+        """Whether the run has reached its horizon (Mesa's ``running`` is False)."""
+        return not self.running
 
     def close(self) -> None:
         """Record every request still in progress as pending (censored at the horizon).

@@ -8,7 +8,9 @@ Categorical columns are stored as small integer codes into a fixed vocabulary.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,12 +18,15 @@ import pandas as pd
 from sim.vocabulary import (
     DATA_TYPES,
     FULFILLED,
-    NEUTRAL_TRUST,
     OUTCOMES,
     REASONS,
     RECORDED_CHANNELS,
     STAGES,
 )
+
+if TYPE_CHECKING:
+    from sim.engine.agents import StateAgent
+    from sim.engine.model import CooperationModel
 
 
 class RequestLog:
@@ -161,63 +166,103 @@ class RequestLog:
         return pd.DataFrame(columns, copy=False)
 
 
-class TimeseriesLog:
-    """Each state's backlog, staff and open requests, sampled at a fixed interval.
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the time series: its name, its type and how a state is observed for it.
 
-    ``unpursued`` counts (cumulatively) the evidence needs of the state's investigators that
-    only a formal MLA channel could serve and that they did not pursue; ``trust`` is the mean
-    trust other states place in its requests (0.5 when trust is off); ``budapest_party`` its
-    membership of the Budapest Convention (which treaty uptake may change).
+    ``observe(model, agent, day)`` gives the value of the column for one state on the day of
+    an observation. A column is recorded in every run, whether or not what it shows is
+    switched on (a behaviour that is off is observed at its neutral value).
     """
 
-    def __init__(self, states: Sequence[str]) -> None:
+    name: str
+    dtype: type[np.int64] | type[np.float64] | type[np.bool_]
+    observe: Callable[[CooperationModel, StateAgent, float], float]
+    meaning: str
+
+
+def _backlog(model: CooperationModel, agent: StateAgent, day: float) -> int:
+    return agent.backlog
+
+
+def _staff(model: CooperationModel, agent: StateAgent, day: float) -> int:
+    return agent.central_authority.capacity
+
+
+def _open_requests(model: CooperationModel, agent: StateAgent, day: float) -> int:
+    return agent.open_requests
+
+
+def _unpursued(model: CooperationModel, agent: StateAgent, day: float) -> int:
+    return agent.unpursued
+
+
+STATE_COLUMNS = (
+    Column("backlog", np.int64, _backlog, "requests waiting for or under review at its CA"),
+    Column("staff", np.int64, _staff, "its central authority's current staff"),
+    Column("open_requests", np.int64, _open_requests, "requests to it still in progress"),
+    Column(
+        "unpursued",
+        np.int64,
+        _unpursued,
+        "its evidence needs not pursued because only formal MLA was open (cumulative)",
+    ),
+)
+"""The columns every state has, whatever behaviours are on (behaviours add theirs after)."""
+
+_TYPECODE = {np.int64: "q", np.float64: "d", np.bool_: "b"}
+
+
+class TimeseriesLog:
+    """Each state's backlog, staff and the other registered columns, sampled at an interval.
+
+    One row per observation of one state: ``replication, day, state`` and then one value per
+    :class:`Column` of ``columns``, in their order (the model's registry of columns is
+    ``sim.engine.adaptation.TIMESERIES_COLUMNS``: :data:`STATE_COLUMNS`, then the columns of
+    each adaptive behaviour).
+
+    Args:
+        states: ISO3 codes, indexed by the state numbers the model uses.
+        columns: The columns after ``day`` and ``state``.
+    """
+
+    def __init__(self, states: Sequence[str], columns: Sequence[Column]) -> None:
         self.states = tuple(states)
+        self.columns = tuple(columns)
+        names = [column.name for column in self.columns]
+        if len(set(names)) != len(names) or {"replication", "day", "state"} & set(names):
+            raise ValueError(f"time-series column names must be new and distinct: {names}")
         self._day = array("d")
         self._state = array("q")
-        self._backlog = array("q")
-        self._staff = array("q")
-        self._open = array("q")
-        self._unpursued = array("q")
-        self._trust = array("d")
-        self._budapest = array("b")
+        self._values = [array(_TYPECODE[column.dtype]) for column in self.columns]
+        self._appends = [values.append for values in self._values]
 
-    def add(
-        self,
-        day: float,
-        state: int,
-        backlog: int,
-        staff: int,
-        open_requests: int,
-        unpursued: int = 0,
-        trust: float = NEUTRAL_TRUST,
-        budapest: int = 0,
-    ) -> None:
-        """Append one observation of one state."""
-        self._trust.append(trust)
-        self._budapest.append(budapest)
+    def __len__(self) -> int:
+        return len(self._day)
+
+    def add(self, day: float, state: int, values: Sequence[float]) -> None:
+        """Append one observation of one state; ``values`` follow the order of the columns.
+
+        Raises:
+            ValueError: if there is not one value per column (nothing is appended then).
+        """
+        if len(values) != len(self._appends):
+            raise ValueError(f"{len(values)} values for {len(self._appends)} columns")
+        for append, value in zip(self._appends, values, strict=True):
+            append(value)
         self._day.append(day)
         self._state.append(state)
-        self._backlog.append(backlog)
-        self._staff.append(staff)
-        self._open.append(open_requests)
-        self._unpursued.append(unpursued)
 
     def to_frame(self, replication: int) -> pd.DataFrame:
-        """The observations as a DataFrame (``replication, day, state, backlog, ...``)."""
+        """The observations as a DataFrame (``replication, day, state``, then the columns)."""
         day = np.frombuffer(self._day, dtype=np.float64).copy()
-        return pd.DataFrame(
-            {
-                "replication": np.full(len(day), replication, dtype=np.int32),
-                "day": day,
-                "state": pd.Categorical.from_codes(
-                    np.array(self._state, dtype=np.int16),
-                    categories=list(self.states),
-                ),
-                "backlog": np.array(self._backlog, dtype=np.int64),
-                "staff": np.array(self._staff, dtype=np.int64),
-                "open_requests": np.array(self._open, dtype=np.int64),
-                "unpursued": np.array(self._unpursued, dtype=np.int64),
-                "trust": np.frombuffer(self._trust, dtype=np.float64).copy(),
-                "budapest_party": np.array(self._budapest, dtype=bool),
-            }
-        )
+        frame: dict[str, object] = {
+            "replication": np.full(len(day), replication, dtype=np.int32),
+            "day": day,
+            "state": pd.Categorical.from_codes(
+                np.array(self._state, dtype=np.int16), categories=list(self.states)
+            ),
+        }
+        for column, values in zip(self.columns, self._values, strict=True):
+            frame[column.name] = np.array(values, dtype=column.dtype)
+        return pd.DataFrame(frame)

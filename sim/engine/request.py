@@ -1,49 +1,47 @@
 """A request's journey: the SimPy process that carries it through its channels' stages.
 
-The process is the engine's hot path (it runs once per request, millions of times in a large
-run), so it is one flat generator with the stage plan compiled in advance and no per-stage
-sub-generators; the logic reads in DESIGN order all the same.
+The process keeps the time (queues, waits, the request's own clock) and takes the random
+draws; what happens at each step is decided by :mod:`sim.rules.attempts`. It is the engine's
+hot path (it runs once per request, millions of times in a large run), so it is one flat
+generator with the stage plan compiled in advance and no per-stage sub-generators.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sim.config.distributions import Sampler
 from sim.config.schema import Channel
-from sim.rules.legal_review import review
+from sim.rules import attempts as rules
 from sim.vocabulary import (
     ABANDONED,
-    ACCEPT,
     CHANNELS,
-    CLARIFY,
     EVIDENTIARY_STANDARD,
     FULFILLED,
     LOST,
     NO_CHANNEL,
     NO_REASON,
-    PENDING,
     PROVIDER_DECLINED,
     REFUSED,
     REQUESTING_STAGES,
     RETENTION_EXPIRED,
     STAGES,
     TIMEOUT,
-    TOO_MANY_CLARIFICATIONS,
 )
 
 if TYPE_CHECKING:
     from sim.engine.agents import StateAgent
     from sim.engine.model import CooperationModel
+    from sim.engine.streams import Stream
+    from sim.rules.levers import Effects
 
 UNLIMITED, CENTRAL_AUTHORITY, POOL = range(3)
+_KINDS = {"unlimited": UNLIMITED, "central_authority": CENTRAL_AUTHORITY}  # or POOL (staff)
 _DOMESTIC_ORDER = STAGES.index("domestic_order")
 _EXECUTION = STAGES.index("execution")
-_LEGAL_REVIEW = STAGES.index("legal_review")
-_DIRECT_PROVIDER = CHANNELS.index("direct_provider")
+_NO_DAYS = [0.0] * len(STAGES)  # copied, never changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +51,30 @@ class StagePlan:
     index: int
     sample: Sampler
     kind: int
-    servers: int
     by_requesting: bool
     reviews: bool
     """The request is reviewed after this stage (legal review, or execution if none)."""
+    decides: bool
+    """A decision may follow this stage (review or execution; a domestic order for content)."""
+    servers: int
+    pool: tuple[str, int] | None
+    """The key of the stage's pool at the state serving it; None if its central authority."""
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelPlan:
-    """A channel, compiled for the engine."""
+    """A channel, compiled for the engine, with the streams its decisions draw from."""
 
     name: str
     number: int
     settings: Channel
     stages: tuple[StagePlan, ...]
+    content_stages: tuple[StagePlan, ...]
+    """The stages as a request for content goes through them (its domestic order decides)."""
+    provider: Stream
+    """``decide/provider``: the provider's decline after execution."""
+    decisions: Stream
+    """``decide/review``: the review, and the evidentiary standard at a content order."""
 
 
 def compile_channel(name: str, channel: Channel, model: CooperationModel) -> ChannelPlan:
@@ -76,90 +84,63 @@ def compile_channel(name: str, channel: Channel, model: CooperationModel) -> Cha
     stages = []
     for stage_name in path:
         stage = channel.stages[stage_name]
-        if stage.servers == "unlimited":
-            kind, servers = UNLIMITED, 0
-        elif stage.servers == "central_authority":
-            kind, servers = CENTRAL_AUTHORITY, 0
-        else:
-            kind, servers = POOL, int(stage.servers)
+        kind = _KINDS.get(stage.servers, POOL)
         stream = model.streams[f"time/{name}/{stage_name}"]
+        index = STAGES.index(stage_name)
         stages.append(
             StagePlan(
-                index=STAGES.index(stage_name),
+                index=index,
                 sample=stage.time.sampler(stream, channel.time_scale),
                 kind=kind,
-                servers=servers,
                 by_requesting=stage_name in REQUESTING_STAGES,
                 reviews=stage_name == review_stage,
+                decides=stage_name == review_stage or index == _EXECUTION,
+                servers=int(stage.servers) if kind == POOL else 0,
+                pool=(name, index) if kind == POOL else None,
             )
         )
-    return ChannelPlan(name, CHANNELS.index(name), channel, tuple(stages))
+    # A request for content may be refused after its domestic order (evidentiary standard).
+    content = [replace(p, decides=True) if p.index == _DOMESTIC_ORDER else p for p in stages]
+    provider, decisions = model.streams["decide/provider"], model.streams["decide/review"]
+    return ChannelPlan(
+        name, CHANNELS.index(name), channel, tuple(stages), tuple(content), provider, decisions
+    )
 
 
+@dataclass(slots=True, eq=False)
 class Request:
     """A request in progress. Finished requests live on only as a row of the request log."""
 
-    __slots__ = (
-        "attempts",
-        "case_id",
-        "channel",
-        "clarifications",
-        "created",
-        "crime",
-        "data_type",
-        "expiry",
-        "first_channel",
-        "preserved",
-        "queue_since",
-        "queue_stage",
-        "queue_waiting",
-        "request_id",
-        "requested",
-        "requesting",
-        "stage_days",
-        "u_dual",
-        "u_privacy",
-        "urgent",
-        "wait_days",
-    )
+    request_id: int
+    case_id: int
+    crime: int
+    requesting: StateAgent
+    requested: StateAgent
+    data_type: int
+    urgent: bool
+    created: float
+    expiry: float
+    u_dual: float
+    u_privacy: float
+    channel: int = field(default=-1, init=False)
+    first_channel: int = field(default=-1, init=False)
+    attempts: int = field(default=0, init=False)
+    clarifications: int = field(default=0, init=False)
+    preserved: bool = field(default=False, init=False)
+    stage_days: list[float] = field(default_factory=_NO_DAYS.copy, init=False)
+    wait_days: list[float] = field(default_factory=_NO_DAYS.copy, init=False)
+    # The stage whose queue or server holds the request (-1: none), since when, and whether it
+    # is still waiting: what ``censor`` needs if the run ends meanwhile.
+    queue_stage: int = field(default=-1, init=False)
+    queue_since: float = field(default=0.0, init=False)
+    queue_waiting: bool = field(default=False, init=False)
 
-    def __init__(
-        self,
-        request_id: int,
-        case_id: int,
-        crime: int,
-        requesting: StateAgent,
-        requested: StateAgent,
-        data_type: int,
-        urgent: bool,
-        created: float,
-        expiry: float,
-        u_dual: float,
-        u_privacy: float,
-    ) -> None:
-        self.request_id = request_id
-        self.case_id = case_id
-        self.crime = crime
-        self.requesting = requesting
-        self.requested = requested
-        self.data_type = data_type
-        self.urgent = urgent
-        self.created = created
-        self.expiry = expiry
-        self.u_dual = u_dual
-        self.u_privacy = u_privacy
-        self.channel = -1
-        self.first_channel = -1
-        self.attempts = 0
-        self.clarifications = 0
-        self.preserved = False
-        self.stage_days = [0.0] * len(STAGES)
-        self.wait_days = [0.0] * len(STAGES)
-        # The stage whose queue or server holds the request (-1: none), since when, and
-        # whether it is still waiting: what ``censor`` needs if the run ends meanwhile.
-        self.queue_stage = -1
-        self.queue_since = 0.0
-        self.queue_waiting = False
+    def begin_attempt(self, channel: int) -> None:
+        """Count an attempt on ``channel`` (its number in ``CHANNELS``)."""
+        self.channel = channel
+        if self.first_channel < 0:
+            self.first_channel = channel
+        self.attempts += 1
 
     def censor(self, day: float) -> None:
         """Count the stage in progress at the end of the run (``day``) up to that day only.
@@ -217,160 +198,146 @@ def journey(
     ``routes`` are the channels open to it when it was created, fastest first (the router's
     choice, made once by the model when it decided to pursue the need).
     """
-    env = model.env
-    horizon = model.horizon
-    requesting, requested = req.requesting, req.requested
-    crime = model.crime_types[req.crime]
-    data_type = model.data_type_names[req.data_type]
-    is_content = data_type == "content"
-    priority = 0 if req.urgent else 1
-    decisions = model.streams["decide/review"]
-    provider = model.streams["decide/provider"]
-    preservation = model.config.preservation
-    preserve_draw = model.streams["decide/preservation"]
-    standard = model.evidentiary[requested.profile.params.evidentiary_standard]
-    escalate = model.streams["decide/escalate"]
-    pursue_formal = model.config.routing.p_formal_after_direct_decline
-
-    open_channels = routes[: model.config.routing.max_channels]
+    env, horizon, priority = model.env, model.horizon, 0 if req.urgent else 1
     model.in_flight[req.request_id] = req
-    requested.open_requests += 1
+    req.requested.open_requests += 1
     outcome, reason = ABANDONED, NO_CHANNEL
-    for name in open_channels:
+    for name in rules.channels_to_try(routes, model.config.routing.max_channels):
         plan = model.plans[name]
-        settings = plan.settings
-        req.channel = plan.number
-        if req.first_channel < 0:
-            req.first_channel = plan.number
-        req.attempts += 1
-
-        effects = model.policy.effects(requesting.iso3, requested.iso3, env.now)
-        if (
-            preservation.enabled
-            and not req.preserved
-            and model.preservation_open(requesting, requested, env.now)
-            and req.expiry - env.now < settings.nominal_days + preservation.margin_days
-            and env.now < req.expiry
-        ):
+        req.begin_attempt(plan.number)
+        effects = model.policy.effects(req.requesting.iso3, req.requested.iso3, env.now)
+        if _asks_preservation(model, req, plan.settings):
             yield env.timeout(model.preservation_time())
-            p_preserved = 1.0 - (1.0 - preservation.p_success) * effects.preservation_gap
-            if env.now < req.expiry and preserve_draw.uniform() < p_preserved:
-                req.preserved = True
-                req.expiry = max(req.expiry, env.now + preservation.hold_days)
-
-        dual, privacy = model.review_risks(plan, crime, requesting, requested)
-        dual *= effects.dual_criminality
-        privacy *= effects.data_protection
-        clarification = requesting.profile.params.clarification_factor * effects.clarification
-        stage_time = effects.stage_time
-        adaptation = model.adaptation
-        trust = adaptation.trust_factor(requested.number, requesting.number)
-        clarification *= trust
-        delay = 0.0 if req.urgent else adaptation.queue_delay(requested.number, requesting.number)
-        content_time = 1.0 + (standard.content_time_factor - 1.0) * effects.content_extra_time
-        content_refusal = standard.p_refuse_content * effects.content_refusal
-        urgent_factor = settings.urgent_factor if req.urgent else 1.0
+            _preserve(model, req, effects)
+        terms, delay = _attempt_terms(model, req, plan, effects)
+        urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
         # The request's own clock: stages without a queue advance it without a SimPy event,
         # which is what makes millions of direct requests cheap; it is caught up with the
         # environment before any queue and before the outcome is recorded.
         clock = env.now
-        deadline = clock + settings.timeout_days
-        outcome = PENDING
-        position = 0
-        stages = plan.stages
-        while position < len(stages):
+        deadline = clock + plan.settings.timeout_days
+        stages = plan.content_stages if terms.content else plan.stages
+        count, position = len(stages), 0
+        while position < count:
             stage = stages[position]
-            duration = stage.sample() * urgent_factor * stage_time[stage.index]
-            if is_content and stage.index == _DOMESTIC_ORDER:
-                duration *= content_time
-            elif stage.index == _LEGAL_REVIEW:
-                duration *= trust
-            if req.preserved and not stage.by_requesting and clock <= req.expiry:
-                # Budapest Art. 29(7): once the formal request is received, preserved data
-                # stays preserved pending the decision on it.
-                req.expiry = math.inf
+            index = stage.index
+            duration = stage.sample() * urgency * lever_time[index] * extra_time[index]
+            if req.preserved:
+                req.expiry = rules.expiry_pending_decision(req.expiry, clock, stage.by_requesting)
             if stage.kind == UNLIMITED:
                 entered = clock
                 clock += duration
-                # The request's own clock may run past the horizon; the run ends there and the
-                # request is recorded as pending, so only the days before the horizon count.
-                if clock <= horizon:
-                    req.stage_days[stage.index] += clock - entered
-                elif entered < horizon:
-                    req.stage_days[stage.index] += horizon - entered
+                # The clock may run past the horizon; the run ends there and the request is
+                # recorded as pending, so only the days before the horizon count.
+                if entered < horizon:
+                    req.stage_days[index] += (clock if clock <= horizon else horizon) - entered
             else:
-                if clock > env.now:
-                    yield env.timeout(clock - env.now)
                 entered = env.now
-                agent = requesting if stage.by_requesting else requested
-                resource = (
-                    agent.central_authority
-                    if stage.kind == CENTRAL_AUTHORITY
-                    else agent.pool((name, stage.index), stage.servers)
-                )
-                req.queue_stage, req.queue_since, req.queue_waiting = stage.index, entered, True
-                yield resource.request(priority, 0.0 if stage.by_requesting else delay)
+                if clock > entered:
+                    yield env.timeout(clock - entered)
+                    entered = env.now
+                agent, key = (req.requesting if stage.by_requesting else req.requested), stage.pool
+                queue = agent.central_authority if key is None else agent.pool(key, stage.servers)
+                req.queue_stage, req.queue_since, req.queue_waiting = index, entered, True
+                yield queue.request(priority, 0.0 if stage.by_requesting else delay)
                 req.queue_waiting = False
-                req.wait_days[stage.index] += env.now - entered
+                req.wait_days[index] += env.now - entered
                 yield env.timeout(duration)
-                resource.release()
+                queue.release()
                 req.queue_stage = -1
                 clock = env.now
-                req.stage_days[stage.index] += clock - entered
-
-            if stage.index == _EXECUTION:
-                if entered > req.expiry:
-                    outcome, reason = LOST, RETENTION_EXPIRED
-                    break
-                if provider.uniform() < settings.p_provider_decline:
-                    outcome, reason = REFUSED, PROVIDER_DECLINED
-                    break
-            if (
-                is_content
-                and stage.index == _DOMESTIC_ORDER
-                and decisions.uniform() < content_refusal
-            ):
-                outcome, reason = REFUSED, EVIDENTIARY_STANDARD
-                break
-            if stage.reviews:
-                verdict, why = review(
-                    dual,
-                    privacy,
-                    settings,
-                    clarification,
-                    req.u_dual,
-                    req.u_privacy,
-                    decisions.uniform(),
-                    decisions.uniform(),
-                    effects.grounds,
-                )
-                if verdict == CLARIFY:
-                    if req.clarifications >= settings.max_clarifications:
-                        outcome, reason = ABANDONED, TOO_MANY_CLARIFICATIONS
-                        break
-                    req.clarifications += 1
+                req.stage_days[index] += clock - entered
+            if stage.decides:
+                outcome, reason = _decide(stage, entered, req, plan, terms)
+                if outcome == rules.REDRAFT:
                     position = 0  # back to drafting, with the same channel
                     continue
-                if verdict != ACCEPT:
-                    outcome, reason = REFUSED, why
+                if outcome != rules.GO_ON:
                     break
             position += 1
-            # Evidence back from the last stage has arrived, however late: not a timeout.
-            if position < len(stages) and clock > deadline:
+            if clock > deadline and rules.timed_out(clock, deadline, position, count):
                 outcome, reason = ABANDONED, TIMEOUT
                 break
         else:
             outcome, reason = FULFILLED, NO_REASON
         if clock > env.now:
             yield env.timeout(clock - env.now)
-        if outcome in (FULFILLED, LOST) or reason == TOO_MANY_CLARIFICATIONS:
-            break  # no other channel would bring back lost data or a withdrawn request
-        if (
-            reason == PROVIDER_DECLINED
-            and plan.number == _DIRECT_PROVIDER
-            and escalate.uniform() >= pursue_formal
-        ):
-            break  # most investigators drop a declined direct request rather than go formal
+        if rules.ends_request(outcome, reason) or not _falls_back(model, plan, reason):
+            break
     del model.in_flight[req.request_id]
-    requested.open_requests -= 1
+    req.requested.open_requests -= 1
     record(model, req, outcome, reason, env.now)
+
+
+def _asks_preservation(model: CooperationModel, req: Request, channel: Channel) -> bool:
+    """Whether to ask for preservation before an attempt on ``channel`` (rules, then contacts)."""
+    settings, day = model.config.preservation, model.env.now
+    due = rules.asks_preservation(
+        settings.enabled, req.preserved, req.expiry, day, channel.nominal_days, settings.margin_days
+    )
+    return due and model.preservation_open(req.requesting, req.requested, day)
+
+
+def _preserve(model: CooperationModel, req: Request, effects: Effects) -> None:
+    """The 24/7 network's answer once the preservation time has passed (a draw if data held)."""
+    settings, day = model.config.preservation, model.env.now
+    if rules.data_held(day, req.expiry) and rules.preservation_succeeds(
+        model.streams["decide/preservation"].uniform(), settings.p_success, effects.preservation_gap
+    ):
+        req.preserved = True
+        req.expiry = rules.preserved_expiry(req.expiry, day, settings.hold_days)
+
+
+def _attempt_terms(
+    model: CooperationModel, req: Request, plan: ChannelPlan, effects: Effects
+) -> tuple[rules.AttemptTerms, float]:
+    """An attempt's terms, and the days a normal request is put back in line (reciprocity)."""
+    requesting, requested, adaptation = req.requesting, req.requested, model.adaptation
+    terms = rules.AttemptTerms(
+        plan.settings,
+        model.evidentiary[requested.profile.params.evidentiary_standard],
+        effects,
+        model.review_risks(plan, model.crime_types[req.crime], requesting, requested),
+        requesting.profile.params.clarification_factor,
+        adaptation.trust_factor(requested.number, requesting.number),
+        req.urgent,
+        model.data_type_names[req.data_type] == "content",
+    )
+    delay = 0.0 if req.urgent else adaptation.queue_delay(requested.number, requesting.number)
+    return terms, delay
+
+
+def _decide(
+    stage: StagePlan, entered: float, req: Request, plan: ChannelPlan, terms: rules.AttemptTerms
+) -> tuple[int, int]:
+    """The decisions after ``stage`` (entered on day ``entered``): a step or the attempt's end.
+
+    Returns ``(GO_ON or REDRAFT, NO_REASON)`` (counting a return) or ``(outcome, reason)``.
+    Draws are taken only where a rule needs one, in the order of docs/model.md section 3.2.
+    """
+    if stage.index == _EXECUTION:
+        if rules.evidence_lost(entered, req.expiry):
+            return LOST, RETENTION_EXPIRED
+        if rules.provider_declines(plan.provider.uniform(), plan.settings.p_provider_decline):
+            return REFUSED, PROVIDER_DECLINED
+    if stage.index == _DOMESTIC_ORDER:  # only in a content request's plan
+        u_order = plan.decisions.uniform()
+        if rules.content_order_refused(u_order, terms.content_refusal):
+            return REFUSED, EVIDENTIARY_STANDARD
+    if not stage.reviews:
+        return rules.GO_ON, NO_REASON
+    u_grounds, u_clarify = plan.decisions.uniform(), plan.decisions.uniform()
+    step = rules.review_attempt(
+        terms, req.u_dual, req.u_privacy, u_grounds, u_clarify, req.clarifications
+    )
+    if step[0] == rules.REDRAFT:
+        req.clarifications += 1
+    return step
+
+
+def _falls_back(model: CooperationModel, plan: ChannelPlan, reason: int) -> bool:
+    """Whether a request whose attempt ended for ``reason`` goes on to its next channel."""
+    if rules.escalation_is_optional(reason, plan.number):
+        u_escalate = model.streams["decide/escalate"].uniform()
+        return rules.escalates(u_escalate, model.config.routing.p_formal_after_direct_decline)
+    return True

@@ -1,11 +1,6 @@
 """Calibration of the baseline to the published delays of cross-border evidence requests.
 
-The targets are the ones listed under "Calibration targets for the baseline" in the team's
-reference (``calibration-sources.md``): formal MLA to the United States takes about ten months
-on average; formal MLA in general six to twenty-four months, right-skewed; a European
-Investigation Order up to 120 days; providers answer 60% to 75% of direct requests; and the
-main central authorities carry a real backlog.
-
+The targets and the check of a run against them are in :mod:`sim.experiments.calibration_targets`.
 Two steps, both reproducible from a seed:
 
 1. *Staffing.* A pilot run with unlimited staff measures each central authority's workload
@@ -24,34 +19,27 @@ much of the US delay is queueing (the two trade against each other at a fixed US
 urgent factor sets the fast tail, which is made of urgent requests (they skip the queues and
 their stages are shortened). No source gives any of the three directly.
 
-The fitted values are written to ``sim/data/calibration.toml`` (laid over the defaults) and
-``sim/data/central_authorities.csv`` (laid over ``parameters.csv``), with the method and date.
+The fitted values are written by :mod:`sim.experiments.calibration_files` into a directory of
+the user's choosing (``mlatsim calibrate --out DIR``), never into the installed package; a run
+uses them when given that calibration (``--calibration DIR``).
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.analysis import statistics
 from sim.analysis.runs import RunResult
-from sim.analysis.statistics import confidence_interval
 from sim.config.loading import with_changes
 from sim.config.schema import Scenario
+from sim.experiments.calibration_targets import measured
 from sim.experiments.runner import run_scenario
 from sim.rules.channels import FORMAL_MLA
-
-DAYS_PER_MONTH = 365.25 / 12
-CA_STAGES = ("outgoing_review", "legal_review")
-"""Stages a central authority's staff may serve."""
 
 DEFAULT_UTILISATION = 0.85
 """Share of its staff's time a central authority's steady workload takes (an assumption)."""
@@ -87,218 +75,6 @@ FREE_PARAMETERS = (
 )
 """The fitted parameters, in the order of a parameter vector. Starting values are informed by
 exploratory runs of 2026-11-28 (scale 1.3-1.74, caseload 147-200 days, urgent factor 0.5)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """A published figure the baseline must reproduce, with its accepted range."""
-
-    key: str
-    label: str
-    low: float
-    high: float
-    unit: str
-    source: str
-    measure: Callable[[pd.DataFrame], float]
-    """The value in one replication's requests (created after the warm-up)."""
-
-
-def _formal(requests: pd.DataFrame) -> pd.DataFrame:
-    return requests[requests["channel"].isin(FORMAL_MLA)]
-
-
-def _durations(requests: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    return (
-        requests["time_to_outcome_days"].to_numpy(dtype=float),
-        requests["outcome"].astype(str).to_numpy(),
-    )
-
-
-def _quantile_days(requests: pd.DataFrame, q: float) -> float:
-    """Quantile of time to evidence among eventually fulfilled requests (censoring-aware)."""
-    if requests.empty:
-        return math.nan
-    return statistics.event_time_quantile(*_durations(requests), q)
-
-
-def _mean_days(requests: pd.DataFrame) -> float:
-    """Mean time to evidence among eventually fulfilled requests (censoring-aware)."""
-    if requests.empty:
-        return math.nan
-    return statistics.event_time_mean(*_durations(requests))
-
-
-def us_formal_mean_months(requests: pd.DataFrame) -> float:
-    """Mean months to evidence of formal MLA requests to the United States."""
-    formal = _formal(requests)
-    return _mean_days(formal[formal["requested"] == "USA"]) / DAYS_PER_MONTH
-
-
-def formal_quantile_months(q: float) -> Callable[[pd.DataFrame], float]:
-    """The ``q`` quantile of months to evidence of formal MLA requests."""
-
-    def measure(requests: pd.DataFrame) -> float:
-        return _quantile_days(_formal(requests), q) / DAYS_PER_MONTH
-
-    return measure
-
-
-def eio_median_days(requests: pd.DataFrame) -> float:
-    """Median days to evidence of European Investigation Orders."""
-    return _quantile_days(requests[requests["channel"] == "eio"], 0.5)
-
-
-def direct_answered_share(requests: pd.DataFrame) -> float:
-    """Share of direct requests to providers that the provider answered with data.
-
-    Counted over requests that started as direct requests and reached an outcome; one
-    answered is one fulfilled on the direct channel itself, as the SIRIUS success rate counts.
-    """
-    direct = requests[
-        (requests["first_channel"] == "direct_provider") & (requests["outcome"] != "pending")
-    ]
-    if direct.empty:
-        return math.nan
-    answered = (direct["outcome"] == "fulfilled") & (direct["channel"] == "direct_provider")
-    return float(answered.mean())
-
-
-def us_queue_share(requests: pd.DataFrame) -> float:
-    """Share of US formal requests' time to evidence spent queuing at central authorities."""
-    formal = _formal(requests)
-    done = formal[(formal["requested"] == "USA") & (formal["outcome"] == "fulfilled")]
-    if done.empty:
-        return math.nan
-    waiting = sum(done[f"{stage}_wait_days"].sum() for stage in CA_STAGES)
-    return float(waiting / done["time_to_evidence_days"].sum())
-
-
-TARGETS: tuple[Target, ...] = (
-    Target(
-        "us_formal_mean_months",
-        "formal MLA to the USA: mean time to evidence",
-        8.5,
-        11.5,
-        "months",
-        "US Review Group 2013 via Access Now; Commission 2018 (about 10 months)",
-        us_formal_mean_months,
-    ),
-    Target(
-        "formal_median_months",
-        "formal MLA, all states: median time to evidence",
-        6.0,
-        14.0,
-        "months",
-        "T-CY MLA assessment 2014 (6 to 24 months)",
-        formal_quantile_months(0.5),
-    ),
-    Target(
-        "formal_p10_months",
-        "formal MLA, all states: 10th percentile",
-        4.0,
-        30.0,
-        "months",
-        "T-CY MLA assessment 2014 (spread within about 4 to 30 months)",
-        formal_quantile_months(0.1),
-    ),
-    Target(
-        "formal_p90_months",
-        "formal MLA, all states: 90th percentile",
-        4.0,
-        30.0,
-        "months",
-        "T-CY MLA assessment 2014 (spread within about 4 to 30 months)",
-        formal_quantile_months(0.9),
-    ),
-    Target(
-        "eio_median_days",
-        "European Investigation Order: median time to evidence",
-        0.0,
-        120.0,
-        "days",
-        "Commission 2018; Directive 2014/41/EU Art. 12 (up to 120 days)",
-        eio_median_days,
-    ),
-    Target(
-        "direct_answered_share",
-        "direct requests to providers: share answered",
-        0.60,
-        0.75,
-        "share",
-        "SIRIUS 2019-2023 (66% to 73%); T-CY 2016 (US providers about 60%)",
-        direct_answered_share,
-    ),
-    Target(
-        "us_queue_share",
-        "US formal requests: share of the delay spent in central-authority queues",
-        0.25,
-        0.80,
-        "share",
-        "DOJ OIG 21-097 'high pending caseload'; demand outgrew staffing (reference target 7)",
-        us_queue_share,
-    ),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class CheckRow:
-    """One target's simulated value, its 95% confidence interval, and whether it passes."""
-
-    target: Target
-    estimate: float
-    ci_low: float
-    ci_high: float
-
-    @property
-    def passed(self) -> bool:
-        """The estimate lies in the accepted range."""
-        return self.target.low <= self.estimate <= self.target.high
-
-
-def measured(requests: pd.DataFrame, warm_up_days: float) -> pd.DataFrame:
-    """Every target's value per replication (rows) for requests created after the warm-up."""
-    kept = requests[requests["created_day"] >= warm_up_days]
-    rows = {
-        replication: {t.key: t.measure(frame) for t in TARGETS}
-        for replication, frame in kept.groupby("replication", observed=True)
-    }
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def check(result: RunResult, scenario: Scenario) -> list[CheckRow]:
-    """Compare a run with every target."""
-    values = measured(result.requests, scenario.simulation.warm_up_days)
-    rows = []
-    for target in TARGETS:
-        estimate, low, high = confidence_interval(values[target.key].to_numpy(dtype=float))
-        rows.append(CheckRow(target, estimate, low, high))
-    return rows
-
-
-def format_check(rows: list[CheckRow]) -> str:
-    """The check as an aligned text table (target, range, value with CI, pass or fail)."""
-
-    def number(value: float) -> str:
-        return "n/a" if math.isnan(value) else f"{value:.2f}"
-
-    lines = [("target", "accepted", "simulated (95% CI)", "unit", "result")]
-    for row in rows:
-        lines.append(
-            (
-                row.target.label,
-                f"{row.target.low:g} to {row.target.high:g}",
-                f"{number(row.estimate)} ({number(row.ci_low)} to {number(row.ci_high)})",
-                row.target.unit,
-                "pass" if row.passed else "FAIL",
-            )
-        )
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    text = [
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-        for line in lines
-    ]
-    text.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(line.rstrip() for line in text)
 
 
 # -- staffing ----------------------------------------------------------------------------------
@@ -535,63 +311,3 @@ def calibrate(
 
 def _pairs(keys: tuple[str, ...], values: np.ndarray) -> str:
     return ", ".join(f"{k} {v:.2f}" for k, v in zip(keys, values, strict=True))
-
-
-# -- writing the fitted values ----------------------------------------------------------------
-
-
-def write_fit(fit: Fit, scenario: Scenario, data_dir: Path, *, replications: int) -> None:
-    """Write ``calibration.toml`` and ``central_authorities.csv`` into ``data_dir``."""
-    today = dt.date.today().isoformat()
-    parameter_keys = [p.key for p in FREE_PARAMETERS]
-    lines = [
-        "# Written by `mlatsim calibrate`; refit with that command, check with --check.",
-        "# The [settings] table is laid over sim/data/defaults.toml for every scenario.",
-        "",
-        "[meta]",
-        f"date = {today}",
-        f'scenario = "{scenario.name}"',
-        f"seed = {scenario.simulation.seed}",
-        f"replications_per_evaluation = {replications}",
-        f"evaluations = {fit.evaluations}",
-        'method = """Staff: a pilot run with unlimited staff measures each central authority\'s',
-        "review workload; staff = ceil(workload / (365 * utilisation)), utilisation "
-        f"{DEFAULT_UTILISATION} ({MAIN_UTILISATION} at the main authorities).",
-        "Fit: a linear response surface, fitted by least squares to every evaluation and solved",
-        "for the targets, then evaluated there, repeatedly, on three free parameters (time",
-        "scale of the formal MLA channels' stages; prior caseload in days of capacity at the",
-        f"main central authorities, those doing >= {MAIN_AUTHORITY_SHARE:.0%} of the world's "
-        "review work; stage-time",
-        "factor of urgent formal requests), every evaluation with the same seed (common random",
-        'numbers)."""',
-        "",
-        "[meta.targets]",
-        *(f"{k} = {v}" for k, v in FIT_TARGETS.items()),
-        "",
-        "[meta.achieved]",
-        *(f"{k} = {v:.4f}" for k, v in fit.objective.items()),
-        "",
-        "[fitted]",
-        f"formal_time_scale = {fit.time_scale:.4f}",
-        f"main_ca_backlog_days = {fit.backlog_days:.1f}",
-        f"formal_urgent_factor = {fit.urgent_factor:.4f}",
-        "",
-        "[history]",
-        "# One row per evaluation: the fitted parameters, then the fitted targets, in order.",
-        "columns = [" + ", ".join(f'"{k}"' for k in (*parameter_keys, *FIT_TARGETS)) + "]",
-        "rows = [",
-        *(f"    [{', '.join(f'{x:.4f}' for x in row)}]," for row in fit.history),
-        "]",
-        "",
-        "[settings]",
-        *(f"channels.{name}.time_scale = {fit.time_scale:.4f}" for name in FORMAL_MLA),
-        *(f"channels.{name}.urgent_factor = {fit.urgent_factor:.4f}" for name in FORMAL_MLA),
-        "",
-    ]
-    (data_dir / "calibration.toml").write_text("\n".join(lines), encoding="utf-8")
-    with (data_dir / "central_authorities.csv").open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        columns = list(fit.staff.columns)
-        writer.writerow(columns)
-        for row in fit.staff.itertuples(index=False):
-            writer.writerow(row)

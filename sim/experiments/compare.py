@@ -1,9 +1,9 @@
-"""Comparisons run: scenarios aligned, stored runs reused, the comparison directory written.
+"""Comparisons run: scenarios aligned and checked, stored runs reused, the comparison written.
 
-A scenario whose result directory already holds a run of the same resolved scenario (same
-seed and replications included) is read back instead of run again; the manifest's resolved
-scenario is what identifies the run. The statistics of a comparison are those of
-:mod:`sim.analysis.comparison`.
+Each scenario's run comes from the result store (:mod:`sim.experiments.store`): a run stored
+with the same inputs (resolved scenario with seed and replications, calibration, world data,
+package version) is read back instead of run again, and a run of other inputs is never
+replaced. The statistics of a comparison are those of :mod:`sim.analysis.comparison`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from sim.analysis.comparison import (
     CI_METHOD,
     Comparison,
@@ -24,11 +22,12 @@ from sim.analysis.comparison import (
     format_markdown,
 )
 from sim.analysis.runs import RunResult, ScenarioRun
-from sim.config.loading import digest, scenario_digest, with_changes
+from sim.config.loading import scenario_digest, with_changes
 from sim.config.schema import Scenario
-from sim.experiments.result_dir import COMPARISON_FORMAT, MANIFEST, StagedDirectory, result_format
-from sim.experiments.results import write_results
+from sim.experiments.inputs import RunInputs
+from sim.experiments.result_dir import COMPARISON_FORMAT, MANIFEST, StagedDirectory
 from sim.experiments.runner import run_scenario
+from sim.experiments.store import ResultStore
 
 
 def common_random_numbers(
@@ -50,89 +49,40 @@ def common_random_numbers(
     return [with_changes(scenario, changes) for scenario in scenarios]
 
 
-def reusable_result(directory: Path, scenario: Scenario) -> RunResult | None:
-    """The run stored in ``directory`` if it is a complete run of exactly this scenario.
-
-    The manifest's resolved scenario (seed and replications included) must hash to the same
-    digest as ``scenario``, and both tables must be readable and hold every replication.
-    Anything else (no directory, another scenario, a damaged file) gives None.
-    """
-    directory = Path(directory)
-    try:
-        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(manifest, dict) or "scenario" not in manifest:
-        return None
-    if digest(manifest["scenario"]) != scenario_digest(scenario):
-        return None
-    try:
-        requests = pd.read_parquet(directory / "requests.parquet")
-        timeseries = pd.read_parquet(directory / "timeseries.parquet")
-    except (OSError, ValueError):
-        return None
-    expected = set(range(scenario.simulation.replications))
-    if "replication" not in requests or set(requests["replication"].unique()) != expected:
-        return None
-    seconds = manifest.get("replication_seconds") or []
-    return RunResult(
-        requests=requests,
-        timeseries=timeseries,
-        seconds=float(manifest.get("run_seconds") or 0.0),
-        replication_seconds=tuple(float(s) for s in seconds),
-    )
-
-
-def beside(directory: Path, scenario: Scenario) -> Path:
-    """Where a run goes when ``directory`` holds something else: named by its digest."""
-    directory = Path(directory)
-    return directory.with_name(f"{directory.name}-{scenario_digest(scenario)[:10]}")
-
-
-def _describe(directory: Path) -> str:
-    """A few words on what ``directory`` holds, for the note that a run went beside it."""
-    if result_format(directory) is None:
-        return "holds files that are not this run"
-    try:
-        stored = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        return (
-            f"holds another run (seed {stored['seed']}, {stored['replications']} "
-            "replication(s), or other settings)"
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return "holds another run"
-
-
 def obtain_run(
-    scenario: Scenario,
-    directory: Path,
+    inputs: RunInputs,
+    store: ResultStore | None = None,
     *,
     workers: int = 1,
     show_progress: bool = False,
     command: Sequence[str] = ("mlatsim", "compare"),
 ) -> ScenarioRun:
-    """Read the scenario's run from ``directory`` if it matches, else run it and write it.
+    """The scenario's stored run if the store holds one of these inputs, else a new one.
 
-    A run made with other settings (another seed, replication count or calibration), or
-    anything else found in ``directory``, is never replaced: the new run is written beside
-    it, in a directory named by the scenario's digest (:func:`beside`), and the returned
-    run's ``note`` says so. The result directory is written atomically by
-    :func:`sim.experiments.results.write_results`, as ``mlatsim run`` writes it, so a later
-    ``run`` or ``compare`` can reuse it.
+    A new run is stored (written atomically, as ``mlatsim run`` writes it) where a later
+    ``run`` or ``compare`` can reuse it: ``results/NAME``, or beside it, in a directory named
+    by the key, if that holds anything else (a run of other settings is never replaced); the
+    returned run's ``note`` then says so.
+
+    Args:
+        inputs: The scenario (with the comparison's seed and replications) and its inputs.
+        store: Where runs are stored (``results/`` when None).
+        workers: Worker processes for a new run.
+        show_progress: Show a progress bar for a new run.
+        command: The command line recorded in a new run's manifest.
     """
-    directory = Path(directory)
-    alternative = beside(directory, scenario)
-    for candidate in (directory, alternative):
-        stored = reusable_result(candidate, scenario)
-        if stored is not None:
-            return ScenarioRun(scenario, stored, candidate, reused=True)
-    target, note = directory, ""
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        target = alternative
-        note = f"{directory} {_describe(directory)}; this run is written beside it, in {target}"
-    result = run_scenario(scenario, workers=workers, show_progress=show_progress)
-    write_results(result, scenario, target, list(command))
-    return ScenarioRun(scenario, result, target, reused=False, note=note)
+    store = ResultStore() if store is None else store
+
+    def simulate() -> RunResult:
+        return run_scenario(
+            inputs.scenario,
+            workers=workers,
+            show_progress=show_progress,
+            world_dir=inputs.world_dir,
+        )
+
+    stored = store.obtain(inputs, simulate, command)
+    return ScenarioRun(inputs.scenario, stored.result, stored.directory, stored.reused, stored.note)
 
 
 def default_destination(names: Sequence[str], root: Path = Path("results")) -> Path:
@@ -145,13 +95,21 @@ def write_comparison_files(
     runs: Sequence[ScenarioRun],
     directory: Path,
     command: Sequence[str] = ("mlatsim", "compare"),
+    inputs: Sequence[RunInputs] = (),
 ) -> None:
     """Write a comparison's tables, report, figures and manifest into ``directory``.
 
     It holds ``comparison.csv`` (:data:`CSV_COLUMNS`), ``comparison.md``,
     ``replications.csv`` (the per-replication values behind every interval),
-    ``manifest.json`` (scenarios, their digests and result directories, seed, command) and
-    ``figures/`` with the tables each figure draws.
+    ``manifest.json`` (scenarios, their digests, inputs and result directories, seed,
+    command) and ``figures/`` with the tables each figure draws.
+
+    Args:
+        comparison: The statistics.
+        runs: The compared runs, the reference first.
+        directory: Where to write (a staging directory).
+        command: The command line, for the manifest.
+        inputs: Each run's inputs (calibration, world data, key), for the manifest.
     """
     from sim.analysis.comparison_figures import write_comparison_figures
 
@@ -174,7 +132,8 @@ def write_comparison_files(
     )
     # The manifest last: it marks the directory as a complete comparison.
     (directory / MANIFEST).write_text(
-        json.dumps(_manifest(comparison, runs, command), indent=2) + "\n", encoding="utf-8"
+        json.dumps(_manifest(comparison, runs, command, inputs), indent=2) + "\n",
+        encoding="utf-8",
     )
 
 
@@ -183,6 +142,7 @@ def write_comparison(
     runs: Sequence[ScenarioRun],
     destination: Path,
     command: Sequence[str] = ("mlatsim", "compare"),
+    inputs: Sequence[RunInputs] = (),
 ) -> Path:
     """Write the comparison directory atomically and return its path.
 
@@ -193,19 +153,24 @@ def write_comparison(
         InputError: if ``destination`` may not be replaced or cannot be written.
     """
     with StagedDirectory(destination, COMPARISON_FORMAT) as staged:
-        write_comparison_files(comparison, runs, staged.path, command)
+        write_comparison_files(comparison, runs, staged.path, command, inputs)
         return staged.publish()
 
 
 def _manifest(
-    comparison: Comparison, runs: Sequence[ScenarioRun], command: Sequence[str]
+    comparison: Comparison,
+    runs: Sequence[ScenarioRun],
+    command: Sequence[str],
+    inputs: Sequence[RunInputs],
 ) -> dict[str, Any]:
+    by_name = {given.scenario.name: given for given in inputs}
     return {
         "format": COMPARISON_FORMAT,
         "scenarios": [
             {
                 "name": run.name,
                 "scenario_sha256": scenario_digest(run.scenario),
+                **(by_name[run.name].record() if run.name in by_name else {}),
                 "result_directory": str(run.directory),
                 "reused": run.reused,
             }

@@ -1,10 +1,10 @@
 """Result directories: written whole or not at all, and never over a user's own folder.
 
-A run or a comparison writes into a hidden staging directory beside its destination, made
-before any simulation starts (so an unwritable place is reported at once, not after an hour)
-and moved into place when complete. An existing destination is replaced only if it is empty
-or is itself a result of the same kind, recognised by the format tag in its
-``manifest.json``; anything else (a folder of notes, the current directory, the folder
+A run, a comparison or a calibration writes into a hidden staging directory beside its
+destination, made before any simulation starts (so an unwritable place is reported at once,
+not after an hour) and moved into place when complete. An existing destination is replaced
+only if it is empty or is itself a result of the same kind, recognised by the format tag in
+its ``manifest.json``; anything else (a folder of notes, the current directory, the folder
 holding the scenario file, ``results/`` itself) is refused with one line naming it. A
 staging directory left behind by a killed run carries its process id and is removed by the
 next run to the same destination.
@@ -26,8 +26,14 @@ RUN_FORMAT = "mlatsim-run/1"
 """Format tag in the manifest of a run's result directory."""
 COMPARISON_FORMAT = "mlatsim-comparison/1"
 """Format tag in the manifest of a comparison directory."""
+CALIBRATION_FORMAT = "mlatsim-calibration/1"
+"""Format tag in the manifest of a calibration directory (``mlatsim calibrate --out``)."""
 MANIFEST = "manifest.json"
-_KIND_NAMES = {RUN_FORMAT: "a run's result", COMPARISON_FORMAT: "a comparison"}
+_KIND_NAMES = {
+    RUN_FORMAT: "a run's result",
+    COMPARISON_FORMAT: "a comparison",
+    CALIBRATION_FORMAT: "a calibration",
+}
 _MAX_MANIFEST_BYTES = 64 << 20
 _STAGING = "staging"
 _RETIRED = "old"
@@ -149,7 +155,7 @@ class StagedDirectory:
 
     Args:
         destination: Where the result goes.
-        kind: :data:`RUN_FORMAT` or :data:`COMPARISON_FORMAT`.
+        kind: :data:`RUN_FORMAT`, :data:`COMPARISON_FORMAT` or :data:`CALIBRATION_FORMAT`.
         option: The option or name to blame in errors.
 
     Raises:

@@ -18,14 +18,20 @@ from sim.analysis import statistics
 from sim.analysis.figures import write_figures
 from sim.analysis.runs import RunResult
 from sim.analysis.summary import CURVE_GRID_DAYS, summarise_run
-from sim.config.schema import Scenario
+from sim.experiments.inputs import RunInputs
 from sim.experiments.result_dir import MANIFEST, RUN_FORMAT, StagedDirectory
 
 _PACKAGES = ("mlatsim", "mesa", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib")
 
 
-def manifest(result: RunResult, scenario: Scenario, command: list[str]) -> dict[str, Any]:
-    """What produced a result: the resolved scenario, seeds, versions and run time."""
+def manifest(result: RunResult, inputs: RunInputs, command: list[str]) -> dict[str, Any]:
+    """What produced a result: the resolved scenario, seeds, inputs, versions and run time.
+
+    The inputs are the calibration (path and SHA-256, or ``"none"``), the SHA-256 of every
+    world data file read and the package version, with the run's key (their digest, by
+    which :mod:`sim.experiments.store` finds the run).
+    """
+    scenario = inputs.scenario
     versions = {}
     for package in _PACKAGES:
         try:
@@ -40,6 +46,7 @@ def manifest(result: RunResult, scenario: Scenario, command: list[str]) -> dict[
         "stream_derivation": (
             "numpy SeedSequence(entropy=seed, spawn_key=(replication, crc32(process name)))"
         ),
+        **inputs.record(),
         "command": command,
         "python": platform.python_version(),
         "packages": versions,
@@ -50,10 +57,11 @@ def manifest(result: RunResult, scenario: Scenario, command: list[str]) -> dict[
 
 
 def write_result_files(
-    result: RunResult, scenario: Scenario, directory: Path, command: list[str]
+    result: RunResult, inputs: RunInputs, directory: Path, command: list[str]
 ) -> None:
     """Write a run's tables, summary, manifest and figures into ``directory`` (staging)."""
     directory = Path(directory)
+    scenario = inputs.scenario
     result.requests.to_parquet(directory / "requests.parquet", index=False)
     result.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
     summary = summarise_run(result, scenario)
@@ -68,12 +76,12 @@ def write_result_files(
     )
     # The manifest last: it marks the directory as a complete result.
     (directory / MANIFEST).write_text(
-        json.dumps(manifest(result, scenario, command), indent=2) + "\n"
+        json.dumps(manifest(result, inputs, command), indent=2) + "\n"
     )
 
 
 def write_results(
-    result: RunResult, scenario: Scenario, destination: Path, command: list[str]
+    result: RunResult, inputs: RunInputs, destination: Path, command: list[str]
 ) -> Path:
     """Write the result directory atomically and return its path.
 
@@ -84,5 +92,5 @@ def write_results(
         InputError: if ``destination`` may not be replaced or cannot be written.
     """
     with StagedDirectory(destination, RUN_FORMAT) as staged:
-        write_result_files(result, scenario, staged.path, command)
+        write_result_files(result, inputs, staged.path, command)
         return staged.publish()

@@ -1,126 +1,58 @@
-"""Running replications, serially or in worker processes, with identical results.
+"""Running a scenario's replications, serially or in worker processes, with identical results.
 
 Each replication builds its own world and model from the scenario and its own seed streams,
 so its rows do not depend on which process ran it or in what order: a run with one worker and
 a run with many give the same table.
 
-Worker processes are the runner's own: each gets one replication number at a time over its
-own pipe and sends back progress and its rows. On any exception in this process (Ctrl-C's
-``KeyboardInterrupt``, :class:`sim.experiments.interrupt.Terminated` from SIGTERM, a failed
-replication)
-the workers are killed at once, without finishing their replications, and the exception goes
-on. Workers ignore Ctrl-C and die with this process even when it is killed
-(:func:`sim.experiments.interrupt.prepare_worker`).
+Replications are run by an executor (:mod:`sim.experiments.executors`): by default in this
+process for one worker, else in worker processes of the run's own
+(:class:`sim.experiments.workers.WorkerProcesses`). Two ways to run them:
+
+- :func:`run_scenario` (``mlatsim run``): a failed replication ends the run, the others are
+  stopped at once, and its error is raised (an input error as itself, anything else as a
+  :class:`ReplicationError` of one line);
+- :func:`run_replications` (experiments such as sweeps): a failed replication is recorded
+  and the others go on; the failures are returned with the rows of the others.
+
+Either way an exception in this process (Ctrl-C's ``KeyboardInterrupt``,
+:class:`sim.experiments.interrupt.Terminated` from SIGTERM) kills the workers at once and goes
+on. Progress is reported to a callback as (days simulated, days in all, replications done).
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import os
-import pickle
 import sys
 import time
-import traceback
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
 
 import pandas as pd
 
 from sim.analysis.runs import RunResult
 from sim.config.schema import Scenario
-from sim.engine.replication import ReplicationOutput, run_replication
-from sim.experiments import interrupt
+from sim.engine.replication import ReplicationOutput
+from sim.errors import InputError
+from sim.experiments.executors import Executor, InProcess
+from sim.experiments.failures import ReplicationError, ReplicationFailure
+from sim.experiments.workers import WorkerError, WorkerProcesses
 
-_STOP_SECONDS = 5.0  # for idle workers to exit after a finished run, before they are killed
-_KILL_SECONDS = 2.0  # for killed workers to be reaped
+__all__ = [
+    "InProcess",
+    "Progress",
+    "ReplicationError",
+    "ReplicationFailure",
+    "Replications",
+    "WorkerError",
+    "WorkerProcesses",
+    "default_executor",
+    "run_replications",
+    "run_scenario",
+]
 
-
-class _Progress:
-    """A progress bar of simulated days on a terminal; nothing elsewhere or when quiet."""
-
-    def __init__(self, total_days: int, replications: int, enabled: bool) -> None:
-        self.bar = None
-        if enabled and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(
-                total=total_days * replications,
-                unit="day",
-                desc=f"{replications} replication(s)",
-                file=sys.stderr,
-                dynamic_ncols=True,
-            )
-
-    def advance(self, days: int) -> None:
-        if self.bar is not None:
-            self.bar.update(days)
-
-    def replication_done(self, done: int, total: int) -> None:
-        if self.bar is not None:
-            self.bar.set_description(f"replications {done}/{total}")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def run_scenario(
-    scenario: Scenario,
-    *,
-    workers: int = 1,
-    show_progress: bool = False,
-    world_dir: str | Path | None = None,
-) -> RunResult:
-    """Run every replication of a scenario.
-
-    An exception while running (``KeyboardInterrupt``,
-    :class:`sim.experiments.interrupt.Terminated`, an
-    error in a replication) kills the worker processes at once and is raised again.
-
-    Args:
-        scenario: The validated scenario (its replications and seed are used as they are).
-        workers: Worker processes; 1 runs in this process.
-        show_progress: Show a progress bar if standard error is a terminal.
-        world_dir: Alternative world data folder.
-    """
-    began = time.perf_counter()
-    count = scenario.simulation.replications
-    progress = _Progress(scenario.simulation.horizon_days, count, show_progress)
-    outputs: dict[int, ReplicationOutput] = {}
-    try:
-        if workers <= 1 or count == 1:
-            sink = _DirectSink(progress)
-            for replication in range(count):
-                outputs[replication] = run_replication(scenario, replication, world_dir, sink)
-                progress.replication_done(replication + 1, count)
-        else:
-            _run_in_workers(scenario, min(workers, count), world_dir, progress, outputs)
-    finally:
-        progress.close()
-    order = sorted(outputs)
-    return RunResult(
-        requests=pd.concat([outputs[r][0] for r in order], ignore_index=True),
-        timeseries=pd.concat([outputs[r][1] for r in order], ignore_index=True),
-        seconds=time.perf_counter() - began,
-        replication_seconds=tuple(outputs[r][2] for r in order),
-    )
-
-
-class _DirectSink:
-    """Progress reports from a replication running in this process."""
-
-    def __init__(self, progress: _Progress) -> None:
-        self._progress = progress
-
-    def put(self, item: tuple[int, int]) -> None:
-        self._progress.advance(item[1])
-
-
-class WorkerError(RuntimeError):
-    """A worker process ended without sending its replication's rows (it crashed or was killed)."""
+Progress = Callable[[int, int, int], None]
+"""Called as a run advances with (days simulated so far, days in all, replications done)."""
 
 
 class _RemoteTracebackError(Exception):
@@ -134,155 +66,182 @@ class _RemoteTracebackError(Exception):
         return f'\n"""\n{self.text}"""'
 
 
-def _run_in_workers(
-    scenario: Scenario,
-    workers: int,
-    world_dir: str | Path | None,
-    progress: _Progress,
-    outputs: dict[int, ReplicationOutput],
-) -> None:
-    """Run every replication in ``workers`` processes, filling ``outputs`` as rows arrive."""
-    context = multiprocessing.get_context("spawn")
-    count = scenario.simulation.replications
-    processes: list[BaseProcess] = []
-    links: dict[Connection, BaseProcess] = {}
-    finished = False
-    try:
-        # Started with SIGINT and SIGTERM blocked: see interrupt.signals_held.
-        with interrupt.signals_held():
-            for number in range(workers):
-                here, there = context.Pipe()
-                process = context.Process(
-                    target=interrupt.start_worker,
-                    args=(os.getpid(), "sim.experiments.runner:_work", there),
-                    name=f"mlatsim-worker-{number}",
-                    daemon=True,
-                )
-                processes.append(process)
-                links[here] = process
-                process.start()
-                there.close()  # so that this end reads end-of-file when the worker dies
-        for link, process in links.items():
-            _send(link, process, (scenario, world_dir, progress.bar is not None))
-        waiting = list(range(count))
-        busy: dict[Connection, int] = {}  # the replication each working worker runs
-        for link in links:
-            if waiting:
-                busy[link] = _send(link, links[link], waiting.pop(0))
-        while busy:
-            for ready in wait(list(busy)):
-                link = cast(Connection, ready)
-                message = _receive(link, links[link], busy[link])
-                if message[0] == "progress":
-                    progress.advance(message[1])
-                    continue
-                if message[0] == "error":
-                    _, error, text = message
-                    raise error from _RemoteTracebackError(text)
-                _, replication, output = message
-                outputs[replication] = output
-                progress.replication_done(len(outputs), count)
-                del busy[link]
-                if waiting:
-                    busy[link] = _send(link, links[link], waiting.pop(0))
-        finished = True
-    finally:
-        _stop(processes, links, finished)
+@dataclass(frozen=True)
+class Replications:
+    """What running a scenario's replications gave: rows of some, failures of others.
 
-
-def _send(link: Connection, process: BaseProcess, item: Any) -> Any:
-    """Send a worker its work (the run's settings, or a replication number) and return it."""
-    try:
-        link.send(item)
-    except OSError:
-        raise WorkerError(_ended(process, item if isinstance(item, int) else None)) from None
-    return item
-
-
-def _receive(link: Connection, process: BaseProcess, replication: int) -> tuple[Any, ...]:
-    """The next message of a worker running a replication."""
-    try:
-        return link.recv()
-    except (EOFError, OSError):
-        raise WorkerError(_ended(process, replication)) from None
-
-
-def _ended(process: BaseProcess, replication: int | None) -> str:
-    process.join(_KILL_SECONDS)
-    doing = "starting" if replication is None else f"running replication {replication}"
-    return (
-        f"worker process {process.name} ended unexpectedly while {doing} "
-        f"(exit code {process.exitcode})"
-    )
-
-
-def _stop(
-    processes: list[BaseProcess],
-    links: dict[Connection, BaseProcess],
-    finished: bool,
-) -> None:
-    """End the workers: told to stop after a finished run, killed at once otherwise."""
-    if finished:
-        for link in links:
-            with contextlib.suppress(OSError):
-                link.send(None)
-    deadline = time.monotonic() + (_STOP_SECONDS if finished else 0.0)
-    for process in processes:
-        if process.pid is None:
-            continue  # never started
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.exitcode is None:
-            process.kill()
-    for process in processes:
-        if process.pid is not None:
-            process.join(_KILL_SECONDS)
-        if process.exitcode is not None:
-            process.close()
-    for link in links:
-        link.close()
-
-
-class _LinkSink:
-    """Progress reports from a replication in a worker, sent to the parent over its pipe."""
-
-    def __init__(self, link: Connection) -> None:
-        self._link = link
-
-    def put(self, item: tuple[int, int]) -> None:
-        self._link.send(("progress", item[1]))
-
-
-def _work(link: Connection) -> None:
-    """A worker process: run each replication number received until told to stop.
-
-    Started by :func:`sim.experiments.interrupt.start_worker`; the first message is the run's
-    scenario,
-    world data folder and whether to report progress.
+    Attributes:
+        scenario: The scenario run.
+        outputs: Rows and run time of each replication that finished, by number.
+        failures: The replications that failed, in the order they failed.
+        seconds: Wall time of the whole run.
     """
-    try:
-        scenario, world_dir, report_progress = link.recv()
-    except EOFError:
-        return
-    sink = _LinkSink(link) if report_progress else None
-    while True:
-        try:
-            replication = link.recv()
-        except EOFError:
-            return
-        if replication is None:
-            return
-        try:
-            output = run_replication(scenario, replication, world_dir, sink)
-        except Exception as exc:  # sent to the parent, which raises it
-            link.send(("error", _portable(exc), traceback.format_exc()))
-            return
-        link.send(("done", replication, output))
+
+    scenario: Scenario
+    outputs: Mapping[int, ReplicationOutput]
+    failures: tuple[ReplicationFailure, ...]
+    seconds: float
+
+    def result(self) -> RunResult:
+        """The records of the replications that finished, in replication order.
+
+        Raises:
+            ValueError: if none finished.
+        """
+        if not self.outputs:
+            raise ValueError(f"no replication of {self.scenario.name} finished")
+        order = sorted(self.outputs)
+        return RunResult(
+            requests=pd.concat([self.outputs[r][0] for r in order], ignore_index=True),
+            timeseries=pd.concat([self.outputs[r][1] for r in order], ignore_index=True),
+            seconds=self.seconds,
+            replication_seconds=tuple(self.outputs[r][2] for r in order),
+        )
 
 
-def _portable(error: Exception) -> Exception:
-    """The exception if it survives pickling, else a RuntimeError naming it."""
+def default_executor(workers: int, replications: int) -> Executor:
+    """In this process for one worker or one replication, else in worker processes."""
+    if workers <= 1 or replications <= 1:
+        return InProcess()
+    return WorkerProcesses(min(workers, replications))
+
+
+def run_replications(
+    scenario: Scenario,
+    *,
+    workers: int = 1,
+    show_progress: bool = False,
+    world_dir: str | Path | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    stop_at_failure: bool = False,
+) -> Replications:
+    """Run every replication of a scenario; a failed one is recorded, not raised.
+
+    Args:
+        scenario: The validated scenario (its replications and seed are used as they are).
+        workers: Worker processes of the default executor (ignored when ``executor`` is given).
+        show_progress: Show a progress bar if standard error is a terminal.
+        world_dir: Alternative world data folder.
+        executor: What runs the replications (:func:`default_executor` when None).
+        progress: Called as the run advances (see :data:`Progress`).
+        stop_at_failure: Stop the other replications at the first failure.
+    """
+    began = time.perf_counter()
+    count = scenario.simulation.replications
+    executor = default_executor(workers, count) if executor is None else executor
+    tally = _Tally(scenario.simulation.horizon_days * count, count, progress, show_progress)
+    outputs: dict[int, ReplicationOutput] = {}
+    failures: list[ReplicationFailure] = []
     try:
-        pickle.loads(pickle.dumps(error))
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error
+        outcomes = executor.run(scenario, range(count), world_dir, tally.reporter)
+        with contextlib.closing(outcomes):  # closing it early stops the executor's work
+            for replication, outcome in outcomes:
+                if isinstance(outcome, ReplicationFailure):
+                    failures.append(outcome)
+                    if stop_at_failure:
+                        break
+                else:
+                    outputs[replication] = outcome
+                tally.replication_done()
+    finally:
+        tally.close()
+    return Replications(scenario, outputs, tuple(failures), time.perf_counter() - began)
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    workers: int = 1,
+    show_progress: bool = False,
+    world_dir: str | Path | None = None,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run every replication of a scenario; the first failure ends the run.
+
+    Args:
+        scenario: The validated scenario (its replications and seed are used as they are).
+        workers: Worker processes of the default executor; 1 runs in this process.
+        show_progress: Show a progress bar if standard error is a terminal.
+        world_dir: Alternative world data folder.
+        executor: What runs the replications (:func:`default_executor` when None).
+        progress: Called as the run advances (see :data:`Progress`).
+
+    Raises:
+        InputError: a replication's input error (bad world data, say), as raised; from a
+            worker, with the worker's traceback as its cause.
+        ReplicationError: a replication's other error (its cause is the original).
+    """
+    done = run_replications(
+        scenario,
+        workers=workers,
+        show_progress=show_progress,
+        world_dir=world_dir,
+        executor=executor,
+        progress=progress,
+        stop_at_failure=True,
+    )
+    if done.failures:
+        _raise(done.failures[0])
+    return done.result()
+
+
+def _raise(failure: ReplicationFailure) -> None:
+    """Raise a failed replication's error: an input error as itself, others wrapped."""
+    error = failure.error
+    cause: BaseException | None = error
+    if failure.remote:
+        cause = _RemoteTracebackError(failure.traceback) if failure.traceback else None
+    if isinstance(error, InputError):
+        if failure.remote:
+            raise error from cause
+        raise error
+    raise ReplicationError(failure) from cause
+
+
+class _Tally:
+    """Days and replications done so far, passed to a callback and a terminal progress bar."""
+
+    def __init__(
+        self, total_days: int, replications: int, callback: Progress | None, show: bool
+    ) -> None:
+        self.total_days = total_days
+        self.days = 0
+        self.done = 0
+        self.callback = callback
+        self.bar = None
+        if show and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=total_days,
+                unit="day",
+                desc=f"{replications} replication(s)",
+                file=sys.stderr,
+                dynamic_ncols=True,
+            )
+        self.replications = replications
+
+    @property
+    def reporter(self) -> Callable[[int], None] | None:
+        """What an executor tells of days simulated, or None when nobody listens."""
+        return None if self.callback is None and self.bar is None else self.advance
+
+    def advance(self, days: int) -> None:
+        self.days += days
+        if self.bar is not None:
+            self.bar.update(days)
+        if self.callback is not None:
+            self.callback(self.days, self.total_days, self.done)
+
+    def replication_done(self) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.set_description(f"replications {self.done}/{self.replications}")
+        if self.callback is not None:
+            self.callback(self.days, self.total_days, self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -4,7 +4,7 @@ Eligibility follows DESIGN's table: a channel opens when both states are bound b
 instrument (or linked by its bilateral tie) on the day of the request, and when it can obtain
 the data type wanted. The requesting state tries the open channels fastest first, judging
 speed by each channel's ``nominal_days``. Letters rogatory are always open: the diplomatic
-channel needs no treaty.
+channel needs no treaty. (Whether 24/7 preservation is open is :mod:`sim.rules.preservation`.)
 """
 
 from __future__ import annotations
@@ -88,11 +88,6 @@ ELIGIBILITY: dict[str, Rule] = {
     "un_convention_mla": _un_convention_mla,
     "letters_rogatory": _letters_rogatory,
 }
-
-
-def preservation_open(requesting: StateProfile, requested: StateProfile) -> bool:
-    """Whether 24/7 preservation is open: both states have a 24/7 point of contact."""
-    return requesting.facts.contact_24_7 and requested.facts.contact_24_7
 
 
 class ChannelRouter:

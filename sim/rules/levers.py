@@ -1,10 +1,13 @@
 """Policy levers: the reforms a scenario switches on, for some states, from a date.
 
-Each lever has one documented mechanism: which stage time, probability or eligibility rule it
-changes, and by how much at full strength. Strength 0 switches a lever off; strength 1 is its
-full effect (``ca_staffing`` and ``data_retention`` go to 4, meaning +400%). The magnitudes
-that no source gives are stated assumptions (docs/levers.md), chosen so a reform's direction is
-sure and its size is a round, arguable number that a sweep can vary.
+Each kind of lever has one documented mechanism: which stage time, probability or eligibility
+rule it changes, and by how much at full strength. The kinds are the entries of the registry
+:data:`~sim.rules.lever_kinds.LEVERS`; this module resolves a scenario's levers (their targets,
+the treaty events) and answers for a run through that registry (:class:`Policy`). Strength 0
+switches a lever off; strength 1 is its full effect (``ca_staffing`` and ``data_retention`` go
+to 4, meaning +400%). The magnitudes that no source gives are stated assumptions
+(docs/levers.md), chosen so a reform's direction is sure and its size is a round, arguable
+number that a sweep can vary.
 
 A lever's targets are ``states`` (ISO3 codes) and/or a ``group``; with neither it applies to
 every state. Harmonisation levers act on a request when both states are targeted (they
@@ -31,150 +34,35 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sim.config.schema import LEVER_MAX_STRENGTH, Lever, Scenario
+from sim.config.schema import Lever, Scenario
 from sim.errors import ScenarioError
-from sim.vocabulary import INSTRUMENTS, STAGES
+from sim.rules.lever_kinds import (
+    LEVERS,
+    NEUTRAL,
+    Draw,
+    Effects,
+    LeverKind,
+    combined_strength,
+    kinds_applying_to,
+    max_strength,
+    pair_effects,
+)
+from sim.vocabulary import INSTRUMENTS
 from sim.world.build import StateProfile
 from sim.world.treaties import TreatyCalendar
 
-
-@dataclass(frozen=True, slots=True)
-class LeverSpec:
-    """What a lever does (its mechanism) and what supports the size of its effect."""
-
-    name: str
-    mechanism: str
-    basis: str
-
-
-LEVERS: dict[str, LeverSpec] = {
-    spec.name: spec
-    for spec in (
-        LeverSpec(
-            "harmonised_definitions",
-            "dual-criminality failures of requests to a targeted state x (1 - s)",
-            "Budapest Convention Arts. 2-11 harmonise offences so that dual criminality holds; "
-            "full harmonisation (s = 1) removes the failures (assumption)",
-        ),
-        LeverSpec(
-            "standard_procedures",
-            "between targeted states: returns for clarification x (1 - 0.6 s); outgoing and "
-            "legal review times x (1 - 0.3 s)",
-            "T-CY 2014 MLA assessment recommends standard request templates; size assumed",
-        ),
-        LeverSpec(
-            "harmonised_evidence",
-            "requests to a targeted state: content-order refusals x (1 - s), the extra "
-            "domestic-order time for content x (1 - s), refusals for insufficient grounds "
-            "x (1 - 0.5 s)",
-            "the US probable-cause standard is the known bottleneck (Just Security 2016); "
-            "size assumed",
-        ),
-        LeverSpec(
-            "privacy_bridge",
-            "between targeted states (or, with `partners`, between a target and a partner): "
-            "data-protection refusals x (1 - s)",
-            "adequacy decisions and safeguard agreements (EU-US Umbrella Agreement); assumed",
-        ),
-        LeverSpec(
-            "electronic_transmission",
-            "between targeted states: transmission and return transmission times x (1 - 0.8 s)",
-            "e-MLA / e-CODEX secure exchange replaces diplomatic and postal transmission; "
-            "size assumed",
-        ),
-        LeverSpec(
-            "ca_staffing",
-            "a targeted state's central-authority staff x (1 + s), s up to 4",
-            "US DOJ FY2015 MLAT reform funding request (reference target 7); size is the lever",
-        ),
-        LeverSpec(
-            "training",
-            "requests from a targeted state: drafting time x (1 - 0.3 s), returns for "
-            "clarification x (1 - 0.5 s)",
-            "T-CY 2014: many requests are returned for missing information; size assumed",
-        ),
-        LeverSpec(
-            "preservation_24_7",
-            "a targeted state gains a 24/7 point of contact; its preservation requests "
-            "succeed with p + (1 - p) s",
-            "Budapest Arts. 29 and 35; size assumed",
-        ),
-        LeverSpec(
-            "data_retention",
-            "data held in a targeted state is kept x (1 + s) longer, s up to 4",
-            "national retention periods differ from 0 to 24 months (sim/data/observables.csv)",
-        ),
-        LeverSpec(
-            "join",
-            "each targeted state becomes a party to `instrument` with probability s",
-            "treaty reform scenarios (Budapest accessions, Second Protocol ratifications)",
-        ),
-        LeverSpec(
-            "in_force",
-            "`instrument` enters into force (among its parties) if s > 0",
-            "Second Protocol: after 5 ratifications; UN Convention: after 40 (reference)",
-        ),
-        LeverSpec(
-            "new_agreement",
-            "a `kind` (cloud_act or mlat) tie between each targeted state and each of "
-            "`partners` if s > 0",
-            "CLOUD Act executive agreements under negotiation (EU, Canada)",
-        ),
-    )
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Effects:
-    """How the active levers change one pair's requests (1.0 and 0.0 leave them unchanged)."""
-
-    dual_criminality: float = 1.0
-    data_protection: float = 1.0
-    clarification: float = 1.0
-    grounds: float = 1.0
-    content_refusal: float = 1.0
-    content_extra_time: float = 1.0
-    preservation_gap: float = 1.0
-    """Share of the chance of a failed preservation that remains."""
-    stage_time: tuple[float, ...] = field(default=(1.0,) * len(STAGES))
-
-
-NEUTRAL = Effects()
-_STAGE = {name: index for index, name in enumerate(STAGES)}
-_OUTGOING_REVIEW = _STAGE["outgoing_review"]
-_LEGAL_REVIEW = _STAGE["legal_review"]
-_TRANSMISSION = _STAGE["transmission"]
-_RETURN_TRANSMISSION = _STAGE["return_transmission"]
-_DRAFTING = _STAGE["drafting"]
-
-_SIDE = {
-    "harmonised_definitions": "requested",
-    "standard_procedures": "both",
-    "harmonised_evidence": "requested",
-    "privacy_bridge": "bridge",
-    "electronic_transmission": "both",
-    "training": "requesting",
-    "preservation_24_7": "requesting",
-}
-"""Which state of a request a pair-acting lever must target (see docs/levers.md)."""
-
-
-def max_strength(lever: str) -> float:
-    """The largest strength of a lever, alone or summed over overlapping levers of its kind."""
-    return LEVER_MAX_STRENGTH.get(lever, 1.0)
-
-
-def combined_strength(strengths: Iterable[float], lever: str) -> float:
-    """The strength of overlapping levers of one kind: their sum, capped at its maximum.
-
-    Args:
-        strengths: The strengths of the levers of kind ``lever`` acting on one state or pair
-            on one day.
-        lever: The lever's name.
-    """
-    return min(math.fsum(strengths), max_strength(lever))
+__all__ = [
+    "LEVERS",
+    "NEUTRAL",
+    "ActiveLever",
+    "Effects",
+    "Policy",
+    "combined_strength",
+    "max_strength",
+    "resolve",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +73,23 @@ class ActiveLever:
     targets: frozenset[str]
     day: float
 
+    @property
+    def kind(self) -> LeverKind:
+        """The lever's entry in the registry."""
+        return LEVERS[self.lever.lever]
+
+    @property
+    def partners(self) -> tuple[str, ...]:
+        """The lever's ``partners`` (none for a kind that takes none)."""
+        return tuple(getattr(self.lever, "partners", ()))
+
     def covers(self, *states: str) -> bool:
         """Whether every one of ``states`` is targeted."""
         return all(state in self.targets for state in states)
 
     def acts_on(self, requesting: str, requested: str) -> bool:
         """Whether this pair-acting lever changes a request from ``requesting`` to ``requested``."""
-        side = _SIDE.get(self.lever.lever)
+        side = self.kind.side
         if side == "requested":
             return requested in self.targets
         if side == "requesting":
@@ -208,7 +106,7 @@ class ActiveLever:
         Without ``partners`` it acts among all its targets; with them it is a hub and spokes:
         between a target and a partner, either way round, and not among the partners.
         """
-        partners = self.lever.partners
+        partners = self.partners
         if not partners:
             return self.covers(requesting, requested)
         return (requesting in self.targets and requested in partners) or (
@@ -260,11 +158,8 @@ def _group_members(
     return frozenset(chosen)
 
 
-_TREATY_LEVERS = ("join", "in_force", "new_agreement")
-
-
 def resolve(
-    scenario: Scenario, states: Iterable[StateProfile], calendar: TreatyCalendar, draw: object
+    scenario: Scenario, states: Iterable[StateProfile], calendar: TreatyCalendar, draw: Draw
 ) -> tuple[ActiveLever, ...]:
     """The scenario's levers with their targets; treaty levers are written into ``calendar``.
 
@@ -286,48 +181,54 @@ def resolve(
             group has no member on the lever's start day.
     """
     profiles = list(states)
-    codes = {p.iso3 for p in profiles}
+    codes = frozenset(p.iso3 for p in profiles)
     simulation = scenario.simulation
-    days = [simulation.day_of(lever.start) if lever.start else 0.0 for lever in scenario.levers]
+    levers = scenario.levers
+    days = [simulation.day_of(lever.start) if lever.start else 0.0 for lever in levers]
     order = sorted(
-        range(len(scenario.levers)),
-        key=lambda i: (scenario.levers[i].lever not in _TREATY_LEVERS, days[i], i),
+        range(len(levers)),
+        key=lambda i: ("treaty" not in LEVERS[levers[i].lever].applies, days[i], i),
     )
     active: dict[int, ActiveLever] = {}
     for index in order:
-        lever, day = scenario.levers[index], days[index]
-        where = f"levers[{index}]"
-        for number, code in enumerate((*lever.states, *lever.partners)):
+        lever, day = levers[index], days[index]
+        targets = _targets(lever, f"levers[{index}]", profiles, codes, calendar, day)
+        item = active[index] = ActiveLever(lever, targets, day)
+        event = item.kind.event
+        if event is not None:
+            event(lever, targets, day, calendar, draw)
+    return tuple(active[index] for index in range(len(levers)))
+
+
+def _targets(
+    lever: Lever,
+    where: str,
+    profiles: list[StateProfile],
+    codes: frozenset[str],
+    calendar: TreatyCalendar,
+    day: float,
+) -> frozenset[str]:
+    """The states ``lever`` targets on ``day``: its states and group, or every state.
+
+    Raises:
+        ScenarioError: naming ``where``'s field if a state or partner is not in the run, or
+            its group has no member.
+    """
+    states: list[str] = getattr(lever, "states", [])
+    group: str | None = getattr(lever, "group", None)
+    for part in ("states", "partners"):
+        for code in getattr(lever, part, ()):
             if code not in codes:
-                part = "states" if number < len(lever.states) else "partners"
                 raise ScenarioError(f"{where}.{part}", f"'{code}' is not a state of the run")
-        targets = set(lever.states)
-        if lever.group is not None:
-            try:
-                targets |= _group_members(lever.group, profiles, calendar, day)
-            except ValueError as exc:
-                raise ScenarioError(f"{where}.group", str(exc)) from None
-        if not lever.states and lever.group is None:
-            targets = codes
-        item = active[index] = ActiveLever(lever, frozenset(targets), day)
-        _apply_treaty_change(item, calendar, draw)
-    return tuple(active[index] for index in range(len(scenario.levers)))
-
-
-def _apply_treaty_change(item: ActiveLever, calendar: TreatyCalendar, draw: object) -> None:
-    """Write one treaty lever into the calendar (accessions, entry into force, new ties)."""
-    lever = item.lever
-    if lever.lever == "join":
-        for code in sorted(item.targets):
-            if draw.uniform() < lever.strength:  # type: ignore[attr-defined]
-                calendar.set_party(code, str(lever.instrument), item.day)
-    elif lever.lever == "in_force" and lever.strength > 0:
-        calendar.set_in_force(str(lever.instrument), item.day)
-    elif lever.lever == "new_agreement" and lever.strength > 0:
-        for code in sorted(item.targets):
-            for partner in lever.partners:
-                if partner != code:
-                    calendar.add_tie(str(lever.kind), code, partner, item.day)
+    if not states and group is None:
+        return codes
+    targets = set(states)
+    if group is not None:
+        try:
+            targets |= _group_members(group, profiles, calendar, day)
+        except ValueError as exc:
+            raise ScenarioError(f"{where}.group", str(exc)) from None
+    return frozenset(targets)
 
 
 class Policy:
@@ -341,6 +242,11 @@ class Policy:
         self.active = tuple(active)
         self._days = tuple(sorted({item.day for item in self.active}))
         self._cache: dict[tuple[str, str, int], Effects] = {}
+        self._retention = tuple(
+            (kind, items)
+            for kind in kinds_applying_to("retention")
+            if (items := tuple(item for item in self.active if item.kind is kind))
+        )
 
     def effects(self, requesting: str, requested: str, day: float) -> Effects:
         """The combined effect of the levers in force on ``day`` for this pair."""
@@ -357,24 +263,8 @@ class Policy:
         for item in self.active:
             if item.day <= day and item.acts_on(requesting, requested):
                 strengths.setdefault(item.lever.lever, []).append(item.lever.strength)
-        s = {name: combined_strength(values, name) for name, values in strengths.items()}
-        procedures = s.get("standard_procedures", 0.0)
-        evidence = s.get("harmonised_evidence", 0.0)
-        training = s.get("training", 0.0)
-        transmission = s.get("electronic_transmission", 0.0)
-        stage = [1.0] * len(STAGES)
-        stage[_OUTGOING_REVIEW] = stage[_LEGAL_REVIEW] = 1.0 - 0.3 * procedures
-        stage[_TRANSMISSION] = stage[_RETURN_TRANSMISSION] = 1.0 - 0.8 * transmission
-        stage[_DRAFTING] = 1.0 - 0.3 * training
-        return Effects(
-            dual_criminality=1.0 - s.get("harmonised_definitions", 0.0),
-            data_protection=1.0 - s.get("privacy_bridge", 0.0),
-            clarification=(1.0 - 0.6 * procedures) * (1.0 - 0.5 * training),
-            grounds=1.0 - 0.5 * evidence,
-            content_refusal=1.0 - evidence,
-            content_extra_time=1.0 - evidence,
-            preservation_gap=1.0 - s.get("preservation_24_7", 0.0),
-            stage_time=tuple(stage),
+        return pair_effects(
+            {name: combined_strength(values, name) for name, values in strengths.items()}
         )
 
     def contact_day(self, state: str) -> float:
@@ -382,23 +272,24 @@ class Policy:
         days = [
             item.day
             for item in self.active
-            if item.lever.lever == "preservation_24_7"
-            and item.lever.strength > 0
-            and state in item.targets
+            if "contact" in item.kind.applies and item.lever.strength > 0 and state in item.targets
         ]
         return min(days, default=math.inf)
 
     def retention_factor(self, holder: str, day: float) -> float:
         """How much longer data held in ``holder`` is kept, for needs arising on ``day``.
 
-        Overlapping ``data_retention`` levers add their strengths, up to 4 (x5 retention).
+        Overlapping levers of one kind add their strengths, up to its maximum
+        (``data_retention``: 4, so x5 retention).
         """
-        strengths = [
-            item.lever.strength
-            for item in self.active
-            if item.lever.lever == "data_retention" and item.day <= day and holder in item.targets
-        ]
-        return 1.0 + combined_strength(strengths, "data_retention")
+        factor = 1.0
+        for kind, items in self._retention:
+            strengths = [
+                item.lever.strength for item in items if item.day <= day and holder in item.targets
+            ]
+            strength = combined_strength(strengths, kind.name)
+            factor *= kind.scale(strength, "retention_days")
+        return factor
 
     def staffing_changes(self) -> list[tuple[float, str, float]]:
         """``(day, state, factor)``: central-authority staff multiplied from that day.
@@ -410,9 +301,17 @@ class Policy:
         1 (no change) once the cap is reached. Changes are listed in the order of the first
         lever making them, then by state code, as the model starts them.
         """
+        changes: list[tuple[int, str, float, float]] = []
+        for kind in _STAFFING_KINDS:
+            changes.extend(self._staffing_steps(kind))
+        changes.sort(key=lambda change: change[:2])
+        return [(day, code, factor) for _, code, day, factor in changes]
+
+    def _staffing_steps(self, kind: LeverKind) -> list[tuple[int, str, float, float]]:
+        """``(position, state, day, factor)`` of the staff changes of one kind's levers."""
         by_state: dict[str, dict[float, tuple[int, list[float]]]] = {}
         for position, item in enumerate(self.active):
-            if item.lever.lever != "ca_staffing" or item.lever.strength <= 0:
+            if item.lever.lever != kind.name or item.lever.strength <= 0:
                 continue
             for code in item.targets:
                 days = by_state.setdefault(code, {})
@@ -424,9 +323,12 @@ class Policy:
             for day in sorted(days):
                 position, strengths = days[day]
                 strengths_so_far.extend(strengths)
-                new_multiple = 1.0 + combined_strength(strengths_so_far, "ca_staffing")
+                strength = combined_strength(strengths_so_far, kind.name)
+                new_multiple = kind.scale(strength, "ca_staff")
                 if new_multiple != multiple:
                     changes.append((position, code, day, new_multiple / multiple))
                 multiple = new_multiple
-        changes.sort(key=lambda change: change[:2])
-        return [(day, code, factor) for _, code, day, factor in changes]
+        return changes
+
+
+_STAFFING_KINDS = kinds_applying_to("staffing")

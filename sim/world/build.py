@@ -32,7 +32,12 @@ class StateProfile:
 
 @dataclass(frozen=True, slots=True)
 class World:
-    """The states of a run, in code order, and the treaty calendar among them."""
+    """The states of a run, in code order, and the treaty calendar among them.
+
+    A world is shared: by the replications of a run and by whatever shows it. Nothing writes
+    to its calendar during a run; a model changes its own ``calendar.fork()`` (treaty levers,
+    adaptive accessions), so two models built from one world never see each other's changes.
+    """
 
     states: tuple[StateProfile, ...]
     calendar: TreatyCalendar

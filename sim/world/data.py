@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -244,3 +245,29 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
             parameters.setdefault(code, {}).update(fitted)
 
     return WorldData(states, tuple(memberships), tuple(ties), instrument_in_force, parameters)
+
+
+def world_data_files(directory: str | Path | None = None) -> dict[str, str]:
+    """SHA-256 of each file :func:`load_world_data` reads from ``directory``, by file name.
+
+    A run's manifest records them, and a stored run is reused only if they are unchanged.
+
+    Args:
+        directory: A folder with the files; the packaged ``sim/data`` when None.
+
+    Raises:
+        WorldDataError: if a file is missing or cannot be read.
+    """
+    base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
+    names = ["states.csv", "memberships.csv", "bilateral.csv", "instruments.csv", "parameters.csv"]
+    if (base / CENTRAL_AUTHORITIES).is_file() and not os.environ.get("MLATSIM_UNCALIBRATED"):
+        names.append(CENTRAL_AUTHORITIES)  # read, and laid over parameters.csv, as above
+    hashes = {}
+    for name in names:
+        try:
+            hashes[name] = hashlib.sha256((base / name).read_bytes()).hexdigest()
+        except FileNotFoundError:
+            raise WorldDataError(str(base / name), "file not found") from None
+        except OSError as exc:
+            raise WorldDataError(str(base / name), f"cannot be read ({exc})") from None
+    return hashes

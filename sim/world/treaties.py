@@ -3,6 +3,9 @@
 Treaty ties change at known dates (an accession, an entry into force). The calendar turns the
 world data's dates into simulation days once, so the request processes ask cheap questions:
 is this state a party to that instrument today, do these two states have a treaty today.
+
+A world's calendar is what the data says; a run changes its own :meth:`~TreatyCalendar.fork`
+of it (treaty levers, adaptive accessions), so one world can serve many runs.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import datetime as dt
 import math
 from bisect import bisect_right
 from collections.abc import Iterable
+from typing import Self
 
 from sim.world.data import Membership, Tie
 
@@ -59,6 +63,36 @@ class TreatyCalendar:
         """Days on which some channel may open or close, in order."""
         self.version = 0
         """Incremented whenever a tie changes during a run, so caches know to refresh."""
+
+    def fork(self) -> Self:
+        """An independent copy: changes to the fork leave this calendar as it is, and back.
+
+        A model works on its own fork of its world's calendar, so that treaty levers and
+        adaptive accessions of one run are never seen by another run of the same world.
+        """
+        fork = object.__new__(type(self))
+        fork._start = self._start
+        fork._instrument = dict(self._instrument)
+        fork._party = dict(self._party)
+        fork._signatory = set(self._signatory)
+        fork._tie = dict(self._tie)
+        fork.change_days = self.change_days
+        fork.version = self.version
+        return fork
+
+    def __eq__(self, other: object) -> bool:
+        """Whether two calendars bind the same states to the same instruments on every day."""
+        if not isinstance(other, TreatyCalendar):
+            return NotImplemented
+        return (
+            self._start == other._start
+            and self._instrument == other._instrument
+            and self._party == other._party
+            and self._signatory == other._signatory
+            and self._tie == other._tie
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: equal calendars may later differ
 
     def _day(self, date: dt.date | None, missing: float) -> float:
         return missing if date is None else float((date - self._start).days)

@@ -1,0 +1,241 @@
+"""The published delays the baseline must reproduce, and the check of a run against them.
+
+The targets are the ones listed under "Calibration targets for the baseline" in the team's
+reference (``calibration-sources.md``): formal MLA to the United States takes about ten months
+on average; formal MLA in general six to twenty-four months, right-skewed; a European
+Investigation Order up to 120 days; providers answer 60% to 75% of direct requests; and the
+main central authorities carry a real backlog. ``mlatsim calibrate --check`` runs a scenario
+and compares it with every one (:func:`check`); the fit (:mod:`sim.experiments.calibration`)
+aims at three of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis import statistics
+from sim.analysis.runs import RunResult
+from sim.analysis.statistics import confidence_interval
+from sim.config.schema import Scenario
+from sim.rules.channels import FORMAL_MLA
+
+DAYS_PER_MONTH = 365.25 / 12
+CA_STAGES = ("outgoing_review", "legal_review")
+"""Stages a central authority's staff may serve."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A published figure the baseline must reproduce, with its accepted range."""
+
+    key: str
+    label: str
+    low: float
+    high: float
+    unit: str
+    source: str
+    measure: Callable[[pd.DataFrame], float]
+    """The value in one replication's requests (created after the warm-up)."""
+
+
+def _formal(requests: pd.DataFrame) -> pd.DataFrame:
+    return requests[requests["channel"].isin(FORMAL_MLA)]
+
+
+def _durations(requests: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        requests["time_to_outcome_days"].to_numpy(dtype=float),
+        requests["outcome"].astype(str).to_numpy(),
+    )
+
+
+def _quantile_days(requests: pd.DataFrame, q: float) -> float:
+    """Quantile of time to evidence among eventually fulfilled requests (censoring-aware)."""
+    if requests.empty:
+        return math.nan
+    return statistics.event_time_quantile(*_durations(requests), q)
+
+
+def _mean_days(requests: pd.DataFrame) -> float:
+    """Mean time to evidence among eventually fulfilled requests (censoring-aware)."""
+    if requests.empty:
+        return math.nan
+    return statistics.event_time_mean(*_durations(requests))
+
+
+def us_formal_mean_months(requests: pd.DataFrame) -> float:
+    """Mean months to evidence of formal MLA requests to the United States."""
+    formal = _formal(requests)
+    return _mean_days(formal[formal["requested"] == "USA"]) / DAYS_PER_MONTH
+
+
+def formal_quantile_months(q: float) -> Callable[[pd.DataFrame], float]:
+    """The ``q`` quantile of months to evidence of formal MLA requests."""
+
+    def measure(requests: pd.DataFrame) -> float:
+        return _quantile_days(_formal(requests), q) / DAYS_PER_MONTH
+
+    return measure
+
+
+def eio_median_days(requests: pd.DataFrame) -> float:
+    """Median days to evidence of European Investigation Orders."""
+    return _quantile_days(requests[requests["channel"] == "eio"], 0.5)
+
+
+def direct_answered_share(requests: pd.DataFrame) -> float:
+    """Share of direct requests to providers that the provider answered with data.
+
+    Counted over requests that started as direct requests and reached an outcome; one
+    answered is one fulfilled on the direct channel itself, as the SIRIUS success rate counts.
+    """
+    direct = requests[
+        (requests["first_channel"] == "direct_provider") & (requests["outcome"] != "pending")
+    ]
+    if direct.empty:
+        return math.nan
+    answered = (direct["outcome"] == "fulfilled") & (direct["channel"] == "direct_provider")
+    return float(answered.mean())
+
+
+def us_queue_share(requests: pd.DataFrame) -> float:
+    """Share of US formal requests' time to evidence spent queuing at central authorities."""
+    formal = _formal(requests)
+    done = formal[(formal["requested"] == "USA") & (formal["outcome"] == "fulfilled")]
+    if done.empty:
+        return math.nan
+    waiting = sum(done[f"{stage}_wait_days"].sum() for stage in CA_STAGES)
+    return float(waiting / done["time_to_evidence_days"].sum())
+
+
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "us_formal_mean_months",
+        "formal MLA to the USA: mean time to evidence",
+        8.5,
+        11.5,
+        "months",
+        "US Review Group 2013 via Access Now; Commission 2018 (about 10 months)",
+        us_formal_mean_months,
+    ),
+    Target(
+        "formal_median_months",
+        "formal MLA, all states: median time to evidence",
+        6.0,
+        14.0,
+        "months",
+        "T-CY MLA assessment 2014 (6 to 24 months)",
+        formal_quantile_months(0.5),
+    ),
+    Target(
+        "formal_p10_months",
+        "formal MLA, all states: 10th percentile",
+        4.0,
+        30.0,
+        "months",
+        "T-CY MLA assessment 2014 (spread within about 4 to 30 months)",
+        formal_quantile_months(0.1),
+    ),
+    Target(
+        "formal_p90_months",
+        "formal MLA, all states: 90th percentile",
+        4.0,
+        30.0,
+        "months",
+        "T-CY MLA assessment 2014 (spread within about 4 to 30 months)",
+        formal_quantile_months(0.9),
+    ),
+    Target(
+        "eio_median_days",
+        "European Investigation Order: median time to evidence",
+        0.0,
+        120.0,
+        "days",
+        "Commission 2018; Directive 2014/41/EU Art. 12 (up to 120 days)",
+        eio_median_days,
+    ),
+    Target(
+        "direct_answered_share",
+        "direct requests to providers: share answered",
+        0.60,
+        0.75,
+        "share",
+        "SIRIUS 2019-2023 (66% to 73%); T-CY 2016 (US providers about 60%)",
+        direct_answered_share,
+    ),
+    Target(
+        "us_queue_share",
+        "US formal requests: share of the delay spent in central-authority queues",
+        0.25,
+        0.80,
+        "share",
+        "DOJ OIG 21-097 'high pending caseload'; demand outgrew staffing (reference target 7)",
+        us_queue_share,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    """One target's simulated value, its 95% confidence interval, and whether it passes."""
+
+    target: Target
+    estimate: float
+    ci_low: float
+    ci_high: float
+
+    @property
+    def passed(self) -> bool:
+        """The estimate lies in the accepted range."""
+        return self.target.low <= self.estimate <= self.target.high
+
+
+def measured(requests: pd.DataFrame, warm_up_days: float) -> pd.DataFrame:
+    """Every target's value per replication (rows) for requests created after the warm-up."""
+    kept = requests[requests["created_day"] >= warm_up_days]
+    rows = {
+        replication: {t.key: t.measure(frame) for t in TARGETS}
+        for replication, frame in kept.groupby("replication", observed=True)
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def check(result: RunResult, scenario: Scenario) -> list[CheckRow]:
+    """Compare a run with every target."""
+    values = measured(result.requests, scenario.simulation.warm_up_days)
+    rows = []
+    for target in TARGETS:
+        estimate, low, high = confidence_interval(values[target.key].to_numpy(dtype=float))
+        rows.append(CheckRow(target, estimate, low, high))
+    return rows
+
+
+def format_check(rows: list[CheckRow]) -> str:
+    """The check as an aligned text table (target, range, value with CI, pass or fail)."""
+
+    def number(value: float) -> str:
+        return "n/a" if math.isnan(value) else f"{value:.2f}"
+
+    lines = [("target", "accepted", "simulated (95% CI)", "unit", "result")]
+    for row in rows:
+        lines.append(
+            (
+                row.target.label,
+                f"{row.target.low:g} to {row.target.high:g}",
+                f"{number(row.estimate)} ({number(row.ci_low)} to {number(row.ci_high)})",
+                row.target.unit,
+                "pass" if row.passed else "FAIL",
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    text = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        for line in lines
+    ]
+    text.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in text)

@@ -1,0 +1,320 @@
+"""The rules of a request's channel attempts: before one, at its decision points, after it.
+
+A request tries the channels open to it one after another; each try is an *attempt*. Before an
+attempt the requesting state may ask the 24/7 network to preserve the data; during it,
+decisions fall at fixed points of the channel's path; after it, the request ends or falls back
+to the next channel (docs/model.md, sections 3.2 and 7.4 to 7.10).
+
+Each function here decides one of those steps from plain values and returns plain values. The
+engine (:func:`sim.engine.request.journey`) keeps the time, takes each random draw from its
+stream only when the rules need it, always in the same order, and passes it in as a uniform
+number: so the same seed gives the same decisions, and a rule can be tested without a model.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.config.schema import Channel, EvidentiaryRule
+from sim.rules.legal_review import review
+from sim.rules.levers import Effects
+from sim.vocabulary import (
+    ABANDONED,
+    ACCEPT,
+    CHANNELS,
+    CLARIFY,
+    FULFILLED,
+    LOST,
+    NO_REASON,
+    PROVIDER_DECLINED,
+    REFUSED,
+    STAGES,
+    TOO_MANY_CLARIFICATIONS,
+)
+
+GO_ON = -1
+"""Not an outcome: the attempt goes on to the next stage."""
+
+REDRAFT = -2
+"""Not an outcome: the request goes back to drafting on the same channel (a clarification)."""
+
+_DOMESTIC_ORDER = STAGES.index("domestic_order")
+_LEGAL_REVIEW = STAGES.index("legal_review")
+_DIRECT_PROVIDER = CHANNELS.index("direct_provider")
+_UNSCALED = (1.0,) * len(STAGES)
+
+
+# -- before the first attempt ----------------------------------------------------------------
+
+
+def channels_to_try(routes: tuple[str, ...], max_channels: int) -> tuple[str, ...]:
+    """The channels a request will try, in order: the first ``max_channels`` of its routes.
+
+    Investigators give up after a few channels however many are open (``routing.max_channels``,
+    3 in the defaults); the routes come ranked fastest first, so the slowest are dropped.
+    """
+    return routes[:max_channels]
+
+
+# -- preservation before an attempt ----------------------------------------------------------
+
+
+def data_held(day: float, expiry: float) -> bool:
+    """Whether the provider still holds the data on ``day`` (before their expiry)."""
+    return day < expiry
+
+
+def asks_preservation(
+    enabled: bool,
+    preserved: bool,
+    expiry: float,
+    day: float,
+    nominal_days: float,
+    margin_days: float,
+) -> bool:
+    """Whether to ask for preservation before an attempt, if both states have a 24/7 contact.
+
+    Preservation is asked when it is enabled, the data are not yet preserved, still held, and
+    would expire before the channel is expected to answer (its ``nominal_days``) plus a margin:
+    data that will outlive the request need no preservation, and deleted data cannot be saved.
+    Whether both states have a 24/7 point of contact is the caller's to check.
+    """
+    return (
+        enabled
+        and not preserved
+        and expiry - day < nominal_days + margin_days
+        and data_held(day, expiry)
+    )
+
+
+def preservation_succeeds(u_preserve: float, p_success: float, lever_gap: float) -> bool:
+    """Whether a preservation request freezes the data (draw only if they are still held).
+
+    It succeeds with probability ``1 - (1 - p_success) * lever_gap``: ``preservation_24_7``
+    levers close part of the gap of failed requests (``lever_gap`` is the part left, 1 without).
+
+    Args:
+        u_preserve: A fresh uniform number from ``decide/preservation``.
+        p_success: The chance that a preservation request succeeds without levers.
+        lever_gap: The share of the chance of failure that the levers leave.
+    """
+    return u_preserve < 1.0 - (1.0 - p_success) * lever_gap
+
+
+def preserved_expiry(expiry: float, day: float, hold_days: float) -> float:
+    """The data's expiry once preserved on ``day``: held ``hold_days`` at least, never less."""
+    return max(expiry, day + hold_days)
+
+
+def expiry_pending_decision(expiry: float, day: float, by_requesting: bool) -> float:
+    """Preserved data's expiry as a stage starts: infinite once the requested state has it.
+
+    Budapest Art. 29(7): preservation "shall continue until a decision is taken" on the formal
+    request. So when preserved data are still held (``day <= expiry``) as the request reaches
+    a stage of the requested state, they are kept for good; a request that arrives after the
+    preservation ran out finds them gone like any other.
+    """
+    if not by_requesting and day <= expiry:
+        return math.inf
+    return expiry
+
+
+# -- the terms of an attempt -----------------------------------------------------------------
+
+
+class AttemptTerms:
+    """An attempt's chances and time factors, fixed when it starts (docs/model.md, 3.2, 7.7-7.10).
+
+    The levers in force, the requested state's trust and the urgency are read once, at the
+    start of the attempt (after any preservation), and hold until it ends. The pair's
+    dual-criminality and data-protection risks are scaled by the levers; the requesting
+    state's clarification factor by the levers and by the requested state's trust, which also
+    scales the legal review's time (7.12.3). Under the requested state's evidentiary standard
+    a content order takes longer and may be refused, both eased by levers (7.8). An urgent
+    request's stages all take the channel's ``urgent_factor`` of their time (7.10).
+
+    Args:
+        channel: The channel's settings.
+        standard: The requested state's evidentiary standard.
+        effects: The levers in force for the pair when the attempt starts.
+        risks: The pair's dual-criminality and data-protection risks on this channel.
+        clarification_factor: The requesting state's multiplier on returns.
+        trust: The requested state's trust factor for the requesting state (1 if neutral).
+        urgent: Whether the request is urgent.
+        content: Whether the request is for content.
+    """
+
+    __slots__ = (
+        "channel",
+        "clarification",
+        "content",
+        "content_refusal",
+        "data_protection",
+        "dual_criminality",
+        "extra_time",
+        "grounds",
+        "lever_time",
+        "urgent_factor",
+    )
+
+    def __init__(
+        self,
+        channel: Channel,
+        standard: EvidentiaryRule,
+        effects: Effects,
+        risks: tuple[float, float],
+        clarification_factor: float,
+        trust: float,
+        urgent: bool,
+        content: bool,
+    ) -> None:
+        self.channel = channel
+        """The channel's settings (its chances of refusal, return and decline)."""
+        self.dual_criminality = risks[0] * effects.dual_criminality
+        """Chance of a refusal for dual criminality."""
+        self.data_protection = risks[1] * effects.data_protection
+        """Chance of a refusal for data protection."""
+        self.clarification = clarification_factor * effects.clarification * trust
+        """Multiplier on the channel's chance of a return for clarification."""
+        self.grounds = effects.grounds
+        """Multiplier on the channel's chance of a refusal for insufficient grounds."""
+        self.content = content
+        """Whether the request is for content (the evidentiary standard applies)."""
+        self.content_refusal = standard.p_refuse_content * effects.content_refusal
+        """Chance that the domestic order for content is refused."""
+        self.urgent_factor = channel.urgent_factor if urgent else 1.0
+        """Multiplier on every stage time."""
+        self.lever_time = effects.stage_time
+        """Multiplier on each stage's time from the levers, by stage index."""
+        self.extra_time = _UNSCALED
+        """A further multiplier by stage index: content orders, and trust at the legal review."""
+        if trust != 1.0 or content:
+            scaled = list(_UNSCALED)
+            scaled[_LEGAL_REVIEW] = trust
+            if content:
+                scaled[_DOMESTIC_ORDER] = (
+                    1.0 + (standard.content_time_factor - 1.0) * effects.content_extra_time
+                )
+            self.extra_time = tuple(scaled)
+
+
+# -- decisions after a stage -----------------------------------------------------------------
+
+
+def evidence_lost(execution_start: float, expiry: float) -> bool:
+    """Whether the data were gone when execution began: the evidence is lost.
+
+    Execution is when the provider or the police look for the data; if they were deleted
+    before, nothing is found, however fast the rest was.
+    """
+    return execution_start > expiry
+
+
+def provider_declines(u_provider: float, p_decline: float) -> bool:
+    """Whether the provider declines to answer after execution (the data were there).
+
+    Args:
+        u_provider: A fresh uniform number from ``decide/provider``.
+        p_decline: The channel's ``p_provider_decline``.
+    """
+    return u_provider < p_decline
+
+
+def content_order_refused(u_order: float, p_refuse: float) -> bool:
+    """Whether the domestic order for content is refused under the evidentiary standard.
+
+    Only content is tested: a court or prosecutor of the requested state applies its own
+    standard (probable cause in the United States) before content is handed over.
+
+    Args:
+        u_order: A fresh uniform number from ``decide/review``.
+        p_refuse: The attempt's ``content_refusal``.
+    """
+    return u_order < p_refuse
+
+
+def review_attempt(
+    terms: AttemptTerms,
+    u_dual: float,
+    u_privacy: float,
+    u_grounds: float,
+    u_clarify: float,
+    clarifications: int,
+) -> tuple[int, int]:
+    """The review of an attempt and what its verdict does: ``(step or outcome, reason)``.
+
+    The requested state reviews the request under the attempt's terms
+    (:func:`sim.rules.legal_review.review`). An accepted request goes on (``GO_ON``); a
+    refused one ends the attempt refused, for the review's reason. A return for clarification
+    sends the request back to drafting on the same channel (``REDRAFT``) while it has had
+    fewer than the channel's ``max_clarifications`` returns; after that the requesting state
+    gives up and the request is abandoned (``too_many_clarifications``).
+
+    Args:
+        terms: The attempt's terms.
+        u_dual: The request's own uniform number for the dual-criminality test.
+        u_privacy: The request's own uniform number for the data-protection test.
+        u_grounds: A fresh uniform number from ``decide/review`` for the grounds.
+        u_clarify: A fresh uniform number from ``decide/review`` for a return.
+        clarifications: Returns the request has had so far.
+    """
+    verdict, why = review(
+        terms.dual_criminality,
+        terms.data_protection,
+        terms.channel,
+        terms.clarification,
+        u_dual,
+        u_privacy,
+        u_grounds,
+        u_clarify,
+        terms.grounds,
+    )
+    if verdict == ACCEPT:
+        return GO_ON, NO_REASON
+    if verdict == CLARIFY:
+        if clarifications >= terms.channel.max_clarifications:
+            return ABANDONED, TOO_MANY_CLARIFICATIONS
+        return REDRAFT, NO_REASON
+    return REFUSED, why
+
+
+def timed_out(clock: float, deadline: float, position: int, stage_count: int) -> bool:
+    """Whether an attempt is abandoned for a timeout before the stage at ``position``.
+
+    After each stage but the last, an attempt whose clock has passed its deadline
+    (``timeout_days`` after it started; clarifications do not reset it) is given up. Evidence
+    returned by the last stage is in hand, however late: that is no timeout.
+    """
+    return position < stage_count and clock > deadline
+
+
+# -- after an attempt ------------------------------------------------------------------------
+
+
+def ends_request(outcome: int, reason: int) -> bool:
+    """Whether an attempt's outcome ends the request, whatever channels remain.
+
+    Fulfilment needs no other channel, no channel brings back lost data, and a request
+    withdrawn after too many returns is not sent again. Refusals and timeouts fall back.
+    """
+    return outcome in (FULFILLED, LOST) or reason == TOO_MANY_CLARIFICATIONS
+
+
+def escalation_is_optional(reason: int, channel: int) -> bool:
+    """Whether falling back is the investigators' choice: a direct request the provider declined.
+
+    Formal requests are orders of magnitude fewer than direct ones, so most declined direct
+    requests are dropped rather than escalated (docs/model.md, section 7.5); a decline on any
+    other channel always falls back.
+    """
+    return reason == PROVIDER_DECLINED and channel == _DIRECT_PROVIDER
+
+
+def escalates(u_escalate: float, p_formal_after_direct_decline: float) -> bool:
+    """Whether the investigators pursue a declined direct request on the next channel.
+
+    Args:
+        u_escalate: A fresh uniform number from ``decide/escalate``.
+        p_formal_after_direct_decline: The chance that they do (``routing``).
+    """
+    return u_escalate < p_formal_after_direct_decline
