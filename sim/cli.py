@@ -27,7 +27,6 @@ from pathlib import Path
 
 from sim.config.loading import (
     NO_CALIBRATION,
-    UNCALIBRATED_ENV,
     Calibration,
     default_calibration,
     read_calibration,
@@ -214,22 +213,7 @@ def _calibration(args: argparse.Namespace) -> Calibration:
             chosen = read_calibration(text)
         except InputError as exc:
             raise type(exc)(f"--calibration {exc.where}", exc.problem) from None
-    _calibrated_staff_only()
     return chosen
-
-
-def _calibrated_staff_only() -> None:
-    """Keep the world loader from laying the packaged staff table under every run.
-
-    A calibration's central-authority staff reach the world through the scenario (as
-    ``states.ISO3`` overrides, see :func:`sim.config.loading.scenario_from_settings`), but
-    :func:`sim.world.data.load_world_data` still lays ``central_authorities.csv`` of the world
-    folder over ``parameters.csv`` itself unless ``MLATSIM_UNCALIBRATED`` is set, which would
-    mix the packaged staff into a run on another calibration or on none. Set for this process
-    and the workers it starts, once the calibration (whose default reads the same variable)
-    is chosen; to go when the world loader no longer reads that table.
-    """
-    os.environ[UNCALIBRATED_ENV] = "1"
 
 
 def _run(args: argparse.Namespace) -> int:

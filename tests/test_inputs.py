@@ -187,14 +187,30 @@ def test_run_records_the_calibration_it_used(tmp_path, write_tiny, calibration_c
 def test_world_data_files_are_hashed_by_name():
     """Every file the world loader reads, with its SHA-256.
 
-    The calibration's staff table is not among them while the loader does not read it
-    (``MLATSIM_UNCALIBRATED`` set, as in these tests and every command that runs).
+    The calibration's staff table is not among them: it belongs to the calibration (hashed in
+    its own record), and the world loader never reads it, whatever the environment says.
     """
     files = world_data_files()
     expected = {"states.csv", "memberships.csv", "bilateral.csv", "instruments.csv"}
     assert set(files) == expected | {"parameters.csv"}
     for name, digest in files.items():
         assert digest == hashlib.sha256((DATA / name).read_bytes()).hexdigest()
+
+
+def test_the_world_loader_never_reads_the_staff_table(monkeypatch):
+    """The world data are the same whatever the environment.
+
+    The fitted staff are the calibration's, so a run on another calibration (or on none)
+    never gets the packaged ones.
+    """
+    from sim.world.data import load_world_data
+
+    with_variable = load_world_data().parameters
+    monkeypatch.delenv(UNCALIBRATED_ENV, raising=False)
+    without = load_world_data().parameters
+    assert without == with_variable
+    assert without["AFG"]["ca_staff"] == "2"  # parameters.csv; the staff table fits 1
+    assert "central_authorities.csv" not in world_data_files()
 
 
 def test_a_missing_world_data_file_is_named(tmp_path):

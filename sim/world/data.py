@@ -1,9 +1,9 @@
 """The world data shipped in ``sim/data``: states, treaty memberships and bilateral ties.
 
 The files hold facts with their sources (see ``sim/data/SOURCES.md``) and, in
-``parameters.csv``, the per-state parameters that no treaty list gives (with the calibrated
-central-authority staff of ``central_authorities.csv`` laid over them). This module reads and
-checks them; it knows nothing of scenarios. A broken file raises
+``parameters.csv``, the per-state parameters that no treaty list gives. This module reads and
+checks them; it knows nothing of scenarios or calibrations (a calibration's fitted staff reach
+the world through the scenario, see :class:`sim.config.loading.Calibration`). A broken file raises
 :class:`~sim.errors.WorldDataError` naming the file, the row and the problem.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,8 +24,6 @@ from sim.vocabulary import INSTRUMENTS, TIE_KINDS
 
 LEGAL_TRADITIONS = ("common", "civil", "mixed", "religious")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
-CENTRAL_AUTHORITIES = "central_authorities.csv"
-"""The calibrated staff and prior caseload of each central authority (optional)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,11 +156,23 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
         WorldDataError: naming the file, line and problem of the first inconsistency.
     """
     base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
+    states = _read_states(base / "states.csv")
+    return WorldData(
+        states,
+        _read_memberships(base / "memberships.csv", states),
+        _read_ties(base / "bilateral.csv", states),
+        _read_instruments(base / "instruments.csv"),
+        _read_parameters(base / "parameters.csv", states),
+    )
+
+
+def _read_states(path: Path) -> dict[str, StateFacts]:
+    """The states of ``states.csv``, by ISO3 code (each once)."""
     from sim.config.schema import PRIVACY_REGIMES  # the enum lives with the scenario's tables
 
     states: dict[str, StateFacts] = {}
-    for number, raw in _rows(base / "states.csv"):
-        row = _Row(base / "states.csv", number, raw)
+    for number, raw in _rows(path):
+        row = _Row(path, number, raw)
         code = row.iso3("iso3")
         if code in states:
             raise WorldDataError(row.where, f"state '{code}' appears twice")
@@ -180,11 +189,15 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
             led_adequacy=row.flag("led_adequacy"),
             contact_24_7=row.flag("contact_24_7"),
         )
+    return states
 
+
+def _read_memberships(path: Path, states: dict[str, StateFacts]) -> tuple[Membership, ...]:
+    """The treaty memberships of ``memberships.csv`` (one per state and instrument)."""
     memberships: list[Membership] = []
     seen: set[tuple[str, str]] = set()
-    for number, raw in _rows(base / "memberships.csv"):
-        row = _Row(base / "memberships.csv", number, raw)
+    for number, raw in _rows(path):
+        row = _Row(path, number, raw)
         code = _known(row, states, "iso3")
         instrument = row.choice("instrument", INSTRUMENTS)
         if (code, instrument) in seen:
@@ -192,21 +205,19 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
         seen.add((code, instrument))
         signed, in_force = row.date("signed"), row.date("in_force")
         _check_order(row, signed, in_force)
+        status = row.choice("status", ("party", "signatory"))
         memberships.append(
-            Membership(
-                code,
-                instrument,
-                row.choice("status", ("party", "signatory")),
-                signed,
-                in_force,
-                row.flag("verified"),
-            )
+            Membership(code, instrument, status, signed, in_force, row.flag("verified"))
         )
+    return tuple(memberships)
 
+
+def _read_ties(path: Path, states: dict[str, StateFacts]) -> tuple[Tie, ...]:
+    """The bilateral ties of ``bilateral.csv`` (one per kind and pair of distinct states)."""
     ties: list[Tie] = []
     pairs: set[tuple[str, frozenset[str]]] = set()
-    for number, raw in _rows(base / "bilateral.csv"):
-        row = _Row(base / "bilateral.csv", number, raw)
+    for number, raw in _rows(path):
+        row = _Row(path, number, raw)
         kind = row.choice("kind", TIE_KINDS)
         a, b = _known(row, states, "state_a"), _known(row, states, "state_b")
         if a == b:
@@ -217,34 +228,31 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
         signed, in_force = row.date("signed"), row.date("in_force")
         _check_order(row, signed, in_force)
         ties.append(Tie(kind, a, b, signed, in_force, row.flag("verified")))
+    return tuple(ties)
 
-    instrument_in_force: dict[str, dt.date | None] = {}
-    for number, raw in _rows(base / "instruments.csv"):
-        row = _Row(base / "instruments.csv", number, raw)
-        instrument_in_force[row.choice("instrument", INSTRUMENTS)] = row.date("in_force")
-    missing = set(INSTRUMENTS) - set(instrument_in_force)
+
+def _read_instruments(path: Path) -> dict[str, dt.date | None]:
+    """Each instrument's entry into force, from ``instruments.csv`` (every instrument)."""
+    in_force: dict[str, dt.date | None] = {}
+    for number, raw in _rows(path):
+        row = _Row(path, number, raw)
+        in_force[row.choice("instrument", INSTRUMENTS)] = row.date("in_force")
+    missing = set(INSTRUMENTS) - set(in_force)
     if missing:
-        raise WorldDataError("instruments.csv", f"no row for {', '.join(sorted(missing))}")
+        raise WorldDataError(path.name, f"no row for {', '.join(sorted(missing))}")
+    return in_force
 
+
+def _read_parameters(path: Path, states: dict[str, StateFacts]) -> dict[str, dict[str, str]]:
+    """The per-state parameters of ``parameters.csv`` (non-empty cells), by ISO3 code."""
     parameters: dict[str, dict[str, str]] = {}
-    for number, raw in _rows(base / "parameters.csv"):
-        row = _Row(base / "parameters.csv", number, raw)
+    for number, raw in _rows(path):
+        row = _Row(path, number, raw)
         code = _known(row, states, "iso3")
         if code in parameters:
             raise WorldDataError(row.where, f"state '{code}' appears twice")
         parameters[code] = {key: value for key, value in raw.items() if key != "iso3" and value}
-
-    # Central-authority staff and prior caseload are fitted by `mlatsim calibrate`, not read off
-    # a source, so they live in their own file and take precedence over parameters.csv.
-    authorities = base / CENTRAL_AUTHORITIES
-    if authorities.is_file() and not os.environ.get("MLATSIM_UNCALIBRATED"):
-        for number, raw in _rows(authorities):
-            row = _Row(authorities, number, raw)
-            code = _known(row, states, "iso3")
-            fitted = {key: raw[key] for key in ("ca_staff", "ca_backlog_days") if raw.get(key)}
-            parameters.setdefault(code, {}).update(fitted)
-
-    return WorldData(states, tuple(memberships), tuple(ties), instrument_in_force, parameters)
+    return parameters
 
 
 def world_data_files(directory: str | Path | None = None) -> dict[str, str]:
@@ -260,8 +268,6 @@ def world_data_files(directory: str | Path | None = None) -> dict[str, str]:
     """
     base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
     names = ["states.csv", "memberships.csv", "bilateral.csv", "instruments.csv", "parameters.csv"]
-    if (base / CENTRAL_AUTHORITIES).is_file() and not os.environ.get("MLATSIM_UNCALIBRATED"):
-        names.append(CENTRAL_AUTHORITIES)  # read, and laid over parameters.csv, as above
     hashes = {}
     for name in names:
         try:
