@@ -323,7 +323,7 @@ def _calibration_fit(args: argparse.Namespace, scenario: Scenario, calibration: 
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from sim.analysis import comparison
+    from sim.analysis import comparison, report
     from sim.experiments import compare
     from sim.experiments.inputs import RunInputs
     from sim.experiments.result_dir import COMPARISON_FORMAT, StagedDirectory, check_destination
@@ -372,7 +372,7 @@ def _compare(args: argparse.Namespace) -> int:
         compare.write_comparison_files(result, runs, staged.path, command, inputs)
         staged.publish()
     if not args.quiet:
-        _say(f"\n{comparison.format_table(result)}\n")
+        _say(f"\n{report.format_table(result)}\n")
     _say(f"comparison -> {destination}")
     return 0
 

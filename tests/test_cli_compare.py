@@ -284,7 +284,7 @@ def test_failure_while_writing_leaves_no_comparison_directory(compared, tmp_path
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("sim.analysis.comparison_figures.write_comparison_figures", broken)
+    monkeypatch.setattr("sim.experiments.compare.write_figures", broken)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(RuntimeError, match="disk on fire"):

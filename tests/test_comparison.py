@@ -2,7 +2,9 @@
 
 Scenarios are run with one seed and one replication count, paired by replication number;
 differences come with a paired-t interval and, for contrast, the unpaired Welch one. A run
-already stored for the same resolved scenario is read back instead of simulated again.
+already stored for the same resolved scenario is read back instead of simulated again. The
+comparison's tables for people (``sim.analysis.report``) are checked here too, on the same
+runs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.analysis import comparison, statistics
+from sim.analysis import comparison, figure_registry, report, statistics
 from sim.analysis.summary import summarise_run
 from sim.config.loading import load_scenario
 from sim.experiments import compare
@@ -341,12 +343,12 @@ def test_scenario_digest_ignores_key_order_but_not_values(base_run):
     assert compare.scenario_digest(other) != digest
 
 
-# --- tables for people ----------------------------------------------------------------------
+# --- tables for people (sim.analysis.report) --------------------------------------------------
 
 
 def test_terminal_table_lists_headline_metrics_and_paired_differences(identical):
     """The terminal table has each headline metric, each scenario and the paired difference."""
-    text = comparison.format_table(identical)
+    text = report.format_table(identical)
     for label in comparison.METRIC_LABELS.values():
         assert label in text
     assert "paired diff vs base" in text
@@ -357,7 +359,7 @@ def test_terminal_table_lists_headline_metrics_and_paired_differences(identical)
 
 def test_markdown_states_the_method_and_has_a_table_per_metric(identical):
     """comparison.md states how the intervals were computed and has one table per metric."""
-    text = comparison.format_markdown(identical)
+    text = report.format_markdown(identical)
     assert "common random numbers" in text
     assert "Welch" in text
     assert "Student-t" in text
@@ -372,7 +374,7 @@ def test_default_destination_names_every_scenario():
 
 def test_cif_statistics_are_those_of_the_statistics_module(base_run):
     """The time-to-evidence curve drawn is statistics.cif_curves over post-warm-up requests."""
-    tables = comparison.figure_tables([base_run])
+    tables = figure_registry.comparison_tables([base_run])
     curve = tables["time_to_evidence"]
     expected = statistics.cif_curves(
         base_run.result.requests, np.arange(0.0, 731.0), warm_up_days=60

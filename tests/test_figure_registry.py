@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from sim.analysis import comparison, figure_registry
-from sim.analysis.figure_registry import COMPARISON, FIGURES, RUN, FigureContext, write
+from sim.analysis import comparison, comparison_figures, figure_registry, figures, outcome_figures
+from sim.analysis.figure_registry import (
+    COMPARISON,
+    FIGURES,
+    RUN,
+    FigureContext,
+    FigureSpec,
+    write,
+)
 from sim.analysis.runs import ScenarioRun
 from sim.config.loading import load_scenario, with_changes
 from sim.experiments.runner import run_scenario
@@ -24,37 +32,46 @@ def tiny_run(tmp_path_factory, write_tiny) -> ScenarioRun:
 
 @pytest.fixture(scope="module")
 def run_context(tiny_run) -> FigureContext:
-    """The run's figure context."""
-    requests, timeseries = tiny_run.result.requests, tiny_run.result.timeseries
-    warm_up = tiny_run.scenario.simulation.warm_up_days
-    tables = figure_registry.run_tables(requests, timeseries, warm_up)
-    return FigureContext(kind=RUN, tables=tables, replications=2)
+    """The run's figure context, as a run's result directory is written from it."""
+    return figure_registry.run_context(tiny_run.result, tiny_run.scenario)
 
 
 @pytest.fixture(scope="module")
-def comparison_context(tiny_run) -> FigureContext:
-    """The run compared with an identical copy of itself under another name."""
+def compared_runs(tiny_run) -> list[ScenarioRun]:
+    """The run and an identical copy of itself under another name."""
     copy_scenario = with_changes(tiny_run.scenario, {"name": "copy"})
-    runs = [tiny_run, ScenarioRun(copy_scenario, tiny_run.result, Path("unused"), reused=False)]
-    result = comparison.compare(runs)
-    return FigureContext(
-        kind=COMPARISON,
-        tables=comparison.figure_tables(runs),
-        replications=2,
-        scenarios=result.scenarios,
-        comparison=result.table,
-    )
+    return [tiny_run, ScenarioRun(copy_scenario, tiny_run.result, Path("unused"), reused=False)]
+
+
+@pytest.fixture(scope="module")
+def comparison_context(compared_runs) -> FigureContext:
+    """The comparison's figure context, as a comparison directory is written from it."""
+    return figure_registry.comparison_context(comparison.compare(compared_runs), compared_runs)
+
+
+def test_run_context_holds_the_run_tables(tiny_run, run_context):
+    """A run's figures draw its tables by channel over all its replications."""
+    requests, timeseries = tiny_run.result.requests, tiny_run.result.timeseries
+    warm_up = tiny_run.scenario.simulation.warm_up_days
+    expected = figure_registry.run_tables(requests, timeseries, warm_up)
+    assert run_context.kind == RUN
+    assert run_context.replications == 2
+    assert list(run_context.tables) == list(expected)
+    for name, table in expected.items():
+        pd.testing.assert_frame_equal(run_context.tables[name], table)
 
 
 def test_every_run_figure_is_written_with_its_table_beside_it(run_context, tmp_path):
     """Each figure of a run is a PNG, and the table it draws is saved as CSV next to it."""
     paths = write(run_context, tmp_path)
     expected = [spec.name for spec in FIGURES if RUN in spec.kinds]
+    assert expected == ["time_to_evidence", "outcome_shares", "backlog"]
     assert [path.stem for path in paths] == expected
     for name in expected:
         assert (tmp_path / f"{name}.png").read_bytes().startswith(b"\x89PNG")
         saved = pd.read_csv(tmp_path / f"{name}.csv")
         assert len(saved) == len(run_context.tables[name])
+        assert list(saved.columns) == list(run_context.tables[name].columns)
 
 
 def test_comparison_figures_come_from_the_same_list(comparison_context, tmp_path):
@@ -65,3 +82,56 @@ def test_comparison_figures_come_from_the_same_list(comparison_context, tmp_path
     medians = pd.read_csv(tmp_path / "median_time_to_evidence.csv")
     assert set(medians["metric"]) == {"median_days"}
     assert set(medians["scenario"]) == {"tiny", "copy"}
+
+
+def test_comparison_writes_its_four_figures_each_with_its_table(
+    comparison_context, compared_runs, tmp_path
+):
+    """The four PNGs a comparison has always written are there, each with its CSV.
+
+    The tables drawn from the runs are the registry's comparison tables, one row set per
+    scenario, and the comparison figures know each scenario's measured period.
+    """
+    write(comparison_context, tmp_path)
+    names = {"time_to_evidence", "median_time_to_evidence", "outcome_shares", "backlog"}
+    assert {path.stem for path in tmp_path.glob("*.png")} == names
+    assert {path.stem for path in tmp_path.glob("*.csv")} == names
+    for name, table in figure_registry.comparison_tables(compared_runs).items():
+        saved = pd.read_csv(tmp_path / f"{name}.csv")
+        assert list(saved.columns) == list(table.columns)
+        assert len(saved) == len(table)
+    assert set(pd.read_csv(tmp_path / "backlog.csv")["scenario"]) == {"tiny", "copy"}
+    assert comparison_context.periods == {
+        "tiny": comparison.measured_window(compared_runs[0].scenario),
+        "copy": comparison.measured_window(compared_runs[1].scenario),
+    }
+
+
+def test_a_scenario_keeps_its_colour_in_every_comparison_figure(
+    comparison_context, tmp_path, monkeypatch
+):
+    """Colours are handed out once, in scenario order, and every comparison figure gets them."""
+    seen: list[dict[str, str]] = []
+
+    def spying(spec: FigureSpec) -> FigureSpec:
+        def draw(context: FigureContext, table: pd.DataFrame):
+            seen.append(dict(context.colours))
+            return spec.draw(context, table)
+
+        return dataclasses.replace(spec, draw=draw)
+
+    monkeypatch.setattr(figure_registry, "FIGURES", tuple(spying(spec) for spec in FIGURES))
+    write(comparison_context, tmp_path)
+    assert len(seen) == len([spec for spec in FIGURES if COMPARISON in spec.kinds])
+    assert all(colours == seen[0] for colours in seen)
+    assert list(seen[0]) == ["tiny", "copy"]
+
+
+@pytest.mark.parametrize("module", [figures, outcome_figures, comparison_figures])
+def test_builder_modules_only_build(module):
+    """Figures are written only through the registry: builder modules have no writer of their own.
+
+    Two writers would mean two lists of figures that can drift apart.
+    """
+    writers = [name for name in vars(module) if name.startswith(("write", "plot_"))]
+    assert writers == []

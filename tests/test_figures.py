@@ -1,4 +1,9 @@
-"""Tests for sim.analysis.figures: valid PNGs, labelled figures, stable colours."""
+"""Tests for the run figures: valid PNGs, labelled figures, stable colours.
+
+Covers the line figures (``sim.analysis.figures``), the outcome bars
+(``sim.analysis.outcome_figures``), their house style (``sim.analysis.figure_style``) and a
+run's figures as the registry writes them (``sim.analysis.figure_registry``).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from sim.analysis import figures
+from sim.analysis import figure_registry, figure_style, figures, outcome_figures
+from sim.analysis.figure_registry import RUN, FigureContext
+from sim.vocabulary import OUTCOMES
 
 CHANNELS = ["bilateral MLAT", "EIO", "direct to provider"]
 STATES = ["USA", "DEU", "IRL"]
@@ -88,8 +95,8 @@ def _all_text(fig: Figure) -> str:
 def test_group_colours_stable_and_distinct() -> None:
     """The same ordering always gives the same colours, all different, as hex strings."""
     groups = [f"g{i}" for i in range(28)]
-    first = figures.group_colours(groups)
-    second = figures.group_colours(list(groups))
+    first = figure_style.group_colours(groups)
+    second = figure_style.group_colours(list(groups))
     assert first == second
     assert list(first) == groups
     assert len(set(first.values())) == len(groups)
@@ -98,28 +105,28 @@ def test_group_colours_stable_and_distinct() -> None:
 
 def test_group_colours_start_with_okabe_ito_in_given_order() -> None:
     """The first 8 groups get Okabe–Ito colours, assigned by position, not by name."""
-    colours = figures.group_colours(["b", "a", "c"])
-    assert list(colours.values()) == [c.lower() for c in figures.OKABE_ITO[:3]]
-    assert figures.group_colours(["a", "b"])["a"] == colours["b"]
+    colours = figure_style.group_colours(["b", "a", "c"])
+    assert list(colours.values()) == [c.lower() for c in figure_style.OKABE_ITO[:3]]
+    assert figure_style.group_colours(["a", "b"])["a"] == colours["b"]
 
 
 def test_group_colours_ignores_duplicates_and_cycles_past_palette() -> None:
     """Repeated names keep their first colour; more groups than colours still get one."""
-    colours = figures.group_colours(["x", "y", "x"])
+    colours = figure_style.group_colours(["x", "y", "x"])
     assert list(colours) == ["x", "y"]
-    many = figures.group_colours([str(i) for i in range(40)])
+    many = figure_style.group_colours([str(i) for i in range(40)])
     assert len(many) == 40
 
 
 def test_outcome_colours_fixed_and_distinct() -> None:
     """Every standard outcome has its own fixed colour."""
-    assert set(figures.OUTCOME_COLOURS) == set(figures.OUTCOMES)
-    assert len(set(figures.OUTCOME_COLOURS.values())) == len(figures.OUTCOMES)
+    assert set(figure_style.OUTCOME_COLOURS) == set(OUTCOMES)
+    assert len(set(figure_style.OUTCOME_COLOURS.values())) == len(OUTCOMES)
 
 
 def test_time_to_evidence_uses_supplied_colours() -> None:
     """A caller's colour mapping is honoured, so a group keeps its colour across figures."""
-    colours = figures.group_colours(["EIO", *CHANNELS])  # EIO first: gets the first colour
+    colours = figure_style.group_colours(["EIO", *CHANNELS])  # EIO first: gets the first colour
     fig = figures.build_time_to_evidence(_curves(), replications=5, colours=colours)
     drawn = [to_hex(line.get_color()) for line in fig.axes[0].get_lines()[: len(CHANNELS)]]
     assert drawn == [colours[g] for g in CHANNELS]
@@ -183,17 +190,18 @@ def test_single_replication_caption_says_no_band() -> None:
 
 def test_outcome_shares_labelled_and_stacked_in_fixed_order() -> None:
     """Bars stack outcomes in the fixed order with fixed colours and a CI note."""
-    fig = figures.build_outcome_shares(_shares(), replications=8, title="Shares")
+    fig = outcome_figures.build_outcome_shares(_shares(), replications=8, title="Shares")
     ax = fig.axes[0]
     assert ax.get_title() == "Shares"
     assert "%" in ax.get_xlabel()
     assert ax.get_ylabel() == "Channel"
-    assert _legend_texts(fig) == list(figures.OUTCOMES)
+    assert _legend_texts(fig) == list(OUTCOMES)
     assert [t.get_text() for t in ax.get_yticklabels()] == CHANNELS
     bars = ax.patches
-    assert len(bars) == len(CHANNELS) * len(figures.OUTCOMES)
+    assert len(bars) == len(CHANNELS) * len(OUTCOMES)
     first_segment = bars[0]
-    assert to_hex(first_segment.get_facecolor()) == figures.OUTCOME_COLOURS["fulfilled"].lower()
+    fulfilled_colour = figure_style.OUTCOME_COLOURS["fulfilled"].lower()
+    assert to_hex(first_segment.get_facecolor()) == fulfilled_colour
     assert first_segment.get_width() == pytest.approx(60.0)
     assert "95% CI across 8 replications (Student t)" in _all_text(fig)
     notes = [t.get_text() for t in ax.texts if t.get_text().startswith("fulfilled")]
@@ -205,9 +213,9 @@ def test_outcome_shares_missing_outcome_counts_as_zero() -> None:
     """A group without a row for some outcome is drawn with a zero-width segment."""
     shares = _shares()
     shares = shares[~((shares["group"] == "EIO") & (shares["outcome"] == "lost"))]
-    fig = figures.build_outcome_shares(shares, replications=3)
+    fig = outcome_figures.build_outcome_shares(shares, replications=3)
     widths = [p.get_width() for p in fig.axes[0].patches]
-    assert len(widths) == len(CHANNELS) * len(figures.OUTCOMES)
+    assert len(widths) == len(CHANNELS) * len(OUTCOMES)
     assert 0.0 in widths
 
 
@@ -219,15 +227,15 @@ def test_outcome_shares_unknown_outcome_stacked_last() -> None:
             pd.DataFrame([["EIO", "withdrawn", 0.05, 0.04, 0.06]], columns=_shares().columns),
         ]
     )
-    fig = figures.build_outcome_shares(shares, replications=3)
-    assert _legend_texts(fig) == [*figures.OUTCOMES, "withdrawn"]
+    fig = outcome_figures.build_outcome_shares(shares, replications=3)
+    assert _legend_texts(fig) == [*OUTCOMES, "withdrawn"]
 
 
 def test_outcome_shares_duplicate_pairs_rejected() -> None:
     """A (group, outcome) pair appearing twice is an upstream bug and raises."""
     shares = pd.concat([_shares(), _shares().iloc[:1]])
     with pytest.raises(ValueError, match="repeats"):
-        figures.build_outcome_shares(shares, replications=3)
+        outcome_figures.build_outcome_shares(shares, replications=3)
 
 
 def test_backlog_labelled() -> None:
@@ -259,23 +267,41 @@ def test_bad_replications_rejected(replications: object) -> None:
 # ---------------------------------------------------------------------------- files
 
 
-def test_write_figures_writes_valid_pngs(tmp_path: Path) -> None:
-    """All three figures are written as readable PNGs into a directory created on demand."""
+def _write_run(
+    directory: Path,
+    curves: pd.DataFrame,
+    shares: pd.DataFrame,
+    backlog: pd.DataFrame,
+    replications: int,
+) -> list[Path]:
+    """Write a run's figures from these tables through the registry, as a run writes them."""
+    tables = {"time_to_evidence": curves, "outcome_shares": shares, "backlog": backlog}
+    context = FigureContext(kind=RUN, tables=tables, replications=replications)
+    return figure_registry.write(context, directory)
+
+
+def test_run_figures_are_valid_pngs_with_their_tables(tmp_path: Path) -> None:
+    """A run's three figures are readable PNGs in a directory created on demand.
+
+    The file names are those a run has always written, and each table drawn is saved as
+    CSV beside its figure, row for row.
+    """
     out = tmp_path / "run" / "figures"
-    paths = figures.write_figures(_curves(), _shares(), _backlog(), out, replications=10)
+    paths = _write_run(out, _curves(), _shares(), _backlog(), replications=10)
     assert [p.name for p in paths] == ["time_to_evidence.png", "outcome_shares.png", "backlog.png"]
     assert all(p.parent == out for p in paths)
-    for path in paths:
+    for path, table in zip(paths, (_curves(), _shares(), _backlog()), strict=True):
         _assert_png(path)
+        saved = pd.read_csv(path.with_suffix(".csv"))
+        pd.testing.assert_frame_equal(saved, table, check_dtype=False)
 
 
-def test_plot_functions_return_path_and_use_dpi(tmp_path: Path) -> None:
-    """Each plot_* returns the path it wrote; a 9-inch-wide figure at 150 dpi is 1350 px."""
-    path = figures.plot_time_to_evidence(_curves(), tmp_path / "t.png", replications=3)
+def test_saved_figure_is_at_the_house_resolution(tmp_path: Path) -> None:
+    """``save`` returns the path it wrote; a 9-inch-wide figure at 150 dpi is 1350 px."""
+    fig = figures.build_time_to_evidence(_curves(), replications=3)
+    path = figure_style.save(fig, tmp_path / "t.png")
     assert path == tmp_path / "t.png"
-    assert _assert_png(path).shape[1] == 9 * figures.DPI
-    assert figures.plot_outcome_shares(_shares(), tmp_path / "s.png", replications=3).is_file()
-    assert figures.plot_backlog(_backlog(), tmp_path / "b.png", replications=3).is_file()
+    assert _assert_png(path).shape[1] == 9 * figure_style.DPI
 
 
 @pytest.mark.parametrize(
@@ -285,10 +311,12 @@ def test_plot_functions_return_path_and_use_dpi(tmp_path: Path) -> None:
 )
 def test_empty_tables_give_no_data_figures(tmp_path: Path, empty: pd.DataFrame) -> None:
     """Empty inputs produce labelled "No data" figures instead of raising."""
-    paths = figures.write_figures(empty, empty, empty, tmp_path, replications=2)
+    paths = _write_run(tmp_path, empty, empty, empty, replications=2)
+    assert len(paths) == 3
     for path in paths:
         _assert_png(path)
-    fig = figures.build_outcome_shares(empty, replications=2)
+        assert path.with_suffix(".csv").is_file()
+    fig = outcome_figures.build_outcome_shares(empty, replications=2)
     assert fig.axes[0].get_title()
     assert any(t.get_text() == "No data" for t in fig.axes[0].texts)
 
@@ -297,11 +325,11 @@ def test_single_replication_writes_without_warnings(tmp_path: Path) -> None:
     """NaN CI bounds (one replication) draw without any warning, even outside pytest."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        paths = figures.write_figures(
+        paths = _write_run(
+            tmp_path,
             _curves(with_ci=False),
             _shares(with_ci=False),
             _backlog().assign(ci_low=np.nan, ci_high=np.nan),
-            tmp_path,
             replications=1,
         )
     for path in paths:
@@ -314,13 +342,13 @@ def test_partial_nan_ci_draws_band_where_defined(tmp_path: Path) -> None:
     curves.loc[curves["day"] < 5, ["ci_low", "ci_high"]] = np.nan
     fig = figures.build_time_to_evidence(curves, replications=5)
     assert len(fig.axes[0].collections) == len(CHANNELS)
-    figures.plot_time_to_evidence(curves, tmp_path / "p.png", replications=5)
+    _assert_png(figure_style.save(fig, tmp_path / "p.png"))
 
 
 def test_pyplot_not_imported() -> None:
     """Importing and drawing never loads pyplot, whose global state is unsafe in workers."""
     code = (
-        "import sys; import pandas as pd; from sim.analysis import figures; "
+        "import sys; import pandas as pd; from sim.analysis import figure_registry, figures; "
         "figures.build_backlog(pd.DataFrame(), replications=1); "
         "assert 'matplotlib.pyplot' not in sys.modules"
     )

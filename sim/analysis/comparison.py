@@ -9,13 +9,12 @@ by replication, is then the policy's effect plus much less noise than two indepe
 would give: the paired (common random numbers) interval is narrower than the unpaired
 (Welch) one, which is kept beside it to show how much the pairing buys.
 
-A scenario whose result directory already holds a run of the same resolved scenario (same
-seed and replications included) is read back instead of run again; the manifest's resolved
-scenario is what identifies the run.
-
 Metrics per scenario, group and replication are those of :mod:`sim.analysis.statistics`
 (cumulative incidence with refused, lost and abandoned as competing outcomes and pending
 requests censored), plus the mean central-authority backlog over the measured period.
+
+This module computes; :mod:`sim.analysis.report` words the result for the terminal and
+``comparison.md``, and :mod:`sim.analysis.figure_registry` draws it.
 """
 
 from __future__ import annotations
@@ -30,8 +29,6 @@ from scipy import stats
 
 from sim.analysis import statistics
 from sim.analysis.runs import ScenarioRun
-from sim.analysis.summary import CURVE_GRID_DAYS
-from sim.config.loading import scenario_digest
 from sim.config.schema import Scenario
 from sim.vocabulary import GROUPINGS
 
@@ -55,10 +52,7 @@ METRIC_LABELS: dict[str, str] = {
     "share_lost": "evidence lost (%)",
     "backlog": "central-authority backlog (requests)",
 }
-PERCENT_METRICS = frozenset(
-    {*(f"fulfilled_{day}d" for day in statistics.MILESTONE_DAYS), "share_refused", "share_lost"}
-)
-"""Metrics that are shares (0-1 in the CSV, percent in tables; differences in points)."""
+"""What each metric measures, with its unit: the name reports and the terminal give it."""
 
 CSV_COLUMNS: tuple[str, ...] = (
     "scenario",
@@ -83,16 +77,13 @@ CI_METHOD = (
     "the pairing, is given for comparison. Intervals of shares are clipped to [0, 1], those "
     "of differences of shares to [-1, 1]."
 )
+"""How every interval of a comparison is computed, stated in its report and manifest."""
 TIME_TO_EVIDENCE_METHOD = (
     "Time to evidence: Aalen-Johansen cumulative incidence of fulfilment; refused, lost and "
     "abandoned are competing outcomes and requests pending at the end are censored; median "
     "and p90 are among requests eventually fulfilled."
 )
-
-
-# --------------------------------------------------------------------------------------
-# Scenarios and their runs
-# --------------------------------------------------------------------------------------
+"""What the time-to-evidence metrics are, stated in the report."""
 
 
 # --------------------------------------------------------------------------------------
@@ -100,7 +91,7 @@ TIME_TO_EVIDENCE_METHOD = (
 # --------------------------------------------------------------------------------------
 
 
-def _measured_window(scenario: Scenario) -> tuple[float, float]:
+def measured_window(scenario: Scenario) -> tuple[float, float]:
     """Days whose backlog is measured: from the warm-up to the start of the drain."""
     simulation = scenario.simulation
     return simulation.warm_up_days, simulation.horizon_days - simulation.drain_days
@@ -114,7 +105,7 @@ def _backlog_values(
     The world total (the sum over states on each observed day) goes in the ``all`` group;
     ``by="requested"`` adds each state's own, ``by="region"`` each region's total.
     """
-    start, stop = _measured_window(scenario)
+    start, stop = measured_window(scenario)
     day = timeseries["day"].to_numpy(dtype=float)
     series = timeseries.loc[(day >= start) & (day < stop), ["replication", "day", "state"]].copy()
     series["state"] = series["state"].astype(str)
@@ -374,168 +365,3 @@ def compare(
         replications=replications,
         seed=seed,
     )
-
-
-# --------------------------------------------------------------------------------------
-# Tables for people
-# --------------------------------------------------------------------------------------
-
-
-def _scale(metric: str) -> float:
-    return 100.0 if metric in PERCENT_METRICS else 1.0
-
-
-def _number(value: float, metric: str, signed: bool = False) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    scaled = round(value * _scale(metric), 1) + 0.0  # + 0.0: no "-0.0"
-    return f"{scaled:+.1f}" if signed else f"{scaled:.1f}"
-
-
-def _interval(low: float, high: float, metric: str, signed: bool = False) -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "[n/a]"
-    return f"[{_number(low, metric, signed)}, {_number(high, metric, signed)}]"
-
-
-def format_table(comparison: Comparison, group: str = statistics.ALL) -> str:
-    """The headline metrics of one group as a plain-text table for the terminal."""
-    rows = comparison.table[comparison.table["group"] == group]
-    reference = comparison.reference
-    header = ("metric", "scenario", "estimate [95% CI]", f"paired diff vs {reference} [95% CI]")
-    lines: list[tuple[str, ...]] = []
-    for metric in METRICS:
-        block = rows[rows["metric"] == metric]
-        for position, row in enumerate(block.itertuples(index=False)):
-            estimate = (
-                f"{_number(row.estimate, metric)} {_interval(row.ci_low, row.ci_high, metric)}"
-            )
-            diff = ""
-            if row.scenario != reference:
-                diff = (
-                    f"{_number(row.diff, metric, True)} "
-                    f"{_interval(row.diff_ci_low, row.diff_ci_high, metric, True)}"
-                )
-            lines.append(
-                (METRIC_LABELS[metric] if position == 0 else "", row.scenario, estimate, diff)
-            )
-    widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
-
-    def render(cells: tuple[str, ...]) -> str:
-        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
-
-    title = (
-        f"{len(comparison.scenarios)} scenarios, group '{group}': seed {comparison.seed}, "
-        f"{comparison.replications} replications each (common random numbers)"
-    )
-    notes = [
-        "Estimates: mean across replications [95% Student-t CI]. Differences: scenario minus "
-        f"{reference}, paired by replication [95% paired-t CI]; percentages differ in points.",
-    ]
-    body = [render(header), render(tuple("-" * w for w in widths))]
-    body += [render(line).rstrip() for line in lines]
-    return "\n".join([title, *body, *notes])
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def format_markdown(comparison: Comparison, runs: Sequence[ScenarioRun] = ()) -> str:
-    """The comparison as Markdown: the method, the scenarios, and a table per metric."""
-    reference = comparison.reference
-    lines = [
-        f"# Comparison: {' vs '.join(comparison.scenarios)}",
-        "",
-        f"Reference scenario: **{reference}**. Seed {comparison.seed}, "
-        f"{comparison.replications} replications per scenario, requests grouped by "
-        f"`{comparison.by}` (`all`: every request).",
-        "",
-        f"**Confidence intervals.** {CI_METHOD}",
-        "",
-        f"**Metrics.** {TIME_TO_EVIDENCE_METHOD} Requests created during the warm-up are left "
-        "out. Backlog: requests waiting at central authorities, averaged over the days from "
-        "the end of the warm-up to the start of the drain; world total in `all`"
-        + (
-            f", the {'requested state' if comparison.by == 'requested' else 'region'}'s "
-            "own in its group"
-            if comparison.by in ("requested", "region")
-            else ""
-        )
-        + ". Percentages differ in percentage points.",
-        "",
-    ]
-    if runs:
-        lines += [
-            "| scenario | records | result directory | scenario SHA-256 |",
-            "|---|---|---|---|",
-        ]
-        for run in runs:
-            source = "reused (manifest matches)" if run.reused else "simulated"
-            lines.append(
-                f"| {run.name} | {source} | `{run.directory}` | "
-                f"`{scenario_digest(run.scenario)[:16]}` |"
-            )
-        lines.append("")
-    table = comparison.table
-    for metric in METRICS:
-        block = table[table["metric"] == metric]
-        if block.empty:
-            continue
-        lines += [
-            f"## {METRIC_LABELS[metric][0].upper()}{METRIC_LABELS[metric][1:]}",
-            "",
-            f"| group | scenario | estimate | 95% CI | diff vs {reference} | "
-            "paired 95% CI (CRN) | unpaired 95% CI (Welch) | replications |",
-            "|---|---|---:|---|---:|---|---|---:|",
-        ]
-        for row in block.itertuples(index=False):
-            is_reference = row.scenario == reference
-            cells = [
-                row.group,
-                row.scenario,
-                _number(row.estimate, metric),
-                _interval(row.ci_low, row.ci_high, metric),
-                "(reference)" if is_reference else _number(row.diff, metric, True),
-                "" if is_reference else _interval(row.diff_ci_low, row.diff_ci_high, metric, True),
-                ""
-                if is_reference
-                else _interval(row.diff_unpaired_ci_low, row.diff_unpaired_ci_high, metric, True),
-                str(row.replications),
-            ]
-            lines.append("| " + " | ".join(_md_cell(str(c)) for c in cells) + " |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------
-# Writing the comparison directory
-# --------------------------------------------------------------------------------------
-
-
-def figure_tables(runs: Sequence[ScenarioRun]) -> dict[str, pd.DataFrame]:
-    """The tables the comparison figures draw, one row set per scenario.
-
-    Returns:
-        ``time_to_evidence`` (``group`` = scenario, ``day``, estimate and CI of the
-        cumulative incidence of fulfilment over every request after the warm-up),
-        ``outcome_shares`` (``group`` = scenario, ``outcome``, ...), and ``backlog``
-        (``scenario``, ``day``, ... of the world's total backlog over the whole run).
-    """
-    curves, shares, backlogs = [], [], []
-    for run in runs:
-        requests, warm_up = run.result.requests, run.scenario.simulation.warm_up_days
-        curve = statistics.cif_curves(requests, CURVE_GRID_DAYS, warm_up_days=warm_up)
-        curves.append(curve.assign(group=run.name))
-        share = statistics.outcome_shares(requests, warm_up_days=warm_up)
-        shares.append(share.assign(group=run.name))
-        series = run.result.timeseries
-        total = series.groupby(["replication", "day"], observed=True)["backlog"].sum().reset_index()
-        total["state"] = run.name
-        backlog = statistics.backlog_series(total, top=1)
-        backlogs.append(backlog.rename(columns={"state": "scenario"}))
-    return {
-        "time_to_evidence": pd.concat(curves, ignore_index=True),
-        "outcome_shares": pd.concat(shares, ignore_index=True),
-        "backlog": pd.concat(backlogs, ignore_index=True),
-    }

@@ -1,18 +1,18 @@
-"""Figures comparing scenarios: time to evidence, median delay, outcomes and backlog.
+"""Figures only a comparison has: the median delay with its differences, the total backlog.
 
-Like :mod:`sim.analysis.figures`, this module only draws tables computed elsewhere
-(:mod:`sim.analysis.comparison`), never touches ``matplotlib.pyplot`` or ``rcParams``, and
-gives every
-figure a title, axis labels with units, a legend and a caption saying how its intervals were
-computed. A scenario keeps one colour in every figure: colours are handed out once, in the
-order of the scenarios (the reference first), by :func:`sim.analysis.figures.group_colours`.
+The time-to-evidence and outcome figures of a comparison are the run's builders
+(:mod:`sim.analysis.figures`, :mod:`sim.analysis.outcome_figures`) given one group per
+scenario; :mod:`sim.analysis.figure_registry` says which figure a comparison writes. Like
+them, this module only draws tables computed elsewhere (:mod:`sim.analysis.comparison`,
+:func:`sim.analysis.figure_registry.comparison_tables`) and follows
+:mod:`sim.analysis.figure_style`. A scenario keeps one colour in every figure: the registry
+hands colours out once, in scenario order (the reference first), and passes them in.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,13 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.analysis.figure_style import BAND_ALPHA, add_caption, new_figure, save
-from sim.analysis.figures import (
-    CI_DESCRIPTION,
-    build_outcome_shares,
-    build_time_to_evidence,
-    group_colours,
-)
+from sim.analysis.figure_style import BAND_ALPHA, CI_DESCRIPTION, add_caption, new_figure
 
 _PERIOD_COLOUR = "#f0f0f0"
 
@@ -230,67 +224,3 @@ def build_backlog_comparison(
         ],
     )
     return fig
-
-
-def write_comparison_figures(
-    tables: Mapping[str, pd.DataFrame],
-    comparison: pd.DataFrame,
-    directory: Path,
-    *,
-    scenarios: Sequence[str],
-    replications: int,
-    periods: Mapping[str, tuple[float, float]] | None = None,
-) -> list[Path]:
-    """Write the comparison figures into ``directory``.
-
-    Args:
-        tables: ``time_to_evidence``, ``outcome_shares`` and ``backlog`` tables, see
-            :func:`sim.analysis.comparison.figure_tables`.
-        comparison: The comparison table, for the median figure.
-        directory: Output directory (created if needed).
-        scenarios: Scenario names, the reference first; sets the colours.
-        replications: Replications per scenario.
-        periods: Each scenario's measured period, for the backlog figure.
-
-    Returns:
-        Paths of ``time_to_evidence.png``, ``median_time_to_evidence.png``,
-        ``outcome_shares.png`` and ``backlog.png``.
-    """
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    colours = group_colours(scenarios)
-    paths = []
-
-    fig = build_time_to_evidence(
-        tables["time_to_evidence"],
-        replications=replications,
-        title="Time to evidence by scenario (all requests after the warm-up)",
-        colours=dict(colours),
-        group_label="scenario",
-    )
-    paths.append(save(fig, out / "time_to_evidence.png"))
-
-    fig = build_median_comparison(
-        comparison, scenarios=scenarios, replications=replications, colours=colours
-    )
-    paths.append(save(fig, out / "median_time_to_evidence.png"))
-
-    fig = build_outcome_shares(
-        tables["outcome_shares"],
-        replications=replications,
-        title="Outcome of requests by scenario",
-        group_label="scenario",
-    )
-    for tick in fig.axes[0].get_yticklabels():
-        tick.set_color(colours.get(tick.get_text(), "black"))
-    paths.append(save(fig, out / "outcome_shares.png"))
-
-    fig = build_backlog_comparison(
-        tables["backlog"],
-        scenarios=scenarios,
-        replications=replications,
-        colours=colours,
-        periods=periods,
-    )
-    paths.append(save(fig, out / "backlog.png"))
-    return paths

@@ -1,13 +1,18 @@
 """The list of figures: one entry per figure drives both the run and the comparison writers.
 
 Adding a figure means one :class:`FigureSpec` here (its file name, which results it belongs
-to, the table it draws and how it draws it) and its builder in :mod:`sim.analysis.figures` or
-:mod:`sim.analysis.comparison_figures`. Every figure's table is saved as CSV beside its PNG,
-so each number drawn can be read back without the code.
+to, the table it draws and how it draws it) and its builder in :mod:`sim.analysis.figures`,
+:mod:`sim.analysis.outcome_figures` or :mod:`sim.analysis.comparison_figures`. Every figure's
+table is saved as CSV beside its PNG, so each number drawn can be read back without the code.
+
+The tables themselves are computed here too (:func:`run_tables`, :func:`comparison_tables`),
+from the statistics module, so that what a figure shows and what its CSV holds cannot drift
+apart: the writer saves exactly the frame it hands to the builder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +22,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis import statistics
+from sim.analysis.comparison import Comparison, measured_window
 from sim.analysis.comparison_figures import build_backlog_comparison, build_median_comparison
 from sim.analysis.figure_style import group_colours, save
-from sim.analysis.figures import build_backlog, build_outcome_shares, build_time_to_evidence
+from sim.analysis.figures import build_backlog, build_time_to_evidence
+from sim.analysis.outcome_figures import build_outcome_shares
+from sim.analysis.runs import RunResult, ScenarioRun
+from sim.config.schema import Scenario
 
 RUN = "run"
 COMPARISON = "comparison"
@@ -36,11 +45,13 @@ class FigureContext:
     Attributes:
         kind: :data:`RUN` or :data:`COMPARISON`.
         tables: The tables computed for this kind (see :func:`run_tables`,
-            :func:`sim.analysis.comparison.figure_tables`).
+            :func:`comparison_tables`).
         replications: Replications behind every estimate.
         scenarios: Compared scenarios, the reference first (comparisons only).
         comparison: The comparison table (comparisons only).
         periods: Each scenario's measured period (comparisons only).
+        colours: Scenario colours shared by every comparison figure; :func:`write` hands
+            them out in scenario order when empty.
     """
 
     kind: str
@@ -145,8 +156,71 @@ def run_tables(
     }
 
 
+def comparison_tables(runs: Sequence[ScenarioRun]) -> dict[str, pd.DataFrame]:
+    """The tables the comparison figures draw, one row set per scenario.
+
+    Returns:
+        ``time_to_evidence`` (``group`` = scenario, ``day``, estimate and CI of the
+        cumulative incidence of fulfilment over every request after the warm-up),
+        ``outcome_shares`` (``group`` = scenario, ``outcome``, ...), and ``backlog``
+        (``scenario``, ``day``, ... of the world's total backlog over the whole run).
+    """
+    curves, shares, backlogs = [], [], []
+    for run in runs:
+        requests, warm_up = run.result.requests, run.scenario.simulation.warm_up_days
+        curve = statistics.cif_curves(requests, CURVE_GRID_DAYS, warm_up_days=warm_up)
+        curves.append(curve.assign(group=run.name))
+        share = statistics.outcome_shares(requests, warm_up_days=warm_up)
+        shares.append(share.assign(group=run.name))
+        series = run.result.timeseries
+        total = series.groupby(["replication", "day"], observed=True)["backlog"].sum().reset_index()
+        total["state"] = run.name
+        backlog = statistics.backlog_series(total, top=1)
+        backlogs.append(backlog.rename(columns={"state": "scenario"}))
+    return {
+        "time_to_evidence": pd.concat(curves, ignore_index=True),
+        "outcome_shares": pd.concat(shares, ignore_index=True),
+        "backlog": pd.concat(backlogs, ignore_index=True),
+    }
+
+
+def run_context(result: RunResult, scenario: Scenario) -> FigureContext:
+    """What a run's figures draw: its tables by channel, over its replications."""
+    simulation = scenario.simulation
+    return FigureContext(
+        kind=RUN,
+        tables=run_tables(result.requests, result.timeseries, simulation.warm_up_days),
+        replications=simulation.replications,
+    )
+
+
+def comparison_context(comparison: Comparison, runs: Sequence[ScenarioRun]) -> FigureContext:
+    """What a comparison's figures draw: per-scenario tables, the comparison, the periods.
+
+    Args:
+        comparison: The statistics of the comparison (its table feeds the median figure).
+        runs: The compared runs, the reference first.
+    """
+    return FigureContext(
+        kind=COMPARISON,
+        tables=comparison_tables(runs),
+        replications=comparison.replications,
+        scenarios=comparison.scenarios,
+        comparison=comparison.table,
+        periods={run.name: measured_window(run.scenario) for run in runs},
+    )
+
+
 def write(context: FigureContext, directory: Path) -> list[Path]:
     """Write every figure of ``context.kind`` as PNG, with its table as CSV beside it.
+
+    A scenario keeps one colour in every comparison figure: unless the context brings its
+    own, colours are handed out once here, in scenario order (the reference first).
+
+    Args:
+        context: The tables and settings the figures draw (:func:`run_context`,
+            :func:`comparison_context`).
+        directory: Output directory, created if needed.
 
     Returns:
         The PNG paths, in :data:`FIGURES` order.
@@ -154,7 +228,7 @@ def write(context: FigureContext, directory: Path) -> list[Path]:
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     if context.kind == COMPARISON and not context.colours:
-        context = FigureContext(**{**context.__dict__, "colours": group_colours(context.scenarios)})
+        context = dataclasses.replace(context, colours=group_colours(context.scenarios))
     paths = []
     for spec in FIGURES:
         if context.kind not in spec.kinds:

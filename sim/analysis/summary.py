@@ -11,9 +11,6 @@ from sim.analysis import statistics
 from sim.analysis.runs import RunResult
 from sim.config.schema import Scenario
 
-CURVE_GRID_DAYS = np.arange(0.0, 731.0, 1.0)
-"""Days at which time-to-evidence curves are estimated (two years)."""
-
 
 def _clean(value: Any) -> Any:
     """JSON-safe values: NaN and infinities become null."""

@@ -14,13 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.comparison import (
-    CI_METHOD,
-    Comparison,
-    _measured_window,
-    figure_tables,
-    format_markdown,
-)
+from sim.analysis.comparison import CI_METHOD, Comparison
+from sim.analysis.figure_registry import comparison_context
+from sim.analysis.figure_registry import write as write_figures
+from sim.analysis.report import format_markdown
 from sim.analysis.runs import RunResult, ScenarioRun
 from sim.config.loading import scenario_digest, with_changes
 from sim.config.schema import Scenario
@@ -102,7 +99,8 @@ def write_comparison_files(
     It holds ``comparison.csv`` (:data:`CSV_COLUMNS`), ``comparison.md``,
     ``replications.csv`` (the per-replication values behind every interval),
     ``manifest.json`` (scenarios, their digests, inputs and result directories, seed,
-    command) and ``figures/`` with the tables each figure draws.
+    command) and ``figures/``: the comparison's figures of the one list in
+    :mod:`sim.analysis.figure_registry`, each with the table it draws as CSV beside it.
 
     Args:
         comparison: The statistics.
@@ -111,25 +109,11 @@ def write_comparison_files(
         command: The command line, for the manifest.
         inputs: Each run's inputs (calibration, world data, key), for the manifest.
     """
-    from sim.analysis.comparison_figures import write_comparison_figures
-
     directory = Path(directory)
     comparison.table.to_csv(directory / "comparison.csv", index=False)
     comparison.values.to_csv(directory / "replications.csv", index=False)
     (directory / "comparison.md").write_text(format_markdown(comparison, runs), encoding="utf-8")
-    tables = figure_tables(runs)
-    figures = directory / "figures"
-    figures.mkdir()
-    for name, frame in tables.items():
-        frame.to_csv(figures / f"{name}.csv", index=False)
-    write_comparison_figures(
-        tables,
-        comparison.table,
-        figures,
-        scenarios=comparison.scenarios,
-        replications=comparison.replications,
-        periods={run.name: _measured_window(run.scenario) for run in runs},
-    )
+    write_figures(comparison_context(comparison, runs), directory / "figures")
     # The manifest last: it marks the directory as a complete comparison.
     (directory / MANIFEST).write_text(
         json.dumps(_manifest(comparison, runs, command, inputs), indent=2) + "\n",

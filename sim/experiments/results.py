@@ -14,10 +14,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sim.analysis import statistics
-from sim.analysis.figures import write_figures
+from sim.analysis.figure_registry import run_context
+from sim.analysis.figure_registry import write as write_figures
 from sim.analysis.runs import RunResult
-from sim.analysis.summary import CURVE_GRID_DAYS, summarise_run
+from sim.analysis.summary import summarise_run
 from sim.experiments.inputs import RunInputs
 from sim.experiments.result_dir import MANIFEST, RUN_FORMAT, StagedDirectory
 
@@ -59,21 +59,18 @@ def manifest(result: RunResult, inputs: RunInputs, command: list[str]) -> dict[s
 def write_result_files(
     result: RunResult, inputs: RunInputs, directory: Path, command: list[str]
 ) -> None:
-    """Write a run's tables, summary, manifest and figures into ``directory`` (staging)."""
+    """Write a run's tables, summary, manifest and figures into ``directory`` (staging).
+
+    The figures, each with the table it draws as CSV beside it, are those of the one list
+    in :mod:`sim.analysis.figure_registry` that belong to a run.
+    """
     directory = Path(directory)
     scenario = inputs.scenario
     result.requests.to_parquet(directory / "requests.parquet", index=False)
     result.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
     summary = summarise_run(result, scenario)
     (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    warm_up = scenario.simulation.warm_up_days
-    write_figures(
-        statistics.cif_curves(result.requests, CURVE_GRID_DAYS, by="channel", warm_up_days=warm_up),
-        statistics.outcome_shares(result.requests, by="channel", warm_up_days=warm_up),
-        statistics.backlog_series(result.timeseries, top=6),
-        directory / "figures",
-        replications=scenario.simulation.replications,
-    )
+    write_figures(run_context(result, scenario), directory / "figures")
     # The manifest last: it marks the directory as a complete result.
     (directory / MANIFEST).write_text(
         json.dumps(manifest(result, inputs, command), indent=2) + "\n"
