@@ -23,6 +23,10 @@ which is routine (no request lost, everything fulfilled within a year).
 All functions are pure; nothing here keeps state between calls. The estimators themselves are
 in :mod:`sim.analysis.competing_risks`; this module applies them per replication and group
 and summarises across replications. Names of the estimators are re-exported here.
+
+The module is over 400 lines because the per-replication metrics, their intervals and the
+curve and share summaries share one grouping of requests into cells (``_Cells``) and one
+clipping rule; split apart, each part would import the others' private helpers.
 """
 
 from __future__ import annotations

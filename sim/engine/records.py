@@ -38,7 +38,7 @@ class RequestLog:
     their sum is at most its time to outcome; the rest is time in no stage (asking for
     preservation). A pending request is written at the end of the run and its stages stop
     there: the stage it is in counts the days up to the horizon, stages it has not reached
-    count 0 (``Request.censor`` and ``journey`` in sim/request.py), though a request's own
+    count 0 (``Request.censor`` and ``journey`` in sim/engine/request.py), though a request's own
     clock may already have run past the horizon in stages without a queue.
 
     Args:
