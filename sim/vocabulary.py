@@ -37,7 +37,9 @@ CHANNELS = (
     "un_convention_mla",
     "letters_rogatory",
 )
-"""The cooperation channels, in DESIGN's order (records store the index)."""
+"""The cooperation channels, in DESIGN's order (records store the index). Each has one spec in
+``sim.rules.channels.CHANNEL_SPECS``, in this order, and one ``[channels.NAME]`` block in
+``sim/data/defaults.toml``; both are checked against this list."""
 
 
 DATA_TYPES = ("subscriber", "traffic", "content")

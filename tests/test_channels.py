@@ -6,17 +6,36 @@ bound by the EIO and, from 2026-08-18, by the e-Evidence Regulation; Denmark opt
 Ireland is outside the EIO and not a Budapest party but takes part in e-Evidence.
 """
 
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import tomllib
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sim import vocabulary
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
-from sim.rules.channels import ChannelRouter
+from sim.errors import ScenarioError
+from sim.rules import channels as channels_module
+from sim.rules.channels import (
+    CHANNEL_SPECS,
+    FORMAL_MLA,
+    ChannelRouter,
+    ChannelSpec,
+    check_registry,
+)
 from sim.vocabulary import CHANNELS
 from sim.world.build import World, build_world
 from sim.world.data import WorldData, load_world_data
 
+ROOT = Path(__file__).resolve().parents[1]
 E_EVIDENCE_DAY = 229.0  # 2026-08-18, with the default start 2026-01-01
 
 
@@ -239,8 +258,198 @@ def test_cache_separates_days_in_different_epochs(data: WorldData) -> None:
     assert "e_evidence" not in open_to(router, world, "DEU", "FRA", "content", 200.0)
 
 
-def test_every_channel_has_an_eligibility_rule() -> None:
-    """Each channel of DESIGN's table has a rule, so no channel is silently unroutable."""
-    from sim.rules.channels import ELIGIBILITY
+# --- the registry ------------------------------------------------------------------------------
 
-    assert set(ELIGIBILITY) == set(CHANNELS)
+
+def test_registry_gives_each_channel_one_spec_in_vocabulary_order() -> None:
+    """Each channel of DESIGN's table has one spec, so no channel is silently unroutable."""
+    assert tuple(spec.name for spec in CHANNEL_SPECS) == CHANNELS
+    check_registry()
+
+
+def test_formal_mla_is_derived_from_the_specs() -> None:
+    """The formal MLA channels are those whose spec says so (the four of DESIGN)."""
+    assert FORMAL_MLA == ("bilateral_mlat", "budapest_mla", "un_convention_mla", "letters_rogatory")
+    assert all(isinstance(spec.formal_mla, bool) for spec in CHANNEL_SPECS)
+
+
+def test_specs_declare_what_their_rules_read() -> None:
+    """Instrument and tie channels name their instrument or tie (budapest_mla reads both)."""
+    specs = {spec.name: spec for spec in CHANNEL_SPECS}
+    assert specs["eio"].instruments == ("eio",)
+    assert specs["un_convention_mla"].instruments == ("un_cybercrime",)
+    assert specs["bilateral_mlat"].ties == ("mlat",)
+    assert (specs["budapest_mla"].instruments, specs["budapest_mla"].ties) == (
+        ("budapest",),
+        ("mlat",),
+    )
+    assert specs["letters_rogatory"].instruments == specs["letters_rogatory"].ties == ()
+
+
+def _bad_registries() -> dict[str, tuple[tuple[ChannelSpec, ...], str]]:
+    """Registries that :func:`check_registry` must refuse, with the message it must give."""
+    specs = CHANNEL_SPECS
+    extra = replace(specs[0], name="pigeon_post")
+    return {
+        "missing": (specs[:-1], "channel 'letters_rogatory': in vocabulary.CHANNELS but has no"),
+        "unknown": ((*specs, extra), "channel 'pigeon_post': has a spec but is not in"),
+        "twice": ((*specs, specs[3]), "channel 'eio': more than one spec"),
+        "order": ((specs[1], specs[0], *specs[2:]), "vocabulary.CHANNELS order"),
+        "instrument": (
+            (*specs[:3], replace(specs[3], instruments=("eoi",)), *specs[4:]),
+            "channel 'eio': unknown instrument 'eoi' (not in vocabulary.INSTRUMENTS)",
+        ),
+        "tie": (
+            (*specs[:5], replace(specs[5], ties=("mlta",)), *specs[6:]),
+            "channel 'bilateral_mlat': unknown tie kind 'mlta'",
+        ),
+        "basis": (
+            (*specs[:-1], replace(specs[-1], basis="comity\nand more")),
+            "channel 'letters_rogatory': its basis must be one line",
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_bad_registries()))
+def test_check_registry_refuses_a_mismatch(case: str) -> None:
+    """A spec missing, unknown, doubled, out of order or naming an unknown instrument fails."""
+    specs, message = _bad_registries()[case]
+    with pytest.raises(TypeError, match=re.escape(message)):
+        check_registry(specs)
+
+
+def test_scenario_refuses_an_unknown_channel_naming_it() -> None:
+    """A ``[channels.NAME]`` block for a channel with no name in the vocabulary is an error."""
+    with pytest.raises(ScenarioError) as caught:
+        scenario(["DEU", "FRA"], {"channels": {"pigeon_post": {"enabled": True}}})
+    assert caught.value.where == "channels.pigeon_post"
+    assert caught.value.problem.startswith("unknown channel (choose direct_provider, ")
+
+
+def test_scenario_requires_every_channel() -> None:
+    """Settings without a known channel's block name it (the defaults must give every one)."""
+    settings = default_settings()
+    del settings["channels"]["eio"]
+    with pytest.raises(ScenarioError) as caught:
+        validate_settings(settings)
+    assert (caught.value.where, caught.value.problem) == (
+        "channels.eio",
+        "required field is missing",
+    )
+
+
+def test_channels_read_as_attributes_by_name_and_in_order() -> None:
+    """Callers read ``channels.eio``, ``channels["eio"]`` and ``items()`` in DESIGN order."""
+    channels = scenario(["DEU"]).channels
+    assert channels.eio is channels["eio"] is dict(channels.items())["eio"]
+    assert [name for name, _ in channels.items()] == list(CHANNELS)
+    with pytest.raises(AttributeError, match="no channel 'pigeon_post'"):
+        _ = channels.pigeon_post
+
+
+# --- adding a channel through the registry -------------------------------------------------------
+
+TOY = "carrier_pigeon"
+TOY_BLOCK = f"""
+[channels.{TOY}]
+enabled = true
+time_scale = 1.0
+nominal_days = 5.0
+data_types = ["subscriber", "traffic"]
+urgent_factor = 1.0
+timeout_days = 60.0
+p_clarify = 0.0
+p_refuse_grounds = 0.0
+dual_criminality = false
+p_refuse_dual_criminality = 0.0
+data_protection = false
+p_refuse_data_protection = 0.0
+p_provider_decline = 0.0
+max_clarifications = 0
+stages.transmission = {{ time = {{ distribution = "fixed", value = 3.0 }}, servers = "unlimited" }}
+stages.execution = {{ time = {{ distribution = "fixed", value = 2.0 }}, servers = "unlimited" }}
+"""
+"""The toy channel's settings, as its block in ``sim/data/defaults.toml`` would give them."""
+TOY_SPEC = ChannelSpec.under_instrument(
+    TOY, "budapest", formal_mla=False, basis="a toy channel between two Budapest parties"
+)
+
+
+@pytest.fixture
+def toy_channel(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The toy channel registered (name and spec, at the end); its TOML block, parsed."""
+    monkeypatch.setattr(vocabulary, "CHANNELS", (*CHANNELS, TOY))
+    monkeypatch.setattr(channels_module, "CHANNEL_SPECS", (*CHANNEL_SPECS, TOY_SPEC))
+    return tomllib.loads(TOY_BLOCK)
+
+
+def test_toy_channel_passes_the_registry_check(toy_channel: dict[str, Any]) -> None:
+    """Its name in the vocabulary and its spec in the registry make a consistent registry."""
+    check_registry()
+    assert TOY not in FORMAL_MLA
+
+
+def test_toy_channel_is_routed_fastest_first(data: WorldData, toy_channel: dict[str, Any]) -> None:
+    """The router opens the toy channel to two Budapest parties and ranks it by nominal_days."""
+    world, router = setup(data, ["DEU", "FRA", "KEN", "CHN"], toy_channel)
+    assert open_to(router, world, "DEU", "FRA", "subscriber")[0] == TOY
+    assert TOY not in open_to(router, world, "DEU", "FRA", "content")  # not in its data_types
+    assert TOY not in open_to(router, world, "KEN", "CHN", "subscriber")  # not parties
+    slow = merge(toy_channel, {"channels": {TOY: {"nominal_days": 1000.0}}})
+    world, router = setup(data, ["DEU", "FRA"], slow)
+    assert open_to(router, world, "DEU", "FRA", "traffic")[-2:] == ("letters_rogatory", TOY)
+
+
+def test_toy_channel_needs_its_toml_block(toy_channel: dict[str, Any]) -> None:
+    """A registered channel without settings is named as missing, not silently closed."""
+    with pytest.raises(ScenarioError, match=f"^channels.{TOY}: required field is missing$"):
+        scenario(["DEU", "FRA"])
+
+
+def test_adding_a_channel_touches_three_files(tmp_path: Path) -> None:
+    """A copy of ``sim`` with a channel added in three files only runs, and requests take it.
+
+    The three edits of docs/architecture.md: the name in ``vocabulary.CHANNELS``, the spec in
+    ``CHANNEL_SPECS`` (both first, so the orders agree) and the block in ``defaults.toml``.
+    One replication of two Budapest parties then records requests on the new channel.
+    """
+    copy = tmp_path / "sim"
+    shutil.copytree(ROOT / "sim", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    _insert(copy / "vocabulary.py", "CHANNELS = (\n", f'    "{TOY}",\n')
+    spec = f'    ChannelSpec.under_instrument("{TOY}", "budapest", formal_mla=False, basis="t"),\n'
+    _insert(copy / "rules" / "channels.py", "CHANNEL_SPECS: tuple[ChannelSpec, ...] = (\n", spec)
+    defaults = copy / "data" / "defaults.toml"
+    defaults.write_text(defaults.read_text(encoding="utf-8") + TOY_BLOCK, encoding="utf-8")
+    script = textwrap.dedent(f"""
+        import datetime as dt
+        import sim
+        from sim.config.loading import default_settings, merge, validate_settings
+        from sim.engine.replication import run_replication
+        changes = {{
+            "world": {{"states": ["DEU", "FRA"]}},
+            "demand": {{"scale": 0.01}},
+            "simulation": {{"end": dt.date(2027, 1, 1), "warm_up_days": 30, "drain_days": 60}},
+        }}
+        requests, _, _ = run_replication(validate_settings(merge(default_settings(), changes)), 0)
+        print(sim.__file__, int((requests["channel"] == "{TOY}").sum()), len(requests))
+        """)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    where, taken, made = done.stdout.split()
+    assert Path(where).parent == copy  # the edited copy ran, not the installed package
+    assert 0 < int(taken) <= int(made)
+
+
+def _insert(path: Path, anchor: str, text: str) -> None:
+    """Insert ``text`` after the one occurrence of ``anchor`` in the file at ``path``."""
+    source = path.read_text(encoding="utf-8")
+    assert source.count(anchor) == 1, f"{path.name}: anchor {anchor!r} not found once"
+    path.write_text(source.replace(anchor, anchor + text), encoding="utf-8")

@@ -58,3 +58,10 @@ def test_other_stream_names_are_refused(name):
     """Anything else is refused, naming the registry."""
     with pytest.raises(KeyError, match="STREAM_NAMES"):
         v.check_stream_name(name)
+
+
+@pytest.mark.parametrize("channel", v.CHANNELS)
+def test_every_channel_has_its_stage_streams(channel):
+    """A channel's stage times draw from ``time/<channel>/<stage>`` with no registration."""
+    for stage in v.STAGES:
+        assert v.check_stream_name(f"time/{channel}/{stage}")

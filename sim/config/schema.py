@@ -4,6 +4,9 @@ A scenario states only what differs from ``sim/data/defaults.toml``. Loading mer
 then validates the result with pydantic models that forbid unknown fields, so that a typo is an
 error rather than a silently ignored setting. Every problem is raised as a
 :class:`~sim.errors.ScenarioError` naming the dotted path of the field.
+
+The module is over 400 lines because it holds every section of a scenario, including one model
+per lever kind; each is small, and together they are the one place a field is defined.
 """
 
 from __future__ import annotations
@@ -15,15 +18,18 @@ from operator import or_
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
+    RootModel,
     Tag,
     field_validator,
     model_validator,
 )
 
+from sim import vocabulary
 from sim.config.distributions import Distribution
 from sim.vocabulary import (
     CHANNELS,
@@ -247,22 +253,51 @@ class Channel(_Section):
         return tuple(stage for stage in STAGES if stage in self.stages)
 
 
-class Channels(_Section):
-    """Every channel of DESIGN's table, by name."""
+def _known_channel(name: str) -> str:
+    """``name`` if it is a channel of the vocabulary (read when validating, not at import)."""
+    if name not in vocabulary.CHANNELS:
+        raise ValueError(f"unknown channel (choose {', '.join(vocabulary.CHANNELS)})")
+    return name
 
-    direct_provider: Channel
-    second_protocol: Channel
-    e_evidence: Channel
-    eio: Channel
-    cloud_act: Channel
-    bilateral_mlat: Channel
-    budapest_mla: Channel
-    un_convention_mla: Channel
-    letters_rogatory: Channel
+
+class Channels(RootModel[dict[Annotated[str, AfterValidator(_known_channel)], Channel]]):
+    """Every channel of ``vocabulary.CHANNELS``, by name, each with its settings.
+
+    A mapping rather than one field per channel, so that adding a channel is its name in the
+    vocabulary, its spec in ``sim/rules/channels.py`` and its ``[channels.NAME]`` block, with
+    nothing to add here. Every known channel is required and an unknown one is refused, both
+    naming the field (``channels.pigeon_post: unknown channel``). Channels read as attributes
+    (``channels.eio``), by name (``channels["eio"]``) or in DESIGN order (:meth:`items`).
+    """
+
+    # The settings of _Section, less extra="forbid", which a root model cannot take (the
+    # key validator refuses unknown channels instead).
+    model_config = ConfigDict(frozen=True, strict=True, allow_inf_nan=False)
+
+    @field_validator("root")
+    @classmethod
+    def _complete(cls, channels: dict[str, Channel]) -> dict[str, Channel]:
+        missing = [name for name in vocabulary.CHANNELS if name not in channels]
+        if missing:
+            raise ValueError(f"{missing[0]}: required field is missing")
+        return {name: channels[name] for name in vocabulary.CHANNELS}
+
+    def __getattr__(self, name: str) -> Channel:
+        # Only reached for names that are not attributes; pydantic's own (private ones, and
+        # root while the model is being built or unpickled) go to pydantic.
+        if name.startswith("_") or name == "root":
+            return super().__getattr__(name)  # type: ignore[misc, no-any-return]
+        try:
+            return self.root[name]
+        except KeyError:
+            raise AttributeError(f"no channel '{name}'") from None
+
+    def __getitem__(self, name: str) -> Channel:
+        return self.root[name]
 
     def items(self) -> list[tuple[str, Channel]]:
         """(name, channel) pairs in DESIGN order."""
-        return [(name, getattr(self, name)) for name in CHANNELS]
+        return list(self.root.items())
 
 
 ISO3 = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]

@@ -1,4 +1,13 @@
-"""Which cooperation channels are open to a pair of states, and in what order they are tried.
+"""The channel registry: which cooperation channels exist, when each is open, and in what order.
+
+Every channel is one :class:`ChannelSpec` in :data:`CHANNEL_SPECS`: its name, its eligibility
+rule, whether it is formal mutual legal assistance, the instruments and bilateral ties its rule
+reads from the world, and its legal basis. Nothing else in the model names a channel's rule;
+the router, the pursuit rule and the formal-MLA behaviours read this registry. A channel's
+clock and probabilities are settings (``[channels.NAME]`` in ``sim/data/defaults.toml``),
+validated against ``vocabulary.CHANNELS``. So adding a channel is three edits: its name in
+``vocabulary.CHANNELS``, its spec here, its TOML block; :func:`check_registry` refuses a
+registry that does not match the names or names an instrument the world does not know.
 
 Eligibility follows DESIGN's table: a channel opens when both states are bound by its
 instrument (or linked by its bilateral tie) on the day of the request, and when it can obtain
@@ -9,16 +18,69 @@ channel needs no treaty. (Whether 24/7 preservation is open is :mod:`sim.rules.p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from sim import vocabulary
 from sim.config.schema import Channels
 from sim.world.build import StateProfile
 from sim.world.treaties import TreatyCalendar
 
-FORMAL_MLA = ("bilateral_mlat", "budapest_mla", "un_convention_mla", "letters_rogatory")
-"""The formal mutual legal assistance channels: through central authorities, slow, costly."""
-
 Rule = Callable[[TreatyCalendar, StateProfile, StateProfile, str, float], bool]
+"""An eligibility rule: ``rule(calendar, requesting, requested, data_type, day)``."""
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """One cooperation channel as the law defines it (its clock is a setting, not here).
+
+    Attributes:
+        name: The channel's name in ``vocabulary.CHANNELS`` and in ``[channels.NAME]``.
+        rule: Whether the channel is open to a request on a day, given the treaty calendar,
+            the requesting and the requested state and the data type wanted. The router also
+            checks the channel is enabled and lists the data type, so a rule need not.
+        formal_mla: Whether it is formal mutual legal assistance through central
+            authorities: the slow route whose needs are often not pursued
+            (:mod:`sim.rules.pursuit`), whose answers build trust and reciprocity
+            (:mod:`sim.engine.behaviours`) and which the calibration fits.
+        basis: Its legal basis, in one line for the reader of the registry.
+        instruments: The multilateral instruments its rule reads (``vocabulary.INSTRUMENTS``),
+            declared so that :func:`check_registry` catches a misspelt one, which the
+            calendar would silently treat as binding nobody.
+        ties: The bilateral tie kinds its rule reads (``vocabulary.TIE_KINDS``), likewise.
+    """
+
+    name: str
+    rule: Rule
+    formal_mla: bool
+    basis: str
+    instruments: tuple[str, ...] = ()
+    ties: tuple[str, ...] = ()
+
+    @classmethod
+    def under_instrument(
+        cls, name: str, instrument: str, *, formal_mla: bool, basis: str
+    ) -> ChannelSpec:
+        """A channel open while ``instrument`` is in force and binds both states."""
+
+        def both_bound(
+            cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+        ) -> bool:
+            return cal.both_bound(a.iso3, b.iso3, instrument, day)
+
+        return cls(name, both_bound, formal_mla, basis, instruments=(instrument,))
+
+    @classmethod
+    def under_tie(cls, name: str, kind: str, *, formal_mla: bool, basis: str) -> ChannelSpec:
+        """A channel open while a bilateral tie of ``kind`` links the two states."""
+
+        def tied(
+            cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+        ) -> bool:
+            return cal.has_tie(kind, a.iso3, b.iso3, day)
+
+        return cls(name, tied, formal_mla, basis, ties=(kind,))
 
 
 def _direct_provider(
@@ -26,34 +88,6 @@ def _direct_provider(
 ) -> bool:
     # The provider's home law must allow voluntary disclosure; content never goes this way.
     return b.params.voluntary_disclosure and data != "content"
-
-
-def _second_protocol(
-    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
-) -> bool:
-    return cal.both_bound(a.iso3, b.iso3, "second_protocol", day)
-
-
-def _e_evidence(
-    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
-) -> bool:
-    return cal.both_bound(a.iso3, b.iso3, "e_evidence", day)
-
-
-def _eio(cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float) -> bool:
-    return cal.both_bound(a.iso3, b.iso3, "eio", day)
-
-
-def _cloud_act(
-    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
-) -> bool:
-    return cal.has_tie("cloud_act", a.iso3, b.iso3, day)
-
-
-def _bilateral_mlat(
-    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
-) -> bool:
-    return cal.has_tie("mlat", a.iso3, b.iso3, day)
 
 
 def _budapest_mla(
@@ -65,29 +99,129 @@ def _budapest_mla(
     )
 
 
-def _un_convention_mla(
-    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
-) -> bool:
-    return cal.both_bound(a.iso3, b.iso3, "un_cybercrime", day)
-
-
 def _letters_rogatory(
     cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
 ) -> bool:
     return True
 
 
-ELIGIBILITY: dict[str, Rule] = {
-    "direct_provider": _direct_provider,
-    "second_protocol": _second_protocol,
-    "e_evidence": _e_evidence,
-    "eio": _eio,
-    "cloud_act": _cloud_act,
-    "bilateral_mlat": _bilateral_mlat,
-    "budapest_mla": _budapest_mla,
-    "un_convention_mla": _un_convention_mla,
-    "letters_rogatory": _letters_rogatory,
-}
+CHANNEL_SPECS: tuple[ChannelSpec, ...] = (
+    ChannelSpec(
+        "direct_provider",
+        _direct_provider,
+        formal_mla=False,
+        basis="the provider's home law allows voluntary disclosure (US: non-content only)",
+    ),
+    ChannelSpec.under_instrument(
+        "second_protocol",
+        "second_protocol",
+        formal_mla=False,
+        basis="Second Additional Protocol to the Budapest Convention (CETS 224), Arts. 6-8",
+    ),
+    ChannelSpec.under_instrument(
+        "e_evidence",
+        "e_evidence",
+        formal_mla=False,
+        basis="EU e-Evidence Regulation 2023/1543: production orders, from 2026-08-18",
+    ),
+    ChannelSpec.under_instrument(
+        "eio",
+        "eio",
+        formal_mla=False,
+        basis="European Investigation Order, Directive 2014/41/EU",
+    ),
+    ChannelSpec.under_tie(
+        "cloud_act",
+        "cloud_act",
+        formal_mla=False,
+        basis="a CLOUD Act executive agreement between the two states (18 U.S.C. 2523)",
+    ),
+    ChannelSpec.under_tie(
+        "bilateral_mlat",
+        "mlat",
+        formal_mla=True,
+        basis="a bilateral mutual legal assistance treaty in force between the two states",
+    ),
+    ChannelSpec(
+        "budapest_mla",
+        _budapest_mla,
+        formal_mla=True,
+        basis="Budapest Convention Art. 27: both parties and no treaty in force between them",
+        instruments=("budapest",),
+        ties=("mlat",),
+    ),
+    ChannelSpec.under_instrument(
+        "un_convention_mla",
+        "un_cybercrime",
+        formal_mla=True,
+        basis="UN Convention against Cybercrime (2024): mutual legal assistance between parties",
+    ),
+    ChannelSpec(
+        "letters_rogatory",
+        _letters_rogatory,
+        formal_mla=True,
+        basis="letters rogatory through diplomatic channels: comity, no treaty needed",
+    ),
+)
+"""Every channel, in DESIGN's order (the order of ``vocabulary.CHANNELS``)."""
+
+
+def _spec_problems(spec: ChannelSpec) -> list[str]:
+    """What is wrong with one spec: instruments or ties the world does not know, no basis."""
+    problems = [
+        f"unknown instrument '{name}' (not in vocabulary.INSTRUMENTS)"
+        for name in spec.instruments
+        if name not in vocabulary.INSTRUMENTS
+    ]
+    problems.extend(
+        f"unknown tie kind '{kind}' (not in vocabulary.TIE_KINDS)"
+        for kind in spec.ties
+        if kind not in vocabulary.TIE_KINDS
+    )
+    if not callable(spec.rule):
+        problems.append("its rule is not callable")
+    if not spec.basis.strip() or "\n" in spec.basis:
+        problems.append("its basis must be one line")
+    return problems
+
+
+def check_registry(specs: Sequence[ChannelSpec] | None = None) -> None:
+    """Refuse a registry that does not give each channel of the vocabulary exactly one spec.
+
+    The names must be ``vocabulary.CHANNELS``, once each and in its order (records store a
+    channel as its index there), and each spec may read only instruments and tie kinds the
+    vocabulary (and so the world data) has.
+
+    Args:
+        specs: The registry to check; :data:`CHANNEL_SPECS` if None.
+
+    Raises:
+        TypeError: naming the channel and what is wrong with it.
+    """
+    specs = CHANNEL_SPECS if specs is None else specs
+    names = [spec.name for spec in specs]
+    known = vocabulary.CHANNELS
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
+    if twice:
+        raise TypeError(f"channel '{twice[0]}': more than one spec in the channel registry")
+    for name in names:
+        if name not in known:
+            raise TypeError(f"channel '{name}': has a spec but is not in vocabulary.CHANNELS")
+    for name in known:
+        if name not in names:
+            raise TypeError(f"channel '{name}': in vocabulary.CHANNELS but has no spec")
+    if tuple(names) != known:
+        raise TypeError("the channel registry must list channels in vocabulary.CHANNELS order")
+    for spec in specs:
+        problems = _spec_problems(spec)
+        if problems:
+            raise TypeError(f"channel '{spec.name}': {'; '.join(problems)}")
+
+
+check_registry()
+
+FORMAL_MLA: tuple[str, ...] = tuple(spec.name for spec in CHANNEL_SPECS if spec.formal_mla)
+"""The formal mutual legal assistance channels: through central authorities, slow, costly."""
 
 
 class ChannelRouter:
@@ -100,12 +234,13 @@ class ChannelRouter:
 
     def __init__(self, channels: Channels, calendar: TreatyCalendar) -> None:
         self._calendar = calendar
+        rules = {spec.name: spec.rule for spec in CHANNEL_SPECS}
         ranked = sorted(
             ((name, channel) for name, channel in channels.items() if channel.enabled),
             key=lambda item: item[1].nominal_days,
         )
         self._ranked = [
-            (name, frozenset(channel.data_types), ELIGIBILITY[name]) for name, channel in ranked
+            (name, frozenset(channel.data_types), rules[name]) for name, channel in ranked
         ]
         self._cache: dict[tuple[str, str, str, int, int], tuple[str, ...]] = {}
 
