@@ -276,6 +276,43 @@ def test_out_through_a_dangling_link_is_one_line(tmp_path, capsys):
     assert not (tmp_path / "nowhere").exists()
 
 
+def test_out_below_a_dangling_link_names_the_link(tmp_path, capsys):
+    """A destination below a dangling link is refused naming the broken link."""
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    out = tmp_path / "link" / "run"
+    code, _, err = _invoke(_run(_scenario(tmp_path), "--out", out), capsys)
+    _one_line(code, err, "--out", "broken symbolic link")
+    assert not (tmp_path / "nowhere").exists()
+
+
+LONG = "c" * 300
+
+
+@pytest.mark.parametrize("out", [LONG, f"{LONG}/run", "d/" * 2100 + "run"])
+def test_an_out_path_the_system_refuses_is_one_line(tmp_path, capsys, monkeypatch, out):
+    """A name over 255 bytes, or a path over 4096, gives one line before the run starts."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _invoke(_run(_scenario(tmp_path), "--out", out), capsys)
+    _one_line(code, err, "--out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.toml"]
+
+
+def test_compare_and_calibrate_refuse_an_over_long_out_in_one_line(tmp_path, capsys):
+    """The same for ``compare --out`` and ``calibrate --out``."""
+    scenario, other = _scenario(tmp_path), _scenario(tmp_path, "other")
+    code, _, err = _invoke(["compare", scenario, other, "--out", tmp_path / LONG], capsys)
+    _one_line(code, err, "--out")
+    code, _, err = _invoke(["calibrate", scenario, "--out", tmp_path / LONG], capsys)
+    _one_line(code, err, "--out")
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_an_over_long_calibration_path_is_one_line(tmp_path, capsys, command):
+    """``--calibration`` naming a path the system refuses gives one line naming the option."""
+    code, _, err = _invoke([command, _scenario(tmp_path), "--calibration", LONG], capsys)
+    _one_line(code, err, "--calibration")
+
+
 def test_out_root_is_one_line(capsys, tmp_path, monkeypatch):
     """``--out /`` is refused at once, with no stray directory left anywhere."""
     monkeypatch.chdir(tmp_path)

@@ -121,8 +121,11 @@ def read_calibration(path: str | Path) -> Calibration:
             malformed or invalid.
     """
     path = Path(path)
-    if path.is_dir():
-        path = path / CALIBRATION_NAME
+    try:
+        if path.is_dir():
+            path = path / CALIBRATION_NAME
+    except OSError as exc:  # a name the system refuses outright (over 255 bytes, ...)
+        raise ScenarioError(str(path), f"cannot be read ({exc.strerror})") from None
     path = Path(os.path.abspath(path))
     data = _read_bytes(path)
     record = _parse_toml(data, path)

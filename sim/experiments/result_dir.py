@@ -78,9 +78,17 @@ def check_destination(destination: Path, kind: str, option: str = "--out") -> No
     """Refuse a destination that must not be replaced by a result of ``kind``.
 
     Raises:
-        InputError: naming ``option`` (or the directory) and what is wrong.
+        InputError: naming ``option`` (or the directory) and what is wrong, including a path
+            the system refuses outright (a name over 255 bytes, a path over 4096).
     """
     destination = Path(destination)
+    try:
+        _check_destination(destination, kind, option)
+    except OSError as exc:
+        raise InputError(option, f"'{destination}' cannot be used ({exc.strerror})") from None
+
+
+def _check_destination(destination: Path, kind: str, option: str) -> None:
     shown = str(destination)
     if destination.is_symlink():
         raise InputError(option, f"'{shown}' is a symbolic link; name a directory itself")
@@ -107,6 +115,8 @@ def check_destination(destination: Path, kind: str, option: str = "--out") -> No
             )
         return
     for parent in _absolute(destination).parents:
+        if parent.is_symlink() and not parent.exists():
+            raise InputError(option, f"'{parent}' is a broken symbolic link")
         if parent.exists():
             if not parent.is_dir():
                 raise InputError(option, f"'{parent}' is a file, not a directory")
