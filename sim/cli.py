@@ -280,7 +280,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _calibration_check(args: argparse.Namespace, scenario: Scenario) -> int:
-    from sim.experiments.calibration_targets import check, format_check
+    from sim.analysis.stationarity_report import format_report
+    from sim.experiments.calibration_targets import check, format_check, stationarity
     from sim.experiments.runner import run_scenario
 
     scenario = preflight.with_overrides(scenario, args.replications, None)
@@ -291,6 +292,8 @@ def _calibration_check(args: argparse.Namespace, scenario: Scenario) -> int:
         f"seed {scenario.simulation.seed}, {len(result.requests):,} requests"
     )
     _say(format_check(rows))
+    _say("")
+    _say(format_report(stationarity(result, scenario)))
     return 0 if all(row.passed for row in rows) else 1
 
 

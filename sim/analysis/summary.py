@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis import statistics
+from sim.analysis import stationarity_report, statistics
 from sim.analysis.runs import RunResult
 from sim.config.schema import Scenario
 
@@ -53,4 +53,5 @@ def summarise_run(result: RunResult, scenario: Scenario) -> dict[str, Any]:
         ),
         "requests_simulated": len(result.requests),
         **groups,
+        "stationarity": stationarity_report.report(result.requests, scenario.simulation).to_dict(),
     }

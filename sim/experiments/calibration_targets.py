@@ -18,15 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis import statistics
+from sim.analysis import stationarity_report, statistics
 from sim.analysis.runs import RunResult
+from sim.analysis.stationarity import CA_STAGES
 from sim.analysis.statistics import confidence_interval
 from sim.config.schema import Scenario
 from sim.rules.channels import FORMAL_MLA
 
 DAYS_PER_MONTH = 365.25 / 12
-CA_STAGES = ("outgoing_review", "legal_review")
-"""Stages a central authority's staff may serve."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,3 +238,12 @@ def format_check(rows: list[CheckRow]) -> str:
     ]
     text.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(line.rstrip() for line in text)
+
+
+def stationarity(result: RunResult, scenario: Scenario) -> stationarity_report.Report:
+    """The stationarity diagnostics of a run over its measured window.
+
+    Printed by ``calibrate --check`` beside the targets (not yet a target that can fail);
+    ``.stationary`` is the verdict a test of the baseline asserts on.
+    """
+    return stationarity_report.report(result.requests, scenario.simulation)
