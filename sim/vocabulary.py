@@ -193,6 +193,8 @@ STREAM_NAMES = (
     "time/{channel}/{stage}",
     "time/preservation",
     "time/prior_caseload/{state}",
+    "other_matters/{state}",
+    "time/other_matters/{state}",
     "decide/review",
     "decide/provider",
     "decide/preservation",

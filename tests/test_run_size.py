@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from sim.config.loading import load_scenario
+from sim.config.loading import load_scenario, with_changes
 from sim.errors import InputError
 from sim.experiments import run_size
 from sim.world.build import build_world
@@ -104,3 +104,34 @@ def test_infinity_is_refused_even_when_forced():
     ):
         with pytest.raises(InputError, match="infinity"):
             run_size.check(size, workers=1, memory=8 * GIB, force=True)
+
+
+def test_other_matters_count_towards_the_time_and_name_their_authority():
+    """Other matters are work: billions of them are refused, naming the authority.
+
+    The error names the busiest authority's ``other_matters_per_year``; an expected count
+    that overflowed to infinity is refused even when forced.
+    """
+    size = _fake(other_matters_per_replication=1e9, busiest_authority="USA", replications=1)
+    with pytest.raises(InputError, match="hours") as caught:
+        run_size.check(size, workers=2, memory=10_000 * GIB)
+    assert caught.value.where == "states.USA.other_matters_per_year"
+    endless = _fake(other_matters_per_replication=math.inf, busiest_authority="USA")
+    with pytest.raises(InputError, match="infinity"):
+        run_size.check(endless, workers=2, force=True, memory=24 * GIB)
+
+
+def test_estimate_counts_other_matters_with_their_growth(tmp_path, write_tiny):
+    """The estimate counts each authority's other matters over the whole horizon, grown."""
+    extra = "[states.USA]\nother_matters_per_year = 730.0\n"
+    flat = _size(tmp_path, write_tiny, extra=extra)
+    assert flat.other_matters_per_replication == pytest.approx(2.0 * flat.horizon_days)
+    assert flat.busiest_authority == "USA"
+    scenario = with_changes(
+        load_scenario(write_tiny(tmp_path, extra=extra)), {"demand": {"growth_per_year": 0.1}}
+    )
+    grown = run_size.estimate(scenario, build_world(load_world_data(), scenario))
+    years = flat.horizon_days / 365
+    assert grown.other_matters_per_replication == pytest.approx(
+        730 * (1.1**years - 1) / math.log(1.1)
+    )

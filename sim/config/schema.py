@@ -109,6 +109,7 @@ class Demand(_Section):
     """How many investigations need evidence abroad, and how old that data is."""
 
     scale: NonNegative
+    growth_per_year: Annotated[float, Field(ge=-0.5, le=1.0)]
     extra_holders_mean: Annotated[float, Field(ge=0.0, le=20.0)]  # more is not a case, a census
     data_age_days: NonNegative
 
@@ -136,6 +137,7 @@ class StateParameters(_Section):
     ca_staff: Staff
     ca_backlog_days: NonNegative
     cases_per_year: CasesPerYear
+    other_matters_per_year: CasesPerYear
     provider_share: NonNegative
     retention_days: Positive
     cyber_law_completeness: Probability
@@ -150,6 +152,7 @@ class StateOverride(_Section):
     ca_staff: Staff | None = None
     ca_backlog_days: NonNegative | None = None
     cases_per_year: CasesPerYear | None = None
+    other_matters_per_year: CasesPerYear | None = None
     provider_share: NonNegative | None = None
     retention_days: Positive | None = None
     cyber_law_completeness: Probability | None = None

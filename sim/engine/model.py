@@ -22,9 +22,11 @@ import mesa
 import numpy as np
 import simpy
 
+from sim.config.distributions import Sampler
 from sim.config.schema import CrimeType, Scenario
 from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
+from sim.engine.arrivals import DAYS_PER_YEAR, next_arrival
 from sim.engine.records import RequestLog, TimeseriesLog
 from sim.engine.request import ChannelPlan, Request, compile_channel, journey, record
 from sim.engine.streams import RandomStreams, stream_seed
@@ -95,6 +97,7 @@ class CooperationModel(mesa.Model):
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
         self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
         self._load_prior_caseloads()
+        self._start_other_matters()
         for agent in self.states:
             rate = agent.profile.params.cases_per_year * scenario.demand.scale / 365.0
             if rate > 0.0:
@@ -132,6 +135,43 @@ class CooperationModel(mesa.Model):
                 for _ in range(count):
                     self.env.process(self._prior_case(agent, sample(), joins))
 
+    # -- the rest of a central authority's work: mutual legal assistance for every crime ------
+
+    def _start_other_matters(self) -> None:
+        """Start each central authority's stream of other matters, if it has one.
+
+        A central authority handles mutual legal assistance for every kind of crime, so the
+        cyber requests the model follows compete for its staff with a continuous stream of
+        other matters (``other_matters_per_year``; docs/model.md). Each takes one review of
+        the bilateral MLAT's legal-review time and normal priority, and leaves no row. The
+        stream runs from the first day to the last (warm-up, measurement and drain alike), so
+        the load it puts on the authority is stationary, or grows steadily with
+        ``demand.growth_per_year``.
+        """
+        mlat = self.config.channels.bilateral_mlat
+        review = mlat.stages.get("legal_review")
+        if review is None:
+            return
+        for agent in self.states:
+            rate = agent.profile.params.other_matters_per_year / DAYS_PER_YEAR
+            if rate > 0.0:
+                stream = self.streams[f"time/other_matters/{agent.iso3}"]
+                sample = review.time.sampler(stream, mlat.time_scale)
+                self.env.process(self._other_matters(agent, rate, sample))
+
+    def _other_matters(
+        self, agent: StateAgent, rate: float, sample: Sampler
+    ) -> Generator[Any, Any, None]:
+        """Poisson arrivals of the other matters at ``agent``'s central authority."""
+        env, growth = self.env, self.config.demand.growth_per_year
+        arrivals = self.streams[f"other_matters/{agent.iso3}"]
+        while True:
+            arrival = next_arrival(env.now, arrivals.exponential(), rate, growth)
+            if arrival >= self.horizon:
+                return
+            yield env.timeout(arrival - env.now)
+            env.process(self._prior_case(agent, sample(), 0.0))
+
     def _restaff(self, agent: StateAgent, day: float, factor: float) -> Generator[Any, Any, None]:
         """A staffing reform: the authority's staff is multiplied from ``day``."""
         if day > self.env.now:
@@ -159,8 +199,13 @@ class CooperationModel(mesa.Model):
         details = self.streams[f"cases/{agent.iso3}"]
         crime_weights = np.cumsum([c.share for c in self.crime_types]).tolist()
         demand = self.config.demand
+        growth = demand.growth_per_year
         while True:
-            yield env.timeout(arrivals.exponential() / rate)
+            if growth:
+                arrival = next_arrival(env.now, arrivals.exponential(), rate, growth)
+                yield env.timeout(arrival - env.now)
+            else:
+                yield env.timeout(arrivals.exponential() / rate)  # the same times, one step
             if env.now >= self.case_cutoff:
                 return
             self._open_case(agent, details, crime_weights, demand.extra_holders_mean)

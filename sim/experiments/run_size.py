@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 
 from sim.config.schema import Scenario
+from sim.engine.arrivals import DAYS_PER_YEAR, expected_arrivals
 from sim.errors import InputError
 from sim.world.build import World
 
@@ -46,6 +47,8 @@ class RunSize:
         requests_per_replication: Expected evidence needs of one replication: an upper
             bound of its requests (rows), since some needs are never pursued.
         prior_cases_per_replication: Prior-caseload processes of one replication.
+        other_matters_per_replication: Other matters (all-crime MLA) that central
+            authorities receive in one replication: processes, not rows.
         replications: Replications of the run.
         horizon_days: Simulated days per replication.
         largest_state: The state with the most expected requests (names the culprit).
@@ -58,6 +61,8 @@ class RunSize:
     horizon_days: int
     largest_state: str
     largest_caseload: str = ""
+    other_matters_per_replication: float = 0.0
+    busiest_authority: str = ""
 
     @property
     def rows(self) -> float:
@@ -73,9 +78,11 @@ class RunSize:
 
     def seconds(self, workers: int) -> float:
         """Expected wall time with ``workers`` processes."""
-        work = (self.requests_per_replication + self.prior_cases_per_replication) * (
-            self.replications
-        )
+        work = (
+            self.requests_per_replication
+            + self.prior_cases_per_replication
+            + self.other_matters_per_replication
+        ) * self.replications
         return work / REQUESTS_PER_SECOND / max(1, min(workers, self.replications))
 
 
@@ -87,11 +94,19 @@ def estimate(scenario: Scenario, world: World) -> RunSize:
     mlat = scenario.channels.bilateral_mlat
     review = mlat.stages.get("legal_review")
     review_days = review.time.expected() * mlat.time_scale if review is not None else 0.0
-    requests = prior = 0.0
+    requests = prior = other = 0.0
     largest, largest_count = "", -1.0
     heaviest, heaviest_count = "", -1.0
+    busiest, busiest_count = "", -1.0
+    growth = scenario.demand.growth_per_year
     for profile in world.states:
         params = profile.params
+        matters = expected_arrivals(
+            params.other_matters_per_year / DAYS_PER_YEAR, growth, 0.0, simulation.horizon_days
+        )
+        other += matters
+        if matters > busiest_count:
+            busiest, busiest_count = profile.iso3, matters
         count = params.cases_per_year * scenario.demand.scale / 365.0 * opening_days * holders
         requests += count
         if count > largest_count:
@@ -108,6 +123,8 @@ def estimate(scenario: Scenario, world: World) -> RunSize:
         horizon_days=simulation.horizon_days,
         largest_state=largest,
         largest_caseload=heaviest,
+        other_matters_per_replication=other,
+        busiest_authority=busiest,
     )
 
 
@@ -149,6 +166,9 @@ def check(size: RunSize, *, workers: int, force: bool = False, memory: int | Non
     caseload = f"states.{size.largest_caseload}.ca_backlog_days (prior caseload)"
     if not math.isfinite(size.prior_cases_per_replication):
         raise InputError(caseload, "expected prior caseload overflows to infinity")
+    matters = f"states.{size.busiest_authority}.other_matters_per_year"
+    if not math.isfinite(size.other_matters_per_replication):
+        raise InputError(matters, "expected other matters overflow to infinity")
     if force:
         return
     hint = " (--force to run anyway)"
@@ -178,13 +198,16 @@ def check(size: RunSize, *, workers: int, force: bool = False, memory: int | Non
         )
     seconds = size.seconds(workers)
     if seconds > MAX_SECONDS:
-        culprit = (
-            caseload if size.prior_cases_per_replication > size.requests_per_replication else demand
-        )
+        counts = {
+            demand: size.requests_per_replication,
+            caseload: size.prior_cases_per_replication,
+            matters: size.other_matters_per_replication,
+        }
+        culprit = max(counts, key=counts.__getitem__)
         raise InputError(
             culprit,
-            f"about {_human(size.requests_per_replication + size.prior_cases_per_replication)} "
-            f"requests and prior cases per replication would take about "
+            f"about {_human(sum(counts.values()))} requests, prior cases and other matters "
+            f"per replication would take about "
             f"{seconds / 3600:,.0f} hours on {max(1, workers)} worker(s), over the limit of "
             f"{MAX_SECONDS // 3600} hours{hint}",
         )
