@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from test_queueing_validation import erlang_c_wait
 
 from sim.config.loading import load_scenario, with_changes
 from sim.experiments.runner import run_scenario
-from tests.test_queueing_validation import erlang_c_wait
 
 
 def _validation(**changes):
