@@ -15,6 +15,7 @@ treaty calendar), and leaves its records in :attr:`CooperationModel.log` and
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Generator
 from typing import Any
 
@@ -26,8 +27,27 @@ from sim.config.schema import CrimeType, Scenario
 from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
 from sim.engine.records import RequestLog, TimeseriesLog
-from sim.engine.request import ChannelPlan, Request, compile_channel, journey, record
-from sim.engine.streams import RandomStreams, stream_seed
+from sim.engine.request import (
+    DATA_AGE,
+    DATA_TYPE,
+    PURSUE,
+    ChannelPlan,
+    Request,
+    compile_channel,
+    journey,
+    record,
+)
+from sim.engine.streams import (
+    KEYED,
+    STEP,
+    RandomStreams,
+    child,
+    choice_index,
+    exponential_at,
+    poisson_at,
+    stream_seed,
+    uniform_at,
+)
 from sim.rules import levers, preservation
 from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
@@ -37,6 +57,21 @@ from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING
 from sim.world.build import World
 
 _HOLDER_TRIES = 20
+# Positions of a case's own draws (offsets from its draw key, see _open_case).
+_CRIME, _URGENT = STEP, 2 * STEP
+_EXTRA_HOLDERS = (1 << 20) * STEP
+"""The Poisson number of extra holders: its uniforms from here on."""
+_HOLDERS = (1 << 40) * STEP
+"""The choices of holders (repeats rejected): from here on."""
+PER_CASE = 512
+"""Child keys of a state per case: ``PER_CASE * c`` for case ``c``'s own draws, and
+``PER_CASE * c + 1 + i`` for the need of its ``i``-th holder (a case has at most one holder
+per other state, so at most ``PER_CASE - 1``)."""
+
+
+def state_key(root: int, iso3: str) -> int:
+    """The key of a state's draws under ``root``: child CRC-32 of its code (process-stable)."""
+    return child(root, zlib.crc32(iso3.encode()))
 
 
 class CooperationModel(mesa.Model):
@@ -70,6 +105,8 @@ class CooperationModel(mesa.Model):
         self.evidentiary = scenario.evidentiary_standards
         self.states = tuple(StateAgent(self, profile, n) for n, profile in enumerate(world.states))
         """The agents of Mesa's agent set (``self.agents``) by state number, for lookups."""
+        if len(self.states) > PER_CASE:
+            raise ValueError(f"at most {PER_CASE} states: a case's needs are keyed by holder")
         self.contact_days = {
             agent.iso3: self.policy.contact_day(agent.iso3) for agent in self.states
         }
@@ -85,13 +122,12 @@ class CooperationModel(mesa.Model):
         self._next_case = 0
 
         self.plans: dict[str, ChannelPlan] = {
-            name: compile_channel(name, channel, self)
+            name: compile_channel(name, channel)
             for name, channel in scenario.channels.items()
             if channel.enabled
         }
-        self.preservation_time = scenario.preservation.time.sampler(
-            self.streams["time/preservation"]
-        )
+        self.preservation_time = scenario.preservation.time.sampler(KEYED)
+        """A preservation request's time, drawn at a request's position for it."""
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
         self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
         self._load_prior_caseloads()
@@ -122,15 +158,17 @@ class CooperationModel(mesa.Model):
         if review is None or review.time.expected() <= 0.0:
             return
         mean_days = review.time.expected() * mlat.time_scale
+        sample = review.time.sampler(KEYED, mlat.time_scale)
+        root = self.streams.root("prior_caseload")
+        joins = self.config.simulation.warm_up_days
         for agent in self.states:
             params = agent.profile.params
             count = round(params.ca_backlog_days * params.ca_staff / mean_days)
-            if count > 0:
-                stream = self.streams[f"time/prior_caseload/{agent.iso3}"]
-                sample = review.time.sampler(stream, mlat.time_scale)
-                joins = self.config.simulation.warm_up_days
-                for _ in range(count):
-                    self.env.process(self._prior_case(agent, sample(), joins))
+            key = state_key(root, agent.iso3)
+            for case in range(count):  # two positions a case (a time may use two)
+                self.env.process(
+                    self._prior_case(agent, sample(key + (2 * case + 1) * STEP), joins)
+                )
 
     def _restaff(self, agent: StateAgent, day: float, factor: float) -> Generator[Any, Any, None]:
         """A staffing reform: the authority's staff is multiplied from ``day``."""
@@ -153,25 +191,44 @@ class CooperationModel(mesa.Model):
     # -- the investigations ------------------------------------------------------------------
 
     def _open_cases(self, agent: StateAgent, rate: float) -> Generator[Any, Any, None]:
-        """Poisson arrivals of one state's investigations that need evidence abroad."""
+        """Poisson arrivals of one state's investigations that need evidence abroad.
+
+        The arrival times come from the state's stream, in turn; everything else about a case
+        is drawn keyed by the state and the case's number among its cases (``_open_case``).
+        """
         env = self.env
         arrivals = self.streams[f"arrivals/{agent.iso3}"]
-        details = self.streams[f"cases/{agent.iso3}"]
+        key = state_key(self.streams.root("requests"), agent.iso3)
         crime_weights = np.cumsum([c.share for c in self.crime_types]).tolist()
         demand = self.config.demand
+        first_child = 0  # PER_CASE times the case's number
         while True:
             yield env.timeout(arrivals.exponential() / rate)
             if env.now >= self.case_cutoff:
                 return
-            self._open_case(agent, details, crime_weights, demand.extra_holders_mean)
+            self._open_case(agent, key, first_child, crime_weights, demand.extra_holders_mean)
+            first_child += PER_CASE
 
     def _open_case(
-        self, agent: StateAgent, draw: Any, crime_weights: list[float], extra_holders: float
+        self,
+        agent: StateAgent,
+        key: int,
+        first_child: int,
+        crime_weights: list[float],
+        extra_holders: float,
     ) -> None:
-        crime_number = draw.choice_index(crime_weights)
+        """Open a case: its crime, urgency and holders, then one request per pursued need.
+
+        The case's own draws are keyed by child ``first_child`` of the state's ``key``; the
+        need for the evidence its ``i``-th holder has, and the request made of it, by child
+        ``first_child + 1 + i`` (:data:`PER_CASE`).
+        """
+        draws = child(key, first_child)
+        crime_number = choice_index(crime_weights, uniform_at(draws + _CRIME))
         crime = self.crime_types[crime_number]
-        urgent = draw.uniform() < crime.urgent_share
-        holders = self._evidence_holders(agent, 1 + draw.poisson(extra_holders), draw)
+        urgent = uniform_at(draws + _URGENT) < crime.urgent_share
+        wanted = 1 + poisson_at(extra_holders, draws + _EXTRA_HOLDERS)
+        holders = self._evidence_holders(agent, wanted, draws + _HOLDERS)
         if not holders:
             return
         case_id = self._next_case
@@ -179,20 +236,17 @@ class CooperationModel(mesa.Model):
         data_weights = [crime.subscriber, crime.subscriber + crime.traffic]
         data_weights.append(data_weights[-1] + crime.content)
         now = self.env.now
-        pursue = self.streams[f"pursue/{agent.iso3}"]
         p_pursue = self.config.routing.p_pursue_formal
-        for holder in holders:
-            data_type = draw.choice_index(data_weights)
-            age = draw.exponential() * self.config.demand.data_age_days
+        for index, holder in enumerate(holders, start=first_child + 1):
+            need = child(key, index)
+            data_type = choice_index(data_weights, uniform_at(need + DATA_TYPE))
+            age = exponential_at(need + DATA_AGE) * self.config.demand.data_age_days
             retention = holder.profile.params.retention_days
             expiry = now - age + retention * self.policy.retention_factor(holder.iso3, now)
-            u_dual, u_privacy = draw.uniform(), draw.uniform()
-            # Drawn for every need, used or not, so that scenarios keep their streams aligned.
-            u_pursue = pursue.uniform()
             routes = self.router.open_channels(
                 agent.profile, holder.profile, DATA_TYPES[data_type], now
             )
-            if not pursues(routes, u_pursue, p_pursue):
+            if not pursues(routes, uniform_at(need + PURSUE), p_pursue):
                 agent.unpursued += 1
                 continue
             request = Request(
@@ -205,14 +259,16 @@ class CooperationModel(mesa.Model):
                 urgent,
                 now,
                 expiry,
-                u_dual,
-                u_privacy,
+                need,
             )
             self._next_request += 1
             self.env.process(journey(self, request, routes))
 
-    def _evidence_holders(self, agent: StateAgent, wanted: int, draw: Any) -> list[StateAgent]:
-        """Distinct foreign states holding the evidence, drawn by their share of providers."""
+    def _evidence_holders(self, agent: StateAgent, wanted: int, at: int) -> list[StateAgent]:
+        """Distinct foreign states holding the evidence, drawn by their share of providers.
+
+        The draws are the uniforms at ``at``, ``at + STEP``, ... in turn.
+        """
         cumulative = self._holder_cumulative[agent.number]
         if cumulative is None:
             return []
@@ -220,7 +276,8 @@ class CooperationModel(mesa.Model):
         for _ in range(wanted):
             # Rejection of repeats keeps the weights; a few tries suffice except in tiny worlds.
             for _try in range(_HOLDER_TRIES):
-                index = draw.choice_index(cumulative)
+                index = choice_index(cumulative, uniform_at(at))
+                at += STEP
                 if index not in chosen:
                     chosen.append(index)
                     break
