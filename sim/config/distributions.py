@@ -3,10 +3,7 @@
 A scenario gives each stage time as a small table, for example
 ``{distribution = "lognormal", mean = 30, sd = 20}``. Means and spreads are given in days and
 on the natural scale (not log scale), because that is how published delays are reported.
-Each distribution compiles to a sampler: a function of the *position* of its draw in a keyed
-source of variates (``sim.engine.streams``), so that a request's stage time depends on the
-request and the stage only, never on which draws were taken before it. A sampler uses at
-most two positions: ``at`` and the next one (a normal variate by Box-Muller).
+Each distribution compiles to a sampler: a no-argument function that draws from one stream.
 """
 
 from __future__ import annotations
@@ -17,27 +14,25 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Sampler = Callable[[int], float]
-"""A time drawn at a position of a keyed source (an integer; see :class:`Variates`)."""
+Sampler = Callable[[], float]
 
 
-class Variates(Protocol):
-    """Where a sampler takes its variates: the engine's keyed draws (``sim.engine.streams``).
+class Stream(Protocol):
+    """What a sampler draws from: the engine's random stream (``sim.engine.streams``).
 
-    Each variate is a function of its position ``at`` alone. A protocol rather than an
-    import, so that configuration does not depend on the engine.
+    A protocol rather than an import, so that configuration does not depend on the engine.
     """
 
-    def exponential(self, at: int) -> float:
-        """The standard exponential variate at ``at``."""
+    def exponential(self) -> float:
+        """A standard exponential draw."""
         ...
 
-    def normal(self, at: int) -> float:
-        """The standard normal variate at ``at`` (it may also use the next position)."""
+    def normal(self) -> float:
+        """A standard normal draw."""
         ...
 
-    def uniform(self, at: int) -> float:
-        """The uniform variate in [0, 1) at ``at``."""
+    def uniform(self) -> float:
+        """A uniform draw in [0, 1)."""
         ...
 
 
@@ -60,11 +55,11 @@ class Exponential(_Spec):
     distribution: Literal["exponential"]
     mean: PositiveDays
 
-    def sampler(self, variates: Variates, scale: float = 1.0) -> Sampler:
-        """A sampler drawing from ``variates``, with every time multiplied by ``scale``."""
+    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
+        """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
         mean = self.mean * scale
-        draw = variates.exponential
-        return lambda at: draw(at) * mean
+        draw = stream.exponential
+        return lambda: draw() * mean
 
     def expected(self) -> float:
         """The mean time in days."""
@@ -84,13 +79,13 @@ class LogNormal(_Spec):
             raise ValueError(f"sd must be at most {MAX_VARIATION:g} times the mean")
         return self
 
-    def sampler(self, variates: Variates, scale: float = 1.0) -> Sampler:
-        """A sampler drawing from ``variates``, with every time multiplied by ``scale``."""
+    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
+        """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         sigma = math.sqrt(sigma2)
         mu = math.log(self.mean * scale) - sigma2 / 2.0
-        draw, exp = variates.normal, math.exp
-        return lambda at: exp(mu + sigma * draw(at))
+        draw, exp = stream.normal, math.exp
+        return lambda: exp(mu + sigma * draw())
 
     def expected(self) -> float:
         """The mean time in days."""
@@ -103,10 +98,10 @@ class Fixed(_Spec):
     distribution: Literal["fixed"]
     value: Days
 
-    def sampler(self, variates: Variates, scale: float = 1.0) -> Sampler:
-        """A sampler that draws nothing and returns the value times ``scale``."""
+    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
+        """A sampler that ignores ``stream`` and returns the value times ``scale``."""
         value = self.value * scale
-        return lambda at: value
+        return lambda: value
 
     def expected(self) -> float:
         """The time in days."""
@@ -126,11 +121,11 @@ class Uniform(_Spec):
             raise ValueError("high must not be below low")
         return self
 
-    def sampler(self, variates: Variates, scale: float = 1.0) -> Sampler:
-        """A sampler drawing from ``variates``, with every time multiplied by ``scale``."""
+    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
+        """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
         low, width = self.low * scale, (self.high - self.low) * scale
-        draw = variates.uniform
-        return lambda at: low + width * draw(at)
+        draw = stream.uniform
+        return lambda: low + width * draw()
 
     def expected(self) -> float:
         """The mean time in days."""
