@@ -188,30 +188,25 @@ NEUTRAL_TRUST = 0.5
 
 STREAM_NAMES = (
     "arrivals/{state}",
-    "cases/{state}",
-    "pursue/{state}",
-    "time/{channel}/{stage}",
-    "time/preservation",
-    "time/prior_caseload/{state}",
     "other_matters/{state}",
-    "time/other_matters/{state}",
-    "decide/review",
-    "decide/provider",
-    "decide/preservation",
-    "decide/escalate",
     "adaptation/uptake",
     "levers/join",
+    "requests",
+    "prior_caseload",
+    "other_matters",
 )
-"""Every random stream the model draws from, by name pattern. A stream's seed is derived from
-its name, so a misspelt name would silently be a new stream: names outside this registry are
-refused (:func:`check_stream_name`)."""
+"""Every source of random numbers the model draws from, by name pattern: the sequential
+streams (case arrivals, other matters' arrivals, uptake reviews, join levers) and the roots of
+the keyed draws (``requests``: every draw of a case and of its requests; ``prior_caseload``
+and ``other_matters``: their review times). A source's seed is derived from its name, so a
+misspelt name would silently be a new source: names outside this registry are refused
+(:func:`check_stream_name`)."""
 
 
 def check_stream_name(name: str) -> str:
     """Return ``name`` if it matches a pattern of :data:`STREAM_NAMES`.
 
-    ``{state}`` matches an ISO 3166 alpha-3 code, ``{channel}`` a channel and ``{stage}`` a
-    stage of :data:`CHANNELS` and :data:`STAGES`.
+    ``{state}`` matches an ISO 3166 alpha-3 code.
 
     Raises:
         KeyError: for a name that no pattern matches.
@@ -229,8 +224,4 @@ def check_stream_name(name: str) -> str:
 def _matches(field: str, part: str) -> bool:
     if field == "{state}":
         return len(part) == 3 and part.isalpha() and part.isupper()
-    if field == "{channel}":
-        return part in CHANNELS
-    if field == "{stage}":
-        return part in STAGES
     return field == part

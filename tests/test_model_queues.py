@@ -1,7 +1,7 @@
 """Central-authority queues (``sim.engine.queues``) in runs of the model.
 
 Urgent requests go first in a congested authority's queue, and the prior caseload the model
-queues when the warm-up ends (``CooperationModel._load_prior_caseloads``) keeps the first new
+queues when the warm-up ends (``sim.engine.workload.load_prior_caseloads``) keeps the first new
 requests waiting.
 """
 

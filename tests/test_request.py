@@ -328,7 +328,7 @@ def send(
     gbr, usa = (next(agent for agent in model.states if agent.iso3 == code) for code in CODES)
     subscriber = DATA_TYPES.index("subscriber")
     request = Request(
-        request_id, request_id, 0, gbr, usa, subscriber, False, model.env.now, expiry, 0.5, 0.5
+        request_id, request_id, 0, gbr, usa, subscriber, False, model.env.now, expiry, request_id
     )
     model.env.process(journey(model, request, routes))
 

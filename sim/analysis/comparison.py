@@ -1,13 +1,15 @@
 """Comparing scenarios under common random numbers: paired differences with 95% CIs.
 
 Every scenario of a comparison is run with the same seed and the same number of
-replications. Since each random process draws from its own named stream (see
-:mod:`sim.engine.streams`), replication ``r`` of one scenario and replication ``r`` of another see
-the same case arrivals, the same stage-time draws and the same review decisions wherever the
-policy does not change them. The difference of a metric between the two, taken replication
-by replication, is then the policy's effect plus much less noise than two independent runs
-would give: the paired (common random numbers) interval is narrower than the unpaired
-(Welch) one, which is kept beside it to show how much the pairing buys.
+replications. Since the arrivals come from one stream per state and every draw of a case or
+request is keyed by the request's identity and the draw's purpose (see
+:mod:`sim.engine.streams`), replication ``r`` of one scenario and replication ``r`` of another
+see the same cases, and each request the same stage-time variates and the same decision draws
+wherever the policy does not change its path; a request the policy leaves alone, waiting in no
+queue it changes, has the same row in both. The difference of a metric between the two, taken
+replication by replication, is then the policy's effect plus much less noise than two
+independent runs would give: the paired (common random numbers) interval is narrower than the
+unpaired (Welch) one, which is kept beside it to show how much the pairing buys.
 
 Metrics per scenario, group and replication are those of :mod:`sim.analysis.statistics`
 (cumulative incidence with refused, lost and abandoned as competing outcomes and pending
@@ -72,10 +74,10 @@ CSV_COLUMNS: tuple[str, ...] = (
 CI_METHOD = (
     "Estimates: mean across replications with a 95% Student-t confidence interval. "
     "Differences: scenario minus the reference (the first scenario), paired by replication "
-    "number under common random numbers (same seed, one random stream per process), with a "
-    "95% paired-t interval; the unpaired Welch interval of the same difference, which ignores "
-    "the pairing, is given for comparison. Intervals of shares are clipped to [0, 1], those "
-    "of differences of shares to [-1, 1]."
+    "number under common random numbers (same seed, each request's draws keyed by the "
+    "request), with a 95% paired-t interval; the unpaired Welch interval of the same "
+    "difference, which ignores the pairing, is given for comparison. Intervals of shares are "
+    "clipped to [0, 1], those of differences of shares to [-1, 1]."
 )
 """How every interval of a comparison is computed, stated in its report and manifest."""
 TIME_TO_EVIDENCE_METHOD = (

@@ -3,7 +3,10 @@
 A scenario gives each stage time as a small table, for example
 ``{distribution = "lognormal", mean = 30, sd = 20}``. Means and spreads are given in days and
 on the natural scale (not log scale), because that is how published delays are reported.
-Each distribution compiles to a sampler: a no-argument function that draws from one stream.
+Each distribution compiles to a sampler: a function of the *position* of its draw in a keyed
+source of variates (``sim.engine.streams``), so that a request's stage time depends on the
+request and the stage only, never on which draws were taken before it. A sampler uses at
+most two positions: ``at`` and the next one (a normal variate by Box-Muller).
 """
 
 from __future__ import annotations
@@ -14,25 +17,27 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Sampler = Callable[[], float]
+Sampler = Callable[[int], float]
+"""A time drawn at a position of a keyed source (an integer; see :class:`Variates`)."""
 
 
-class Stream(Protocol):
-    """What a sampler draws from: the engine's random stream (``sim.engine.streams``).
+class Variates(Protocol):
+    """Where a sampler takes its variates: the engine's keyed draws (``sim.engine.streams``).
 
-    A protocol rather than an import, so that configuration does not depend on the engine.
+    Each variate is a function of its position ``at`` alone. A protocol rather than an
+    import, so that configuration does not depend on the engine.
     """
 
-    def exponential(self) -> float:
-        """A standard exponential draw."""
+    def exponential(self, at: int) -> float:
+        """The standard exponential variate at ``at``."""
         ...
 
-    def normal(self) -> float:
-        """A standard normal draw."""
+    def normal(self, at: int) -> float:
+        """The standard normal variate at ``at`` (it may also use the next position)."""
         ...
 
-    def uniform(self) -> float:
-        """A uniform draw in [0, 1)."""
+    def uniform(self, at: int) -> float:
+        """The uniform variate in [0, 1) at ``at``."""
         ...
 
 
@@ -55,11 +60,11 @@ class Exponential(_Spec):
     distribution: Literal["exponential"]
     mean: PositiveDays
 
-    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
-        """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
+    def sampler(self, variates: Variates, scale: float = 1.0) -> Sampler:
+        """A sampler drawing from ``variates``, with every time multiplied by ``scale``."""
         mean = self.mean * scale
-        draw = stream.exponential
-        return lambda: draw() * mean
+        draw = variates.exponential
+        return lambda at: draw(at) * mean
 
     def expected(self) -> float:
         """The mean time in days."""
@@ -79,13 +84,13 @@ class LogNormal(_Spec):
             raise ValueError(f"sd must be at most {MAX_VARIATION:g} times the mean")
         return self
 
-    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
-        """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
+    def sampler(self, variates: Variates, scale: float = 1.0) -> Sampler:
+        """A sampler drawing from ``variates``, with every time multiplied by ``scale``."""
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         sigma = math.sqrt(sigma2)
         mu = math.log(self.mean * scale) - sigma2 / 2.0
-        draw, exp = stream.normal, math.exp
-        return lambda: exp(mu + sigma * draw())
+        draw, exp = variates.normal, math.exp
+        return lambda at: exp(mu + sigma * draw(at))
 
     def expected(self) -> float:
         """The mean time in days."""
@@ -98,10 +103,10 @@ class Fixed(_Spec):
     distribution: Literal["fixed"]
     value: Days
 
-    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
-        """A sampler that ignores ``stream`` and returns the value times ``scale``."""
+    def sampler(self, variates: Variates, scale: float = 1.0) -> Sampler:
+        """A sampler that draws nothing and returns the value times ``scale``."""
         value = self.value * scale
-        return lambda: value
+        return lambda at: value
 
     def expected(self) -> float:
         """The time in days."""
@@ -121,11 +126,11 @@ class Uniform(_Spec):
             raise ValueError("high must not be below low")
         return self
 
-    def sampler(self, stream: Stream, scale: float = 1.0) -> Sampler:
-        """A sampler drawing from ``stream``, with every time multiplied by ``scale``."""
+    def sampler(self, variates: Variates, scale: float = 1.0) -> Sampler:
+        """A sampler drawing from ``variates``, with every time multiplied by ``scale``."""
         low, width = self.low * scale, (self.high - self.low) * scale
-        draw = stream.uniform
-        return lambda: low + width * draw()
+        draw = variates.uniform
+        return lambda at: low + width * draw(at)
 
     def expected(self) -> float:
         """The mean time in days."""

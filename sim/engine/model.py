@@ -22,14 +22,34 @@ import mesa
 import numpy as np
 import simpy
 
-from sim.config.distributions import Sampler
 from sim.config.schema import CrimeType, Scenario
+from sim.engine import workload
 from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
-from sim.engine.arrivals import DAYS_PER_YEAR, next_arrival
+from sim.engine.arrivals import next_arrival
 from sim.engine.records import RequestLog, TimeseriesLog
-from sim.engine.request import ChannelPlan, Request, compile_channel, journey, record
-from sim.engine.streams import RandomStreams, stream_seed
+from sim.engine.request import (
+    DATA_AGE,
+    DATA_TYPE,
+    PURSUE,
+    ChannelPlan,
+    Request,
+    compile_channel,
+    journey,
+    record,
+)
+from sim.engine.streams import (
+    KEYED,
+    STEP,
+    RandomStreams,
+    child,
+    choice_index,
+    exponential_at,
+    poisson_at,
+    state_key,
+    stream_seed,
+    uniform_at,
+)
 from sim.rules import levers, preservation
 from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
@@ -39,6 +59,16 @@ from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING
 from sim.world.build import World
 
 _HOLDER_TRIES = 20
+# Positions of a case's own draws (offsets from its draw key, see _open_case).
+_CRIME, _URGENT = STEP, 2 * STEP
+_EXTRA_HOLDERS = (1 << 20) * STEP
+"""The Poisson number of extra holders: its uniforms from here on."""
+_HOLDERS = (1 << 40) * STEP
+"""The choices of holders (repeats rejected): from here on."""
+PER_CASE = 512
+"""Child keys of a state per case: ``PER_CASE * c`` for case ``c``'s own draws, and
+``PER_CASE * c + 1 + i`` for the need of its ``i``-th holder (a case has at most one holder
+per other state, so at most ``PER_CASE - 1``)."""
 
 
 class CooperationModel(mesa.Model):
@@ -72,13 +102,15 @@ class CooperationModel(mesa.Model):
         self.evidentiary = scenario.evidentiary_standards
         self.states = tuple(StateAgent(self, profile, n) for n, profile in enumerate(world.states))
         """The agents of Mesa's agent set (``self.agents``) by state number, for lookups."""
+        if len(self.states) > PER_CASE:
+            raise ValueError(f"at most {PER_CASE} states: a case's needs are keyed by holder")
         self.contact_days = {
             agent.iso3: self.policy.contact_day(agent.iso3) for agent in self.states
         }
         """First day a lever gives each state a 24/7 point of contact (infinity if none does)."""
         for day, code, factor in self.policy.staffing_changes():
             agent = next(a for a in self.states if a.iso3 == code)
-            self.env.process(self._restaff(agent, day, factor))
+            self.env.process(workload.restaff(self.env, agent, day, factor))
         self.log = RequestLog([s.iso3 for s in self.states], self.crime_type_names)
         self.timeseries = TimeseriesLog([s.iso3 for s in self.states], TIMESERIES_COLUMNS)
         self._observers = tuple(column.observe for column in TIMESERIES_COLUMNS)
@@ -87,17 +119,16 @@ class CooperationModel(mesa.Model):
         self._next_case = 0
 
         self.plans: dict[str, ChannelPlan] = {
-            name: compile_channel(name, channel, self)
+            name: compile_channel(name, channel)
             for name, channel in scenario.channels.items()
             if channel.enabled
         }
-        self.preservation_time = scenario.preservation.time.sampler(
-            self.streams["time/preservation"]
-        )
+        self.preservation_time = scenario.preservation.time.sampler(KEYED)
+        """A preservation request's time, drawn at a request's position for it."""
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
         self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
-        self._load_prior_caseloads()
-        self._start_other_matters()
+        workload.load_prior_caseloads(self)
+        workload.start_other_matters(self)
         for agent in self.states:
             rate = agent.profile.params.cases_per_year * scenario.demand.scale / 365.0
             if rate > 0.0:
@@ -106,100 +137,21 @@ class CooperationModel(mesa.Model):
         self._observe_every = scenario.simulation.timeseries_interval_days
         self._observe()
 
-    # -- the caseload a central authority already carries on day 0 ---------------------------
-
-    def _load_prior_caseloads(self) -> None:
-        """Queue each central authority's pending caseload from before the start.
-
-        A real authority does not start empty: the US one has carried a "high pending
-        caseload" for a decade (docs/model.md). ``ca_backlog_days`` is that caseload in days
-        of the authority's full capacity; each prior case takes one legal review of a bilateral
-        MLAT request. Prior cases are served like any request of normal priority and are not
-        recorded. They join the queue when the warm-up ends: the model's own requests take
-        months to reach a requested authority, and a caseload queued earlier is worked off
-        while that pipeline fills (half-way through the warm-up, two thirds of it were gone
-        before the first measured request arrived), leaving the measured period without it.
-        """
-        mlat = self.config.channels.bilateral_mlat
-        review = mlat.stages.get("legal_review")
-        if review is None or review.time.expected() <= 0.0:
-            return
-        mean_days = review.time.expected() * mlat.time_scale
-        for agent in self.states:
-            params = agent.profile.params
-            count = round(params.ca_backlog_days * params.ca_staff / mean_days)
-            if count > 0:
-                stream = self.streams[f"time/prior_caseload/{agent.iso3}"]
-                sample = review.time.sampler(stream, mlat.time_scale)
-                joins = self.config.simulation.warm_up_days
-                for _ in range(count):
-                    self.env.process(self._prior_case(agent, sample(), joins))
-
-    # -- the rest of a central authority's work: mutual legal assistance for every crime ------
-
-    def _start_other_matters(self) -> None:
-        """Start each central authority's stream of other matters, if it has one.
-
-        A central authority handles mutual legal assistance for every kind of crime, so the
-        cyber requests the model follows compete for its staff with a continuous stream of
-        other matters (``other_matters_per_year``; docs/model.md). Each takes one review of
-        the bilateral MLAT's legal-review time and normal priority, and leaves no row. The
-        stream runs from the first day to the last (warm-up, measurement and drain alike), so
-        the load it puts on the authority is stationary, or grows steadily with
-        ``demand.growth_per_year``.
-        """
-        mlat = self.config.channels.bilateral_mlat
-        review = mlat.stages.get("legal_review")
-        if review is None:
-            return
-        for agent in self.states:
-            rate = agent.profile.params.other_matters_per_year / DAYS_PER_YEAR
-            if rate > 0.0:
-                stream = self.streams[f"time/other_matters/{agent.iso3}"]
-                sample = review.time.sampler(stream, mlat.time_scale)
-                self.env.process(self._other_matters(agent, rate, sample))
-
-    def _other_matters(
-        self, agent: StateAgent, rate: float, sample: Sampler
-    ) -> Generator[Any, Any, None]:
-        """Poisson arrivals of the other matters at ``agent``'s central authority."""
-        env, growth = self.env, self.config.demand.growth_per_year
-        arrivals = self.streams[f"other_matters/{agent.iso3}"]
-        while True:
-            arrival = next_arrival(env.now, arrivals.exponential(), rate, growth)
-            if arrival >= self.horizon:
-                return
-            yield env.timeout(arrival - env.now)
-            env.process(self._prior_case(agent, sample(), 0.0))
-
-    def _restaff(self, agent: StateAgent, day: float, factor: float) -> Generator[Any, Any, None]:
-        """A staffing reform: the authority's staff is multiplied from ``day``."""
-        if day > self.env.now:
-            yield self.env.timeout(day - self.env.now)
-        authority = agent.central_authority
-        # Half a post rounds up (round() would round halves to even: 2.5 -> 2, 3.5 -> 4).
-        authority.set_capacity(max(1, math.floor(authority.capacity * factor + 0.5)))
-
-    def _prior_case(
-        self, agent: StateAgent, duration: float, joins: float
-    ) -> Generator[Any, Any, None]:
-        if joins > 0.0:
-            yield self.env.timeout(joins)
-        authority = agent.central_authority
-        yield authority.request(1)
-        yield self.env.timeout(duration)
-        authority.release()
-
     # -- the investigations ------------------------------------------------------------------
 
     def _open_cases(self, agent: StateAgent, rate: float) -> Generator[Any, Any, None]:
-        """Poisson arrivals of one state's investigations that need evidence abroad."""
+        """Poisson arrivals of one state's investigations that need evidence abroad.
+
+        The arrival times come from the state's stream, in turn; everything else about a case
+        is drawn keyed by the state and the case's number among its cases (``_open_case``).
+        """
         env = self.env
         arrivals = self.streams[f"arrivals/{agent.iso3}"]
-        details = self.streams[f"cases/{agent.iso3}"]
+        key = state_key(self.streams.root("requests"), agent.iso3)
         crime_weights = np.cumsum([c.share for c in self.crime_types]).tolist()
         demand = self.config.demand
         growth = demand.growth_per_year
+        first_child = 0  # PER_CASE times the case's number
         while True:
             if growth:
                 arrival = next_arrival(env.now, arrivals.exponential(), rate, growth)
@@ -208,15 +160,29 @@ class CooperationModel(mesa.Model):
                 yield env.timeout(arrivals.exponential() / rate)  # the same times, one step
             if env.now >= self.case_cutoff:
                 return
-            self._open_case(agent, details, crime_weights, demand.extra_holders_mean)
+            self._open_case(agent, key, first_child, crime_weights, demand.extra_holders_mean)
+            first_child += PER_CASE
 
     def _open_case(
-        self, agent: StateAgent, draw: Any, crime_weights: list[float], extra_holders: float
+        self,
+        agent: StateAgent,
+        key: int,
+        first_child: int,
+        crime_weights: list[float],
+        extra_holders: float,
     ) -> None:
-        crime_number = draw.choice_index(crime_weights)
+        """Open a case: its crime, urgency and holders, then one request per pursued need.
+
+        The case's own draws are keyed by child ``first_child`` of the state's ``key``; the
+        need for the evidence its ``i``-th holder has, and the request made of it, by child
+        ``first_child + 1 + i`` (:data:`PER_CASE`).
+        """
+        draws = child(key, first_child)
+        crime_number = choice_index(crime_weights, uniform_at(draws + _CRIME))
         crime = self.crime_types[crime_number]
-        urgent = draw.uniform() < crime.urgent_share
-        holders = self._evidence_holders(agent, 1 + draw.poisson(extra_holders), draw)
+        urgent = uniform_at(draws + _URGENT) < crime.urgent_share
+        wanted = 1 + poisson_at(extra_holders, draws + _EXTRA_HOLDERS)
+        holders = self._evidence_holders(agent, wanted, draws + _HOLDERS)
         if not holders:
             return
         case_id = self._next_case
@@ -224,20 +190,17 @@ class CooperationModel(mesa.Model):
         data_weights = [crime.subscriber, crime.subscriber + crime.traffic]
         data_weights.append(data_weights[-1] + crime.content)
         now = self.env.now
-        pursue = self.streams[f"pursue/{agent.iso3}"]
         p_pursue = self.config.routing.p_pursue_formal
-        for holder in holders:
-            data_type = draw.choice_index(data_weights)
-            age = draw.exponential() * self.config.demand.data_age_days
+        for index, holder in enumerate(holders, start=first_child + 1):
+            need = child(key, index)
+            data_type = choice_index(data_weights, uniform_at(need + DATA_TYPE))
+            age = exponential_at(need + DATA_AGE) * self.config.demand.data_age_days
             retention = holder.profile.params.retention_days
             expiry = now - age + retention * self.policy.retention_factor(holder.iso3, now)
-            u_dual, u_privacy = draw.uniform(), draw.uniform()
-            # Drawn for every need, used or not, so that scenarios keep their streams aligned.
-            u_pursue = pursue.uniform()
             routes = self.router.open_channels(
                 agent.profile, holder.profile, DATA_TYPES[data_type], now
             )
-            if not pursues(routes, u_pursue, p_pursue):
+            if not pursues(routes, uniform_at(need + PURSUE), p_pursue):
                 agent.unpursued += 1
                 continue
             request = Request(
@@ -250,14 +213,16 @@ class CooperationModel(mesa.Model):
                 urgent,
                 now,
                 expiry,
-                u_dual,
-                u_privacy,
+                need,
             )
             self._next_request += 1
             self.env.process(journey(self, request, routes))
 
-    def _evidence_holders(self, agent: StateAgent, wanted: int, draw: Any) -> list[StateAgent]:
-        """Distinct foreign states holding the evidence, drawn by their share of providers."""
+    def _evidence_holders(self, agent: StateAgent, wanted: int, at: int) -> list[StateAgent]:
+        """Distinct foreign states holding the evidence, drawn by their share of providers.
+
+        The draws are the uniforms at ``at``, ``at + STEP``, ... in turn.
+        """
         cumulative = self._holder_cumulative[agent.number]
         if cumulative is None:
             return []
@@ -265,7 +230,8 @@ class CooperationModel(mesa.Model):
         for _ in range(wanted):
             # Rejection of repeats keeps the weights; a few tries suffice except in tiny worlds.
             for _try in range(_HOLDER_TRIES):
-                index = draw.choice_index(cumulative)
+                index = choice_index(cumulative, uniform_at(at))
+                at += STEP
                 if index not in chosen:
                     chosen.append(index)
                     break

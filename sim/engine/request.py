@@ -4,6 +4,18 @@ The process keeps the time (queues, waits, the request's own clock) and takes th
 draws; what happens at each step is decided by :mod:`sim.rules.attempts`. It is the engine's
 hot path (it runs once per request, millions of times in a large run), so it is one flat
 generator with the stage plan compiled in advance and no per-stage sub-generators.
+
+Every draw of a request is keyed (:mod:`sim.engine.streams`): it sits at a fixed position of
+the request's key, chosen by what it is for, and is computed only when it is needed. The
+positions (in units of ``STEP``) are laid out as follows: the need's own draws first (data
+type, age of the data, pursuit, dual criminality, data protection: ``DATA_TYPE`` to
+``PRIVACY``); then one block per pass through a channel, a *pass* being the first run of the
+channel's stages or a run after a return for clarification. Within a block, each stage has
+six positions (its time, which may use two; the provider's decline; the content order; the
+grounds; the return for clarification) and after the stages come the attempt's own draws
+(the preservation time, which may use two; its success; the escalation after a decline).
+Blocks are ordered by pass, then channel: a request's draws depend on the request, the
+channel, the stage and the pass only, never on other requests or on the order of events.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.config.distributions import Sampler
 from sim.config.schema import Channel
+from sim.engine.streams import KEYED, STEP, uniform_at
 from sim.rules import attempts as rules
 from sim.vocabulary import (
     ABANDONED,
@@ -34,7 +47,6 @@ from sim.vocabulary import (
 if TYPE_CHECKING:
     from sim.engine.agents import StateAgent
     from sim.engine.model import CooperationModel
-    from sim.engine.streams import Stream
     from sim.rules.levers import Effects
 
 UNLIMITED, CENTRAL_AUTHORITY, POOL = range(3)
@@ -43,12 +55,29 @@ _DOMESTIC_ORDER = STAGES.index("domestic_order")
 _EXECUTION = STAGES.index("execution")
 _NO_DAYS = [0.0] * len(STAGES)  # copied, never changed
 
+# -- positions of a request's draws (see the module docstring), as offsets from its key ----
+DATA_TYPE, DATA_AGE, PURSUE, DUAL, PRIVACY = (n * STEP for n in range(1, 6))
+"""The need's draws, taken when its case is opened (dual and privacy at each review)."""
+_FIRST_BLOCK = 8
+_SLOTS = 6
+"""Positions per stage, and of the attempt's own draws after the stages."""
+TIME, PROVIDER, CONTENT_ORDER, GROUNDS, CLARIFY = (n * STEP for n in (0, 2, 3, 4, 5))
+"""A stage's draws, from the stage's first position (its time may use two positions)."""
+PRESERVATION_TIME, PRESERVATION, ESCALATION = (n * STEP for n in (0, 2, 3))
+"""An attempt's own draws, from the position after its channel's stages."""
+_BLOCK = (len(STAGES) + 1) * _SLOTS
+NEXT_PASS = len(CHANNELS) * _BLOCK * STEP
+"""From a pass's block to the same channel's block of the next pass."""
+_ATTEMPT = len(STAGES) * _SLOTS * STEP
+
 
 @dataclass(frozen=True, slots=True)
 class StagePlan:
     """One stage of a channel, compiled: who serves it, how long it takes, what follows."""
 
     index: int
+    at: int
+    """Position of the stage's draws in its channel's block (a multiple of ``STEP``)."""
     sample: Sampler
     kind: int
     by_requesting: bool
@@ -63,7 +92,7 @@ class StagePlan:
 
 @dataclass(frozen=True, slots=True)
 class ChannelPlan:
-    """A channel, compiled for the engine, with the streams its decisions draw from."""
+    """A channel, compiled for the engine."""
 
     name: str
     number: int
@@ -71,26 +100,24 @@ class ChannelPlan:
     stages: tuple[StagePlan, ...]
     content_stages: tuple[StagePlan, ...]
     """The stages as a request for content goes through them (its domestic order decides)."""
-    provider: Stream
-    """``decide/provider``: the provider's decline after execution."""
-    decisions: Stream
-    """``decide/review``: the review, and the evidentiary standard at a content order."""
+    at: int
+    """Position of the channel's block in a request's first pass (a multiple of ``STEP``)."""
 
 
-def compile_channel(name: str, channel: Channel, model: CooperationModel) -> ChannelPlan:
-    """Turn a channel's settings into a plan with one random stream per stage."""
+def compile_channel(name: str, channel: Channel) -> ChannelPlan:
+    """Turn a channel's settings into a plan whose stages draw their times keyed."""
     path = channel.path()
     review_stage = "legal_review" if "legal_review" in path else "execution"
     stages = []
     for stage_name in path:
         stage = channel.stages[stage_name]
         kind = _KINDS.get(stage.servers, POOL)
-        stream = model.streams[f"time/{name}/{stage_name}"]
         index = STAGES.index(stage_name)
         stages.append(
             StagePlan(
                 index=index,
-                sample=stage.time.sampler(stream, channel.time_scale),
+                at=index * _SLOTS * STEP,
+                sample=stage.time.sampler(KEYED, channel.time_scale),
                 kind=kind,
                 by_requesting=stage_name in REQUESTING_STAGES,
                 reviews=stage_name == review_stage,
@@ -101,10 +128,9 @@ def compile_channel(name: str, channel: Channel, model: CooperationModel) -> Cha
         )
     # A request for content may be refused after its domestic order (evidentiary standard).
     content = [replace(p, decides=True) if p.index == _DOMESTIC_ORDER else p for p in stages]
-    provider, decisions = model.streams["decide/provider"], model.streams["decide/review"]
-    return ChannelPlan(
-        name, CHANNELS.index(name), channel, tuple(stages), tuple(content), provider, decisions
-    )
+    number = CHANNELS.index(name)
+    at = (_FIRST_BLOCK + number * _BLOCK) * STEP
+    return ChannelPlan(name, number, channel, tuple(stages), tuple(content), at)
 
 
 @dataclass(slots=True, eq=False)
@@ -120,8 +146,8 @@ class Request:
     urgent: bool
     created: float
     expiry: float
-    u_dual: float
-    u_privacy: float
+    key: int
+    """The key of the request's draws (the position of its draw 0)."""
     channel: int = field(default=-1, init=False)
     first_channel: int = field(default=-1, init=False)
     attempts: int = field(default=0, init=False)
@@ -205,10 +231,12 @@ def journey(
     for name in rules.channels_to_try(routes, model.config.routing.max_channels):
         plan = model.plans[name]
         req.begin_attempt(plan.number)
+        at = req.key + plan.at  # the first pass's block; a return moves it by NEXT_PASS
+        attempt = at + _ATTEMPT  # the attempt's own draws
         effects = model.policy.effects(req.requesting.iso3, req.requested.iso3, env.now)
         if _asks_preservation(model, req, plan.settings):
-            yield env.timeout(model.preservation_time())
-            _preserve(model, req, effects)
+            yield env.timeout(model.preservation_time(attempt + PRESERVATION_TIME))
+            _preserve(model, req, effects, attempt)
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
         # The request's own clock: stages without a queue advance it without a SimPy event,
@@ -221,7 +249,7 @@ def journey(
         while position < count:
             stage = stages[position]
             index = stage.index
-            duration = stage.sample() * urgency * lever_time[index] * extra_time[index]
+            duration = stage.sample(at + stage.at) * urgency * lever_time[index] * extra_time[index]
             if req.preserved:
                 req.expiry = rules.expiry_pending_decision(req.expiry, clock, stage.by_requesting)
             if stage.kind == UNLIMITED:
@@ -248,9 +276,10 @@ def journey(
                 clock = env.now
                 req.stage_days[index] += clock - entered
             if stage.decides:
-                outcome, reason = _decide(stage, entered, req, plan, terms)
+                outcome, reason = _decide(stage, entered, req, plan, terms, at + stage.at)
                 if outcome == rules.REDRAFT:
-                    position = 0  # back to drafting, with the same channel
+                    position = 0  # back to drafting, with the same channel: the next pass
+                    at += NEXT_PASS
                     continue
                 if outcome != rules.GO_ON:
                     break
@@ -262,7 +291,7 @@ def journey(
             outcome, reason = FULFILLED, NO_REASON
         if clock > env.now:
             yield env.timeout(clock - env.now)
-        if rules.ends_request(outcome, reason) or not _falls_back(model, plan, reason):
+        if rules.ends_request(outcome, reason) or not _falls_back(model, plan, reason, attempt):
             break
     del model.in_flight[req.request_id]
     req.requested.open_requests -= 1
@@ -278,11 +307,14 @@ def _asks_preservation(model: CooperationModel, req: Request, channel: Channel) 
     return due and model.preservation_open(req.requesting, req.requested, day)
 
 
-def _preserve(model: CooperationModel, req: Request, effects: Effects) -> None:
-    """The 24/7 network's answer once the preservation time has passed (a draw if data held)."""
+def _preserve(model: CooperationModel, req: Request, effects: Effects, attempt: int) -> None:
+    """The 24/7 network's answer once the preservation time has passed (a draw if data held).
+
+    ``attempt`` is the position of the attempt's own draws.
+    """
     settings, day = model.config.preservation, model.env.now
     if rules.data_held(day, req.expiry) and rules.preservation_succeeds(
-        model.streams["decide/preservation"].uniform(), settings.p_success, effects.preservation_gap
+        uniform_at(attempt + PRESERVATION), settings.p_success, effects.preservation_gap
     ):
         req.preserved = True
         req.expiry = rules.preserved_expiry(req.expiry, day, settings.hold_days)
@@ -308,36 +340,55 @@ def _attempt_terms(
 
 
 def _decide(
-    stage: StagePlan, entered: float, req: Request, plan: ChannelPlan, terms: rules.AttemptTerms
+    stage: StagePlan,
+    entered: float,
+    req: Request,
+    plan: ChannelPlan,
+    terms: rules.AttemptTerms,
+    at: int,
 ) -> tuple[int, int]:
     """The decisions after ``stage`` (entered on day ``entered``): a step or the attempt's end.
 
     Returns ``(GO_ON or REDRAFT, NO_REASON)`` (counting a return) or ``(outcome, reason)``.
-    Draws are taken only where a rule needs one, in the order of docs/model.md section 3.2.
+    Decisions are taken in the order of docs/model.md section 3.2, each from the request's
+    draw for it at the stage's position ``at`` of this pass (the dual-criminality and
+    data-protection draws are the need's own, the same at every review). Each rule asks
+    whether its uniform is below a chance; where that chance is 0 no number can decide it,
+    so none is drawn and 1.0 stands in (keyed draws: a draw not taken shifts nothing). Most
+    requests are direct ones, whose review has no chance of a refusal or a return.
     """
     if stage.index == _EXECUTION:
         if rules.evidence_lost(entered, req.expiry):
             return LOST, RETENTION_EXPIRED
-        if rules.provider_declines(plan.provider.uniform(), plan.settings.p_provider_decline):
+        p_decline = plan.settings.p_provider_decline
+        if p_decline > 0.0 and rules.provider_declines(uniform_at(at + PROVIDER), p_decline):
             return REFUSED, PROVIDER_DECLINED
-    if stage.index == _DOMESTIC_ORDER:  # only in a content request's plan
-        u_order = plan.decisions.uniform()
+    if stage.index == _DOMESTIC_ORDER and terms.content_refusal > 0.0:  # content only
+        u_order = uniform_at(at + CONTENT_ORDER)
         if rules.content_order_refused(u_order, terms.content_refusal):
             return REFUSED, EVIDENTIARY_STANDARD
     if not stage.reviews:
         return rules.GO_ON, NO_REASON
-    u_grounds, u_clarify = plan.decisions.uniform(), plan.decisions.uniform()
+    key, channel = req.key, plan.settings
     step = rules.review_attempt(
-        terms, req.u_dual, req.u_privacy, u_grounds, u_clarify, req.clarifications
+        terms,
+        uniform_at(key + DUAL) if terms.dual_criminality > 0.0 else 1.0,
+        uniform_at(key + PRIVACY) if terms.data_protection > 0.0 else 1.0,
+        uniform_at(at + GROUNDS) if channel.p_refuse_grounds * terms.grounds > 0.0 else 1.0,
+        uniform_at(at + CLARIFY) if channel.p_clarify * terms.clarification > 0.0 else 1.0,
+        req.clarifications,
     )
     if step[0] == rules.REDRAFT:
         req.clarifications += 1
     return step
 
 
-def _falls_back(model: CooperationModel, plan: ChannelPlan, reason: int) -> bool:
-    """Whether a request whose attempt ended for ``reason`` goes on to its next channel."""
+def _falls_back(model: CooperationModel, plan: ChannelPlan, reason: int, attempt: int) -> bool:
+    """Whether a request whose attempt ended for ``reason`` goes on to its next channel.
+
+    ``attempt`` is the position of the attempt's own draws.
+    """
     if rules.escalation_is_optional(reason, plan.number):
-        u_escalate = model.streams["decide/escalate"].uniform()
+        u_escalate = uniform_at(attempt + ESCALATION)
         return rules.escalates(u_escalate, model.config.routing.p_formal_after_direct_decline)
     return True

@@ -1,19 +1,38 @@
-"""Seeded random streams, one per named random process.
+"""Seeded random numbers: sequential streams per process, keyed draws per request.
 
-Every random process in a run (the case arrivals of one state, the times of one stage, the
-legal-review decisions, ...) draws from its own stream. A stream's seed is derived from the
-run's seed, the replication and the process's name, never from the order in which streams are
-created, so adding a process does not shift the numbers any other process draws. This is what
-makes common random numbers work across scenarios.
+Two kinds of source, both seeded from the run's seed, the replication and a registered name
+(:data:`sim.vocabulary.STREAM_NAMES`), never from the order in which they are created, so
+adding a process does not shift the numbers any other process draws.
 
-Draws are buffered in blocks: one numpy call fills a block that is then handed out as Python
-floats, which is several times faster than a numpy call per draw and gives the same sequence
-whatever the block size consumers see. A block is a typed ``array`` (8 bytes a draw) rather
-than a list of float objects (32): a full-world run holds thousands of streams.
+*Streams* (:class:`Stream`) hand out numbers in sequence. They serve the processes whose
+order of draws no policy can change: the case arrivals of one state, the ``join`` levers at
+construction, the treaty-uptake reviews. Draws are buffered in blocks: one numpy call fills a
+block that is then handed out as Python floats, which is several times faster than a numpy
+call per draw and gives the same sequence whatever the block size consumers see. A block is
+a typed ``array`` (8 bytes a draw) rather than a list of float objects (32).
+
+*Keyed draws* serve everything that belongs to one case or one request (its crime, holders,
+data, every stage time and every decision). A draw is addressed, not taken in turn: it is a
+pure function of a 64-bit *key* and a *position*, so it never depends on which other
+requests drew before it, in what order events happened, or which other draws the same
+request took. This is what makes common random numbers hold request by request across
+scenarios (docs/model.md, section 4.9). The generator is wyrand (Wang Yi's generator from
+wyhash, in the form of Lemire's testingRNG and Go's runtime, which passes BigCrush and
+PractRand) read at random access: the draw at position ``n`` of key ``k`` is
+``wymix(k + n * STEP mod 2**64)``, the value wyrand seeded with ``k`` gives at step ``n``,
+where ``wymix(s)`` folds the 128-bit product ``s * (s ^ XOR)`` to 64 bits (high half xor low
+half). It needs one multiplication where SplitMix64 needs two, which matters in pure Python:
+a request takes a dozen draws. Keys form a tree: the root key of a name comes from the run's
+seed, the replication and the name, and the key of child ``i`` of ``k`` is the generator's
+output at position ``CHILDREN + i`` (positions below ``CHILDREN`` are the key's draws, so a
+child's key is never one of its parent's draws). Callers hold a position as the integer
+``k + n * STEP`` (it may exceed 64 bits; it is reduced when drawn), so moving to another
+purpose is one addition.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
 from array import array
 
@@ -22,6 +41,26 @@ import numpy as np
 from sim.vocabulary import check_stream_name
 
 _BLOCK = 4096
+
+DERIVATION = (
+    "streams: numpy SeedSequence(entropy=seed, spawn_key=(replication, crc32(name))) -> PCG64; "
+    "keyed draws: wyrand at positions of keys derived from (replication, requesting state, "
+    "case number, holder index) and the draw's purpose (docs/model.md 4.9)"
+)
+"""How the random numbers are derived: recorded in a run's manifest and part of its key, so
+that a run stored under another derivation is never reused as if it had the same rows."""
+
+STEP = 0xA0761D6478BD642F
+"""Distance between consecutive positions of a keyed source (wyrand's increment)."""
+XOR = 0xE7037ED1A0B428DB
+"""wyrand's second constant: ``wymix(s)`` multiplies ``s`` by ``s ^ XOR``."""
+CHILDREN = 1 << 62
+"""Position of a key's first child key; its draws use the positions below."""
+_MASK = (1 << 64) - 1
+_UNIT = 2.0**-53
+_TAU = 2.0 * math.pi
+_FIRST_CHILD = CHILDREN * STEP
+_log = math.log
 
 
 def stream_seed(seed: int, replication: int, name: str) -> np.random.SeedSequence:
@@ -33,9 +72,9 @@ def stream_seed(seed: int, replication: int, name: str) -> np.random.SeedSequenc
 
 
 class Stream:
-    """A buffered source of uniform, standard exponential and standard normal variates."""
+    """A buffered sequence of uniform and standard exponential variates."""
 
-    __slots__ = ("_e", "_ei", "_n", "_ni", "_rng", "_u", "_ui")
+    __slots__ = ("_e", "_ei", "_rng", "_u", "_ui")
 
     def __init__(self, seed_sequence: np.random.SeedSequence) -> None:
         self._rng = np.random.Generator(np.random.PCG64(seed_sequence))
@@ -43,8 +82,6 @@ class Stream:
         self._ui = 0
         self._e = array("d")
         self._ei = 0
-        self._n = array("d")
-        self._ni = 0
 
     def uniform(self) -> float:
         """A uniform variate on [0, 1)."""
@@ -63,38 +100,6 @@ class Stream:
             i = 0
         self._ei = i + 1
         return self._e[i]
-
-    def normal(self) -> float:
-        """A standard normal variate."""
-        i = self._ni
-        if i >= len(self._n):
-            self._n = array("d", self._rng.standard_normal(_BLOCK).tobytes())
-            i = 0
-        self._ni = i + 1
-        return self._n[i]
-
-    def choice_index(self, cumulative: list[float]) -> int:
-        """Index drawn with probabilities given by ``cumulative`` (increasing, last = total)."""
-        target = self.uniform() * cumulative[-1]
-        lo, hi = 0, len(cumulative) - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if cumulative[mid] > target:
-                hi = mid
-            else:
-                lo = mid + 1
-        return lo
-
-    def poisson(self, mean: float) -> int:
-        """A Poisson variate (inversion; meant for small means such as extra evidence holders)."""
-        if mean <= 0.0:
-            return 0
-        limit = np.exp(-mean)
-        k, product = 0, self.uniform()
-        while product > limit:
-            k += 1
-            product *= self.uniform()
-        return k
 
 
 class RandomStreams:
@@ -117,3 +122,104 @@ class RandomStreams:
             stream = Stream(stream_seed(self.seed, self.replication, name))
             self._streams[name] = stream
         return stream
+
+    def root(self, name: str) -> int:
+        """The root key of the keyed draws named ``name`` (a 64-bit integer)."""
+        check_stream_name(name)
+        state = stream_seed(self.seed, self.replication, name).generate_state(1, np.uint64)
+        return int(state[0])
+
+
+# -- keyed draws --------------------------------------------------------------------------
+
+
+def wymix(at: int) -> int:
+    """The 64-bit output at position ``at``: ``s * (s ^ XOR)`` folded, ``s = at mod 2**64``."""
+    s = at & _MASK
+    r = s * (s ^ XOR)
+    return ((r >> 64) ^ r) & _MASK
+
+
+def child(key: int, index: int) -> int:
+    """The key of child ``index`` (0, 1, ...) of ``key``: of a state, or of a case's need."""
+    return wymix(key + _FIRST_CHILD + index * STEP)
+
+
+def state_key(root: int, iso3: str) -> int:
+    """The key of a state's draws under ``root``: child CRC-32 of its code (process-stable)."""
+    return child(root, zlib.crc32(iso3.encode()))
+
+
+def uniform_at(at: int) -> float:
+    """The uniform variate on [0, 1) at position ``at`` (53 high bits of the output)."""
+    s = at & _MASK
+    r = s * (s ^ XOR)
+    return ((((r >> 64) ^ r) & _MASK) >> 11) * _UNIT
+
+
+def exponential_at(at: int) -> float:
+    """The standard exponential variate at position ``at`` (inversion: ``-log U``).
+
+    ``U`` is the uniform's 53-bit cell midpoint, in (0, 1): never 0, so the log is finite.
+    """
+    s = at & _MASK
+    r = s * (s ^ XOR)
+    return -_log((((((r >> 64) ^ r) & _MASK) >> 11) + 0.5) * _UNIT)
+
+
+def normal_at(at: int) -> float:
+    """The standard normal variate at ``at`` (Box-Muller; uses ``at`` and ``at + STEP``).
+
+    The radius is ``sqrt(2 E)`` with ``E`` the exponential variate at ``at``, the angle
+    ``2 pi`` times the uniform at ``at + STEP``.
+    """
+    return math.sqrt(2.0 * exponential_at(at)) * math.cos(_TAU * uniform_at(at + STEP))
+
+
+def choice_index(cumulative: list[float], u: float) -> int:
+    """Index chosen by the uniform ``u`` with weights given as increasing cumulative sums.
+
+    The last cumulative value is the total, so weights need not sum to one; an index of
+    zero weight is never chosen.
+    """
+    target = u * cumulative[-1]
+    lo, hi = 0, len(cumulative) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cumulative[mid] > target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def poisson_at(mean: float, at: int) -> int:
+    """A Poisson variate by inversion from the uniforms at ``at``, ``at + STEP``, ...
+
+    Meant for small means (the extra evidence holders of a case); a mean of zero or less
+    gives 0 and draws nothing.
+    """
+    if mean <= 0.0:
+        return 0
+    limit = math.exp(-mean)
+    k, product = 0, uniform_at(at)
+    while product > limit:
+        k += 1
+        at += STEP
+        product *= uniform_at(at)
+    return k
+
+
+class Keyed:
+    """Keyed draws as a stage-time sampler takes them (``sim.config.distributions.Variates``).
+
+    Stateless: every method is a function of the position it is given.
+    """
+
+    uniform = staticmethod(uniform_at)
+    exponential = staticmethod(exponential_at)
+    normal = staticmethod(normal_at)
+
+
+KEYED = Keyed()
+"""The keyed variates, for :meth:`sim.config.distributions.Exponential.sampler` and kin."""

@@ -1,7 +1,8 @@
 """Everything that makes a run's rows: the resolved scenario, the calibration, the world data.
 
 A run's manifest records these inputs (the calibration's path and SHA-256 or ``"none"``, a
-SHA-256 of every world data file read, the package version), and their digest, the run's
+SHA-256 of every world data file read, the package version, how random numbers are
+derived), and their digest, the run's
 *key*, is what the result store (:mod:`sim.experiments.store`) finds a stored run by: two runs
 with one key have the same rows.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from sim.config.loading import Calibration, default_calibration, digest, scenario_digest
 from sim.config.schema import Scenario
+from sim.engine.streams import DERIVATION
 from sim.world.data import world_data_files
 
 
@@ -68,7 +70,8 @@ class RunInputs:
         """The run's identity: a SHA-256 of everything that makes its rows.
 
         That is the resolved scenario's digest, seed, replications, the calibration's digest,
-        the world data files' digests and the package version.
+        the world data files' digests, the package version and how random numbers are derived
+        (:data:`sim.engine.streams.DERIVATION`).
         """
         simulation = self.scenario.simulation
         return digest(
@@ -79,5 +82,6 @@ class RunInputs:
                 "calibration": self.calibration.digest,
                 "world_data": self.world_files,
                 "version": package_version(),
+                "random_numbers": DERIVATION,
             }
         )

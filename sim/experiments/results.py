@@ -18,6 +18,7 @@ from sim.analysis.figure_registry import run_context
 from sim.analysis.figure_registry import write as write_figures
 from sim.analysis.runs import RunResult
 from sim.analysis.summary import summarise_run
+from sim.engine.streams import DERIVATION
 from sim.experiments.inputs import RunInputs
 from sim.experiments.result_dir import MANIFEST, RUN_FORMAT, StagedDirectory
 
@@ -43,9 +44,7 @@ def manifest(result: RunResult, inputs: RunInputs, command: list[str]) -> dict[s
         "scenario": scenario.model_dump(mode="json"),
         "seed": scenario.simulation.seed,
         "replications": scenario.simulation.replications,
-        "stream_derivation": (
-            "numpy SeedSequence(entropy=seed, spawn_key=(replication, crc32(process name)))"
-        ),
+        "stream_derivation": DERIVATION,
         **inputs.record(),
         "command": command,
         "python": platform.python_version(),

@@ -6,9 +6,10 @@ decisions fall at fixed points of the channel's path; after it, the request ends
 to the next channel (docs/model.md, sections 3.2 and 7.4 to 7.10).
 
 Each function here decides one of those steps from plain values and returns plain values. The
-engine (:func:`sim.engine.request.journey`) keeps the time, takes each random draw from its
-stream only when the rules need it, always in the same order, and passes it in as a uniform
-number: so the same seed gives the same decisions, and a rule can be tested without a model.
+engine (:func:`sim.engine.request.journey`) keeps the time, takes each random draw where the
+rules need it, keyed by the request and the draw's purpose (docs/model.md, section 4.9), and
+passes it in as a uniform number: so the same seed gives the same decisions, a request's
+decisions do not depend on other requests, and a rule can be tested without a model.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def preservation_succeeds(u_preserve: float, p_success: float, lever_gap: float)
     levers close part of the gap of failed requests (``lever_gap`` is the part left, 1 without).
 
     Args:
-        u_preserve: A fresh uniform number from ``decide/preservation``.
+        u_preserve: The attempt's uniform number for preservation.
         p_success: The chance that a preservation request succeeds without levers.
         lever_gap: The share of the chance of failure that the levers leave.
     """
@@ -214,7 +215,7 @@ def provider_declines(u_provider: float, p_decline: float) -> bool:
     """Whether the provider declines to answer after execution (the data were there).
 
     Args:
-        u_provider: A fresh uniform number from ``decide/provider``.
+        u_provider: The stage's uniform number for the provider's decline.
         p_decline: The channel's ``p_provider_decline``.
     """
     return u_provider < p_decline
@@ -227,7 +228,7 @@ def content_order_refused(u_order: float, p_refuse: float) -> bool:
     standard (probable cause in the United States) before content is handed over.
 
     Args:
-        u_order: A fresh uniform number from ``decide/review``.
+        u_order: The stage's uniform number for the content order.
         p_refuse: The attempt's ``content_refusal``.
     """
     return u_order < p_refuse
@@ -254,8 +255,8 @@ def review_attempt(
         terms: The attempt's terms.
         u_dual: The request's own uniform number for the dual-criminality test.
         u_privacy: The request's own uniform number for the data-protection test.
-        u_grounds: A fresh uniform number from ``decide/review`` for the grounds.
-        u_clarify: A fresh uniform number from ``decide/review`` for a return.
+        u_grounds: The review's uniform number for the grounds.
+        u_clarify: The review's uniform number for a return.
         clarifications: Returns the request has had so far.
     """
     verdict, why = review(
@@ -314,7 +315,7 @@ def escalates(u_escalate: float, p_formal_after_direct_decline: float) -> bool:
     """Whether the investigators pursue a declined direct request on the next channel.
 
     Args:
-        u_escalate: A fresh uniform number from ``decide/escalate``.
+        u_escalate: The attempt's uniform number for the escalation.
         p_formal_after_direct_decline: The chance that they do (``routing``).
     """
     return u_escalate < p_formal_after_direct_decline

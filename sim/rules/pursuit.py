@@ -2,9 +2,10 @@
 
 Many needs that only formal mutual legal assistance could serve are never pursued: the
 request would take longer than the investigation can wait, or cost more than the case is
-worth (docs/model.md, section 7.4). The engine draws the uniform number for every need,
-pursued or not, so that scenarios keep their random streams aligned, and counts the needs
-not pursued in the requesting state's ``unpursued`` series.
+worth (docs/model.md, section 7.4). The uniform number is the need's own (keyed by the need,
+docs/model.md section 4.9), so a scenario that opens other routes to it decides with the same
+number; the engine counts the needs not pursued in the requesting state's ``unpursued``
+series.
 """
 
 from __future__ import annotations
