@@ -132,9 +132,9 @@ def test_reciprocity_makes_slow_partners_wait_longer(data: WorldData) -> None:
     than in the same replication with reciprocity off, where the two share one queue on equal
     terms. Under common random numbers the two runs of a replication hold the same requests,
     so the comparison is paired. Checked on replications 0-7: the gap between Germany's and
-    France's mean waits widens in every one, by 12 to 40 days (29 on average); single
+    France's mean waits widens in every one, by 20 to 49 days (33 on average); single
     replications are not enough to compare the two states' waits directly, since how loaded
-    the US queue is varies from one to the next (mean waits of 20 to 100 days).
+    the US queue is varies from one to the next (mean waits of 35 to 130 days).
     """
     strong = {"reciprocity": 1.0, "reciprocity_delay_days": 365.0}
     widening = []

@@ -26,27 +26,26 @@ import pytest
 
 from sim.analysis.runs import RunResult
 from sim.config.loading import load_scenario
-from sim.engine.model import PER_CASE, state_key
+from sim.engine.case_draws import BLOCK, CaseDraws
+from sim.engine.model import _CASE, _EXTRA_HOLDERS, _HOLDERS, CASE_DRAWS, PER_CASE, state_key
 from sim.engine.request import (
     _ATTEMPT,
     _FIRST_BLOCK,
-    CLARIFY,
+    _SLOTS,
     CONTENT_ORDER,
+    DATA,
     DATA_AGE,
-    DATA_TYPE,
-    DUAL,
     ESCALATION,
-    GROUNDS,
+    LEGAL_TESTS,
     NEXT_PASS,
     PRESERVATION,
     PRESERVATION_TIME,
-    PRIVACY,
     PROVIDER,
-    PURSUE,
+    REVIEW,
     TIME,
     compile_channel,
 )
-from sim.engine.streams import STEP, RandomStreams, child
+from sim.engine.streams import STEP, RandomStreams, child, exponential_at, uniform_at, uniforms_at
 from sim.experiments.runner import run_scenario
 from sim.vocabulary import CHANNELS, STAGES
 
@@ -178,21 +177,20 @@ def test_a_pair_that_never_waits_at_the_lever_keeps_its_rows(pair, staffing_pair
 def request_positions(passes: int = 3) -> list[int]:
     """Every position a request can draw at in its first ``passes`` passes (offsets from its key).
 
-    Its need's draws; for each pass, channel and stage, the stage's time (two positions) and
-    decisions; for each channel, the attempt's preservation time (two), success and escalation.
+    Its need's draws and its case's (on the case's first need); for each pass, channel and
+    stage, the stage's time and decisions; for each channel, the attempt's preservation time,
+    success and escalation.
     """
-    positions = [DATA_TYPE, DATA_AGE, PURSUE, DUAL, PRIVACY]
+    positions = [DATA, DATA_AGE, LEGAL_TESTS, _CASE]
+    block_size = (len(STAGES) + 1) * _SLOTS
     for number in range(len(CHANNELS)):
-        block = (_FIRST_BLOCK + number * (len(STAGES) + 1) * 6) * STEP
+        block = (_FIRST_BLOCK + number * block_size) * STEP
         attempt = block + _ATTEMPT
-        positions += [attempt + PRESERVATION_TIME, attempt + PRESERVATION_TIME + STEP]
-        positions += [attempt + PRESERVATION, attempt + ESCALATION]
+        positions += [attempt + PRESERVATION_TIME, attempt + PRESERVATION, attempt + ESCALATION]
         for visit in range(passes):
             for index in range(len(STAGES)):
-                stage = block + visit * NEXT_PASS + index * 6 * STEP
-                positions += [stage + TIME, stage + TIME + STEP]
-                positions += [stage + offset for offset in (PROVIDER, CONTENT_ORDER)]
-                positions += [stage + offset for offset in (GROUNDS, CLARIFY)]
+                stage = block + visit * NEXT_PASS + index * _SLOTS * STEP
+                positions += [stage + offset for offset in (TIME, PROVIDER, CONTENT_ORDER, REVIEW)]
     return positions
 
 
@@ -203,6 +201,17 @@ def test_every_purpose_of_a_request_has_its_own_position() -> None:
     assert min(positions) > 0
 
 
+def test_a_request_never_reaches_its_cases_variable_draws() -> None:
+    """Even after the most returns a channel allows, a request draws below ``CASE_DRAWS``.
+
+    The case's Poisson and holder draws sit from ``CASE_DRAWS`` on under its first need's
+    key, so they can never be a draw of that need's request.
+    """
+    most_passes = 1 + 1_000  # max_clarifications is at most 1,000
+    last = max(request_positions(passes=most_passes))
+    assert last < CASE_DRAWS * STEP
+
+
 def test_compiled_channels_place_their_stages_in_the_layout() -> None:
     """A compiled channel's block and stage positions are those of the request layout."""
     from sim.config.loading import default_settings, validate_settings
@@ -211,7 +220,7 @@ def test_compiled_channels_place_their_stages_in_the_layout() -> None:
     allowed = set(request_positions(passes=1))
     for name in CHANNELS:
         plan = compile_channel(name, getattr(scenario.channels, name))
-        assert plan.at == (_FIRST_BLOCK + plan.number * (len(STAGES) + 1) * 6) * STEP
+        assert plan.at == (_FIRST_BLOCK + plan.number * (len(STAGES) + 1) * _SLOTS) * STEP
         for stage in plan.stages:
             assert plan.at + stage.at + TIME in allowed
 
@@ -228,8 +237,8 @@ def test_a_requests_stage_times_do_not_depend_on_the_order_of_events() -> None:
     scenario = validate_settings(default_settings())
     plan = compile_channel("bilateral_mlat", scenario.channels.bilateral_mlat)
     root = RandomStreams(11, 0).root("requests")
-    first = child(state_key(root, "DEU"), 17 * PER_CASE + 1)  # case 17's first holder
-    second = child(state_key(root, "FRA"), 17 * PER_CASE + 1)
+    first = child(state_key(root, "DEU"), 17 * PER_CASE)  # case 17's first holder
+    second = child(state_key(root, "FRA"), 17 * PER_CASE)
     draws = [
         (key, visit, stage)
         for key in (first, second)
@@ -246,3 +255,24 @@ def test_a_requests_stage_times_do_not_depend_on_the_order_of_events() -> None:
     again = [mixed[(first, visit, stage.index)] for visit in range(2) for stage in plan.stages]
     assert again == alone
     assert len(set(alone)) == len(alone)  # distinct purposes, distinct numbers
+
+
+def test_case_draws_computed_in_blocks_are_the_keyed_draws() -> None:
+    """Each case's first draws, computed a block at a time with numpy, are the keyed draws.
+
+    Exactly the scalar draws at the same positions, across block boundaries and for cases
+    asked out of order.
+    """
+    key = state_key(RandomStreams(11, 3).root("requests"), "DEU")
+    blocks = CaseDraws(key, PER_CASE, _CASE, _EXTRA_HOLDERS, _HOLDERS, DATA, DATA_AGE)
+    for number in [*range(2 * BLOCK + 3), 10_000, 10_001, 5]:
+        need = child(key, number * PER_CASE)
+        expected = (
+            need,
+            *uniforms_at(need + _CASE),
+            uniform_at(need + _EXTRA_HOLDERS),
+            uniform_at(need + _HOLDERS),
+            *uniforms_at(need + DATA),
+            exponential_at(need + DATA_AGE),
+        )
+        assert blocks.case(number) == expected, number

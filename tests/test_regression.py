@@ -53,9 +53,9 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "208c9b46b320a732/e4aab4fb8c19eaaa",
-    "tiny_adaptive": "652abe6349d91b3c/0ef7ea6c53ed58d6",
-    "validation_queueing_5y": "b2549d6f089ebb13/a0111acefac74724",
+    "tiny": "bce53a0684716942/25582e06a0d1f8e8",
+    "tiny_adaptive": "1737b05fa3ba4e38/5fb424b7ae10b2ae",
+    "validation_queueing_5y": "516162fc9516fa1b/665191e35af7fec8",
 }
 
 

@@ -22,7 +22,9 @@ from sim.engine.streams import (
     poisson_at,
     stream_seed,
     uniform_at,
+    uniforms_at,
     wymix,
+    wymix_array,
 )
 
 MASK = (1 << 64) - 1
@@ -220,21 +222,28 @@ def test_positions_are_taken_modulo_two_to_the_64() -> None:
     at = RandomStreams(3, 0).root("requests") + 12_345 * STEP
     assert uniform_at(at) == uniform_at(at & MASK) == uniform_at(at + (1 << 64))
     assert normal_at(at) == normal_at(at & MASK)
+    assert uniforms_at(at) == uniforms_at(at + (1 << 64))
 
 
 def test_keyed_variates_have_their_distributions() -> None:
     """Uniform on [0, 1) with mean 1/2, exponential with mean and sd 1, normal N(0, 1).
 
-    Over 40,000 consecutive positions of one key, and neighbouring positions uncorrelated.
+    Over 40,000 consecutive positions of one key; neighbouring positions, and the two halves
+    of a pair, uncorrelated.
     """
     key = RandomStreams(8, 0).root("requests")
     n = 40_000
     u = np.array([uniform_at(key + i * STEP) for i in range(1, n + 1)])
     e = np.array([exponential_at(key + i * STEP) for i in range(1, n + 1)])
-    z = np.array([normal_at(key + 2 * i * STEP) for i in range(1, n + 1)])
+    z = np.array([normal_at(key + i * STEP) for i in range(1, n + 1)])
+    pairs = np.array([uniforms_at(key + i * STEP) for i in range(1, n + 1)])
     assert u.min() >= 0.0 and u.max() < 1.0
     assert u.mean() == pytest.approx(0.5, abs=0.01)
     assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.02
+    assert pairs.min() >= 0.0 and pairs.max() < 1.0
+    assert pairs.mean(axis=0) == pytest.approx([0.5, 0.5], abs=0.01)
+    assert abs(np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1]) < 0.02
+    assert np.all(np.abs(pairs[:, 0] - u) < 2.0**-32)  # the high half is the uniform, coarser
     assert e.min() > 0.0 and np.isfinite(e).all()
     assert e.mean() == pytest.approx(1.0, abs=0.03)
     assert e.std() == pytest.approx(1.0, abs=0.04)
@@ -290,3 +299,12 @@ def test_poisson_of_zero_mean_is_zero() -> None:
     """A zero (or negative) mean gives 0."""
     assert poisson_at(0.0, STEP) == 0
     assert poisson_at(-1.0, STEP) == 0
+
+
+def test_wymix_of_an_array_is_wymix_of_each_position() -> None:
+    """Numpy's ``wymix_array``, built from 32-bit products, equals ``wymix`` bit for bit."""
+    rng = random.Random(7)
+    positions = [0, 1, MASK, XOR, MASK ^ XOR, 1 << 63, (1 << 32) - 1, 1 << 32]
+    positions += [rng.getrandbits(64) for _ in range(5_000)]
+    got = wymix_array(np.array(positions, dtype=np.uint64)).tolist()
+    assert got == [wymix(position) for position in positions]

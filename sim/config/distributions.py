@@ -5,8 +5,8 @@ A scenario gives each stage time as a small table, for example
 on the natural scale (not log scale), because that is how published delays are reported.
 Each distribution compiles to a sampler: a function of the *position* of its draw in a keyed
 source of variates (``sim.engine.streams``), so that a request's stage time depends on the
-request and the stage only, never on which draws were taken before it. A sampler uses at
-most two positions: ``at`` and the next one (a normal variate by Box-Muller).
+request and the stage only, never on which draws were taken before it. A sampler uses one
+position.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Variates(Protocol):
         ...
 
     def normal(self, at: int) -> float:
-        """The standard normal variate at ``at`` (it may also use the next position)."""
+        """The standard normal variate at ``at``."""
         ...
 
     def uniform(self, at: int) -> float:

@@ -27,11 +27,11 @@ from sim.engine import workload
 from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
 from sim.engine.arrivals import next_arrival
+from sim.engine.case_draws import CaseDraws, CaseRow
 from sim.engine.records import RequestLog, TimeseriesLog
 from sim.engine.request import (
+    DATA,
     DATA_AGE,
-    DATA_TYPE,
-    PURSUE,
     ChannelPlan,
     Request,
     compile_channel,
@@ -49,6 +49,7 @@ from sim.engine.streams import (
     state_key,
     stream_seed,
     uniform_at,
+    uniforms_at,
 )
 from sim.rules import levers, preservation
 from sim.rules.channels import ChannelRouter
@@ -59,16 +60,19 @@ from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING
 from sim.world.build import World
 
 _HOLDER_TRIES = 20
-# Positions of a case's own draws (offsets from its draw key, see _open_case).
-_CRIME, _URGENT = STEP, 2 * STEP
-_EXTRA_HOLDERS = (1 << 20) * STEP
+# Positions of a case's own draws: under the key of its first need, at positions no request
+# uses (tests/test_common_random_numbers.py checks that a request's stay below CASE_DRAWS).
+_CASE = 4 * STEP
+"""The crime type and the urgency (halves of one draw)."""
+CASE_DRAWS = 1 << 20
+"""The first position of a case's variable-length draws: its requests draw below it."""
+_EXTRA_HOLDERS = CASE_DRAWS * STEP
 """The Poisson number of extra holders: its uniforms from here on."""
 _HOLDERS = (1 << 40) * STEP
 """The choices of holders (repeats rejected): from here on."""
 PER_CASE = 512
-"""Child keys of a state per case: ``PER_CASE * c`` for case ``c``'s own draws, and
-``PER_CASE * c + 1 + i`` for the need of its ``i``-th holder (a case has at most one holder
-per other state, so at most ``PER_CASE - 1``)."""
+"""Child keys of a state per case: ``PER_CASE * c + i`` for the need of case ``c``'s
+``i``-th holder (a case has at most one holder per other state, so at most ``PER_CASE``)."""
 
 
 class CooperationModel(mesa.Model):
@@ -148,10 +152,12 @@ class CooperationModel(mesa.Model):
         env = self.env
         arrivals = self.streams[f"arrivals/{agent.iso3}"]
         key = state_key(self.streams.root("requests"), agent.iso3)
+        draws = CaseDraws(key, PER_CASE, _CASE, _EXTRA_HOLDERS, _HOLDERS, DATA, DATA_AGE)
         crime_weights = np.cumsum([c.share for c in self.crime_types]).tolist()
         demand = self.config.demand
         growth = demand.growth_per_year
-        first_child = 0  # PER_CASE times the case's number
+        extra_holders = demand.extra_holders_mean
+        number = 0
         while True:
             if growth:
                 arrival = next_arrival(env.now, arrivals.exponential(), rate, growth)
@@ -160,29 +166,33 @@ class CooperationModel(mesa.Model):
                 yield env.timeout(arrivals.exponential() / rate)  # the same times, one step
             if env.now >= self.case_cutoff:
                 return
-            self._open_case(agent, key, first_child, crime_weights, demand.extra_holders_mean)
-            first_child += PER_CASE
+            row = draws.case(number)
+            self._open_case(agent, key, number * PER_CASE, row, crime_weights, extra_holders)
+            number += 1
 
     def _open_case(
         self,
         agent: StateAgent,
         key: int,
         first_child: int,
+        row: CaseRow,
         crime_weights: list[float],
         extra_holders: float,
     ) -> None:
         """Open a case: its crime, urgency and holders, then one request per pursued need.
 
-        The case's own draws are keyed by child ``first_child`` of the state's ``key``; the
-        need for the evidence its ``i``-th holder has, and the request made of it, by child
-        ``first_child + 1 + i`` (:data:`PER_CASE`).
+        The need for the evidence its ``i``-th holder has, and the request made of it, are
+        keyed by child ``first_child + i`` of the state's ``key`` (:data:`PER_CASE`); the
+        case's own draws by its first need's key, at positions its request never uses (the
+        first need's key exists before the holders are drawn: it depends on the index only).
+        ``row`` holds the case's first draws, computed ahead (:mod:`sim.engine.case_draws`).
         """
-        draws = child(key, first_child)
-        crime_number = choice_index(crime_weights, uniform_at(draws + _CRIME))
+        draws, u_crime, u_urgent, u_extra, u_holder, u_data, u_pursue, age = row
+        crime_number = choice_index(crime_weights, u_crime)
         crime = self.crime_types[crime_number]
-        urgent = uniform_at(draws + _URGENT) < crime.urgent_share
-        wanted = 1 + poisson_at(extra_holders, draws + _EXTRA_HOLDERS)
-        holders = self._evidence_holders(agent, wanted, draws + _HOLDERS)
+        urgent = u_urgent < crime.urgent_share
+        wanted = 1 + poisson_at(extra_holders, draws + _EXTRA_HOLDERS, u_extra)
+        holders = self._evidence_holders(agent, wanted, draws + _HOLDERS, u_holder)
         if not holders:
             return
         case_id = self._next_case
@@ -191,16 +201,20 @@ class CooperationModel(mesa.Model):
         data_weights.append(data_weights[-1] + crime.content)
         now = self.env.now
         p_pursue = self.config.routing.p_pursue_formal
-        for index, holder in enumerate(holders, start=first_child + 1):
-            need = child(key, index)
-            data_type = choice_index(data_weights, uniform_at(need + DATA_TYPE))
-            age = exponential_at(need + DATA_AGE) * self.config.demand.data_age_days
+        for index, holder in enumerate(holders):
+            need = draws
+            if index > 0:  # the first need's draws came with the case's
+                need = child(key, first_child + index)
+                u_data, u_pursue = uniforms_at(need + DATA)
+                age = exponential_at(need + DATA_AGE)
+            data_type = choice_index(data_weights, u_data)
+            age *= self.config.demand.data_age_days
             retention = holder.profile.params.retention_days
             expiry = now - age + retention * self.policy.retention_factor(holder.iso3, now)
             routes = self.router.open_channels(
                 agent.profile, holder.profile, DATA_TYPES[data_type], now
             )
-            if not pursues(routes, uniform_at(need + PURSUE), p_pursue):
+            if not pursues(routes, u_pursue, p_pursue):
                 agent.unpursued += 1
                 continue
             request = Request(
@@ -218,20 +232,24 @@ class CooperationModel(mesa.Model):
             self._next_request += 1
             self.env.process(journey(self, request, routes))
 
-    def _evidence_holders(self, agent: StateAgent, wanted: int, at: int) -> list[StateAgent]:
+    def _evidence_holders(
+        self, agent: StateAgent, wanted: int, at: int, first: float
+    ) -> list[StateAgent]:
         """Distinct foreign states holding the evidence, drawn by their share of providers.
 
-        The draws are the uniforms at ``at``, ``at + STEP``, ... in turn.
+        The draws are the uniforms at ``at``, ``at + STEP``, ... in turn; ``first`` is the
+        one at ``at``, already drawn.
         """
         cumulative = self._holder_cumulative[agent.number]
         if cumulative is None:
             return []
         chosen: list[int] = []
+        u: float | None = first
         for _ in range(wanted):
             # Rejection of repeats keeps the weights; a few tries suffice except in tiny worlds.
             for _try in range(_HOLDER_TRIES):
-                index = choice_index(cumulative, uniform_at(at))
-                at += STEP
+                index = choice_index(cumulative, uniform_at(at) if u is None else u)
+                u, at = None, at + STEP
                 if index not in chosen:
                     chosen.append(index)
                     break

@@ -8,8 +8,10 @@ Categorical columns are stored as small integer codes into a fixed vocabulary.
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import call
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +29,9 @@ from sim.vocabulary import (
 if TYPE_CHECKING:
     from sim.engine.agents import StateAgent
     from sim.engine.model import CooperationModel
+
+_consume = deque(maxlen=0).extend
+"""Run an iterator to its end, keeping nothing."""
 
 
 class RequestLog:
@@ -63,6 +68,7 @@ class RequestLog:
         "reason",
     )
     _FLOATS = ("created_day", "outcome_day")
+    _WIDTH = len(_INTS)
 
     def __init__(self, states: Sequence[str], crime_types: Sequence[str]) -> None:
         self.states = tuple(states)
@@ -94,14 +100,15 @@ class RequestLog:
         ``stage_days`` and ``wait_days`` have one value per stage of ``STAGES`` and must not
         count days after ``outcome_day`` (see the class docstring).
         """
-        for append, value in zip(self._append_int, ints, strict=True):
-            append(value)
+        stages = len(STAGES)
+        if len(ints) != self._WIDTH or len(stage_days) != stages or len(wait_days) != stages:
+            raise ValueError(f"a row has {self._WIDTH} fields and {stages} stage and wait times")
+        # map(call, ...) runs the appends in C: the log is written once per request.
+        _consume(map(call, self._append_int, ints))
         self._append_created(created_day)
         self._append_outcome_day(outcome_day)
-        for append, value in zip(self._append_stage, stage_days, strict=True):
-            append(value)
-        for append, value in zip(self._append_wait, wait_days, strict=True):
-            append(value)
+        _consume(map(call, self._append_stage, stage_days))
+        _consume(map(call, self._append_wait, wait_days))
 
     def to_frame(self, replication: int, *, release: bool = False) -> pd.DataFrame:
         """The records as a DataFrame with DESIGN section 4's columns, sorted by request id.

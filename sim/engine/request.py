@@ -7,15 +7,15 @@ generator with the stage plan compiled in advance and no per-stage sub-generator
 
 Every draw of a request is keyed (:mod:`sim.engine.streams`): it sits at a fixed position of
 the request's key, chosen by what it is for, and is computed only when it is needed. The
-positions (in units of ``STEP``) are laid out as follows: the need's own draws first (data
-type, age of the data, pursuit, dual criminality, data protection: ``DATA_TYPE`` to
-``PRIVACY``); then one block per pass through a channel, a *pass* being the first run of the
-channel's stages or a run after a return for clarification. Within a block, each stage has
-six positions (its time, which may use two; the provider's decline; the content order; the
-grounds; the return for clarification) and after the stages come the attempt's own draws
-(the preservation time, which may use two; its success; the escalation after a decline).
-Blocks are ordered by pass, then channel: a request's draws depend on the request, the
-channel, the stage and the pass only, never on other requests or on the order of events.
+positions (in units of ``STEP``) are laid out as follows: the need's own draws first (the
+data type and the pursuit, two halves of one draw; the age of the data; dual criminality and
+data protection, two halves of one draw); then one block per pass through a channel, a *pass*
+being the first run of the channel's stages or a run after a return for clarification. Within
+a block, each stage has four positions (its time; the provider's decline; the content order;
+the grounds and the return for clarification, two halves of one draw) and after the stages
+come the attempt's own draws (the preservation time, its success, the escalation after a
+decline). Blocks are ordered by pass, then channel: a request's draws depend on the request,
+the channel, the stage and the pass only, never on other requests or on the order of events.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.config.distributions import Sampler
 from sim.config.schema import Channel
-from sim.engine.streams import KEYED, STEP, uniform_at
+from sim.engine.streams import KEYED, STEP, uniform_at, uniforms_at
 from sim.rules import attempts as rules
 from sim.vocabulary import (
     ABANDONED,
@@ -56,14 +56,16 @@ _EXECUTION = STAGES.index("execution")
 _NO_DAYS = [0.0] * len(STAGES)  # copied, never changed
 
 # -- positions of a request's draws (see the module docstring), as offsets from its key ----
-DATA_TYPE, DATA_AGE, PURSUE, DUAL, PRIVACY = (n * STEP for n in range(1, 6))
-"""The need's draws, taken when its case is opened (dual and privacy at each review)."""
+DATA, DATA_AGE, LEGAL_TESTS = (n * STEP for n in range(1, 4))
+"""The need's draws: data type and pursuit (halves), taken when its case is opened; the age of
+the data; dual criminality and data protection (halves), at each review. Positions 4 to 7 are
+free for the case's own draws (``sim.engine.model``)."""
 _FIRST_BLOCK = 8
-_SLOTS = 6
+_SLOTS = 4
 """Positions per stage, and of the attempt's own draws after the stages."""
-TIME, PROVIDER, CONTENT_ORDER, GROUNDS, CLARIFY = (n * STEP for n in (0, 2, 3, 4, 5))
-"""A stage's draws, from the stage's first position (its time may use two positions)."""
-PRESERVATION_TIME, PRESERVATION, ESCALATION = (n * STEP for n in (0, 2, 3))
+TIME, PROVIDER, CONTENT_ORDER, REVIEW = (n * STEP for n in range(4))
+"""A stage's draws, from the stage's first position (``REVIEW``: grounds and return, halves)."""
+PRESERVATION_TIME, PRESERVATION, ESCALATION = (n * STEP for n in range(3))
 """An attempt's own draws, from the position after its channel's stages."""
 _BLOCK = (len(STAGES) + 1) * _SLOTS
 NEXT_PASS = len(CHANNELS) * _BLOCK * STEP
@@ -354,8 +356,9 @@ def _decide(
     draw for it at the stage's position ``at`` of this pass (the dual-criminality and
     data-protection draws are the need's own, the same at every review). Each rule asks
     whether its uniform is below a chance; where that chance is 0 no number can decide it,
-    so none is drawn and 1.0 stands in (keyed draws: a draw not taken shifts nothing). Most
-    requests are direct ones, whose review has no chance of a refusal or a return.
+    so none is drawn and 1.0 stands in (keyed draws: a draw not taken shifts nothing; the
+    two halves of a pair are drawn if either chance is positive). Most requests are direct
+    ones, whose review has no chance of a refusal or a return.
     """
     if stage.index == _EXECUTION:
         if rules.evidence_lost(entered, req.expiry):
@@ -369,15 +372,14 @@ def _decide(
             return REFUSED, EVIDENTIARY_STANDARD
     if not stage.reviews:
         return rules.GO_ON, NO_REASON
-    key, channel = req.key, plan.settings
-    step = rules.review_attempt(
-        terms,
-        uniform_at(key + DUAL) if terms.dual_criminality > 0.0 else 1.0,
-        uniform_at(key + PRIVACY) if terms.data_protection > 0.0 else 1.0,
-        uniform_at(at + GROUNDS) if channel.p_refuse_grounds * terms.grounds > 0.0 else 1.0,
-        uniform_at(at + CLARIFY) if channel.p_clarify * terms.clarification > 0.0 else 1.0,
-        req.clarifications,
-    )
+    channel = plan.settings
+    u_dual = u_privacy = u_grounds = u_clarify = 1.0
+    if terms.dual_criminality > 0.0 or terms.data_protection > 0.0:
+        u_dual, u_privacy = uniforms_at(req.key + LEGAL_TESTS)
+    p_grounds, p_clarify = channel.p_refuse_grounds * terms.grounds, channel.p_clarify
+    if p_grounds > 0.0 or p_clarify * terms.clarification > 0.0:
+        u_grounds, u_clarify = uniforms_at(at + REVIEW)
+    step = rules.review_attempt(terms, u_dual, u_privacy, u_grounds, u_clarify, req.clarifications)
     if step[0] == rules.REDRAFT:
         req.clarifications += 1
     return step

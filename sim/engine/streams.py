@@ -27,7 +27,8 @@ seed, the replication and the name, and the key of child ``i`` of ``k`` is the g
 output at position ``CHILDREN + i`` (positions below ``CHILDREN`` are the key's draws, so a
 child's key is never one of its parent's draws). Callers hold a position as the integer
 ``k + n * STEP`` (it may exceed 64 bits; it is reduced when drawn), so moving to another
-purpose is one addition.
+purpose is one addition. An output gives one 53-bit uniform, or a pair of 32-bit ones (two
+decisions, or the two uniforms of a normal variate by Box-Muller).
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ CHILDREN = 1 << 62
 """Position of a key's first child key; its draws use the positions below."""
 _MASK = (1 << 64) - 1
 _UNIT = 2.0**-53
+_HALF = 2.0**-32
+_WHOLE = 2.0**-64
+_LOW = 0xFFFFFFFF
 _TAU = 2.0 * math.pi
 _FIRST_CHILD = CHILDREN * STEP
 _log = math.log
@@ -140,9 +144,27 @@ def wymix(at: int) -> int:
     return ((r >> 64) ^ r) & _MASK
 
 
+def wymix_array(at: np.ndarray) -> np.ndarray:
+    """:func:`wymix` of every position of a ``uint64`` array (positions taken mod 2**64).
+
+    numpy has no 128-bit product, so it is assembled from four 32-bit ones; the result is
+    exactly :func:`wymix`'s (``tests/test_streams.py``).
+    """
+    s = at.astype(np.uint64, copy=False)
+    t = s ^ np.uint64(XOR)
+    s_hi, s_lo, t_hi, t_lo = s >> 32, s & _LOW, t >> 32, t & _LOW
+    low_low, low_high, high_low = s_lo * t_lo, s_lo * t_hi, s_hi * t_lo
+    middle = (low_low >> 32) + (low_high & _LOW) + (high_low & _LOW)
+    low = (low_low & _LOW) | (middle << 32)
+    high = s_hi * t_hi + (low_high >> 32) + (high_low >> 32) + (middle >> 32)
+    return high ^ low
+
+
 def child(key: int, index: int) -> int:
     """The key of child ``index`` (0, 1, ...) of ``key``: of a state, or of a case's need."""
-    return wymix(key + _FIRST_CHILD + index * STEP)
+    s = (key + _FIRST_CHILD + index * STEP) & _MASK
+    r = s * (s ^ XOR)
+    return ((r >> 64) ^ r) & _MASK
 
 
 def state_key(root: int, iso3: str) -> int:
@@ -160,20 +182,37 @@ def uniform_at(at: int) -> float:
 def exponential_at(at: int) -> float:
     """The standard exponential variate at position ``at`` (inversion: ``-log U``).
 
-    ``U`` is the uniform's 53-bit cell midpoint, in (0, 1): never 0, so the log is finite.
+    ``U`` is the output with its lowest bit set, over 2**64 (rounded to a double): in (0, 1],
+    never 0, so the log is finite.
     """
     s = at & _MASK
     r = s * (s ^ XOR)
-    return -_log((((((r >> 64) ^ r) & _MASK) >> 11) + 0.5) * _UNIT)
+    return -_log(((((r >> 64) ^ r) & _MASK) | 1) * _WHOLE)
+
+
+def uniforms_at(at: int) -> tuple[float, float]:
+    """Two uniforms on [0, 1) at position ``at``: the output's high and low 32 bits.
+
+    For a pair of decisions or choices, whose chances need no finer grain than 2**-32: one
+    draw instead of two.
+    """
+    s = at & _MASK
+    r = s * (s ^ XOR)
+    z = ((r >> 64) ^ r) & _MASK
+    return (z >> 32) * _HALF, (z & _LOW) * _HALF
 
 
 def normal_at(at: int) -> float:
-    """The standard normal variate at ``at`` (Box-Muller; uses ``at`` and ``at + STEP``).
+    """The standard normal variate at ``at``: Box-Muller on the output's two 32-bit halves.
 
-    The radius is ``sqrt(2 E)`` with ``E`` the exponential variate at ``at``, the angle
-    ``2 pi`` times the uniform at ``at + STEP``.
+    The radius is ``sqrt(-2 log U)``, ``U`` the high half's cell midpoint (never 0, so the
+    radius is at most 6.7); the angle ``2 pi`` times the low half.
     """
-    return math.sqrt(2.0 * exponential_at(at)) * math.cos(_TAU * uniform_at(at + STEP))
+    s = at & _MASK
+    r = s * (s ^ XOR)
+    z = ((r >> 64) ^ r) & _MASK
+    radius = math.sqrt(-2.0 * _log(((z >> 32) + 0.5) * _HALF))
+    return radius * math.cos(_TAU * (z & _LOW) * _HALF)
 
 
 def choice_index(cumulative: list[float], u: float) -> int:
@@ -193,16 +232,16 @@ def choice_index(cumulative: list[float], u: float) -> int:
     return lo
 
 
-def poisson_at(mean: float, at: int) -> int:
+def poisson_at(mean: float, at: int, first: float | None = None) -> int:
     """A Poisson variate by inversion from the uniforms at ``at``, ``at + STEP``, ...
 
     Meant for small means (the extra evidence holders of a case); a mean of zero or less
-    gives 0 and draws nothing.
+    gives 0 and draws nothing. ``first``, if given, is the uniform at ``at`` already drawn.
     """
     if mean <= 0.0:
         return 0
     limit = math.exp(-mean)
-    k, product = 0, uniform_at(at)
+    k, product = 0, uniform_at(at) if first is None else first
     while product > limit:
         k += 1
         at += STEP

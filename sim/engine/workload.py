@@ -49,8 +49,8 @@ def load_prior_caseloads(model: CooperationModel) -> None:
         params = agent.profile.params
         count = round(params.ca_backlog_days * params.ca_staff / mean_days)
         key = state_key(root, agent.iso3)
-        for case in range(count):  # two positions a case (a time may use two)
-            model.env.process(_matter(model.env, agent, sample(key + (2 * case + 1) * STEP), joins))
+        for case in range(1, count + 1):
+            model.env.process(_matter(model.env, agent, sample(key + case * STEP), joins))
 
 
 def start_other_matters(model: CooperationModel) -> None:
@@ -83,7 +83,7 @@ def _other_matters(
     """Poisson arrivals of the other matters at ``agent``'s central authority.
 
     Arrival times come from the authority's stream in turn; the ``n``-th matter's review
-    time is keyed by its number (two positions a matter, as a time may use two).
+    time is keyed by its number (one position a matter: a time is one draw).
     """
     env, growth = model.env, model.config.demand.growth_per_year
     arrivals = model.streams[f"other_matters/{agent.iso3}"]
@@ -93,7 +93,7 @@ def _other_matters(
         if arrival >= model.horizon:
             return
         yield env.timeout(arrival - env.now)
-        duration = sample(key + (2 * matter + 1) * STEP)
+        duration = sample(key + (matter + 1) * STEP)
         env.process(_matter(model.env, agent, duration, 0.0))
         matter += 1
 
