@@ -220,7 +220,7 @@ def record(model: CooperationModel, req: Request, outcome: int, reason: int, day
             req.preservation,
             outcome,
             reason,
-            req.loss_driver,
+            req.loss_driver if outcome == LOST else 0,  # a loss not yet known at the horizon
         ),
         req.created,
         day,
