@@ -1,4 +1,4 @@
-"""Tests of ``sim.rules.preservation``: who has a 24/7 contact, and by which path data are preserved.
+"""Tests of ``sim.rules.preservation``: who has a 24/7 contact, and by which path data go.
 
 Real states of the packaged world data: the United States and the United Kingdom are Budapest
 parties with a 24/7 point of contact; Ireland and India are not parties and have none.

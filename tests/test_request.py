@@ -24,12 +24,12 @@ from sim.engine.request import Request, journey
 from sim.rules import attempts as rules
 from sim.rules.levers import NEUTRAL, Effects
 from sim.vocabulary import (
-    LOSS_DRIVERS,
     ABANDONED,
     CHANNELS,
     DATA_TYPES,
     FULFILLED,
     INSUFFICIENT_GROUNDS,
+    LOSS_DRIVERS,
     LOST,
     NO_REASON,
     PROVIDER_DECLINED,
@@ -119,8 +119,11 @@ def test_a_renewed_hold_adds_each_allowed_renewal() -> None:
 def test_a_loss_is_put_down_to_one_driver(
     expiry: float, preserved: bool, asked: bool, path_open: bool, driver: str
 ) -> None:
-    """Preserved data lost ran out of hold; otherwise gone at creation (day 10), or the reason
-    preservation did not save them: never asked, no path open, or failed."""
+    """A loss has one driver: the hold, the data gone at creation (day 10), or preservation.
+
+    Preserved data lost ran out of hold; others were gone already, or preservation was never
+    asked, had no path open, or failed.
+    """
     code = rules.loss_driver(expiry, 10.0, preserved, asked, path_open)
     assert LOSS_DRIVERS[code] == driver
 

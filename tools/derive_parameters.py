@@ -90,7 +90,9 @@ PROVIDER_SHARE_FLOOR = 0.0001
 # Providers that preserve data on a foreign request (18 U.S.C. 2703(f) in the USA), and
 # members of the G7 24/7 network that are not Budapest parties where a source names them.
 PROVIDER_PRESERVATION = frozenset({"USA"})
-G7_NETWORK_NOTES = {"RUS": "founding G8 member of the 24/7 network (1997-98), current status unverified"}
+G7_NETWORK_NOTES = {
+    "RUS": "founding G8 member of the 24/7 network (1997-98), current status unverified"
+}
 
 # --- Legal framework -------------------------------------------------------------------------
 # Completeness of substantive cybercrime law (0-1), by harmonisation instrument (assumption):

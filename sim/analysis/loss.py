@@ -122,7 +122,9 @@ def loss_summary(requests: pd.DataFrame, warm_up_days: float) -> dict[str, Any]:
         as never fulfilled (``lost_as_never_fulfilled_*``, Aalen-Johansen).
     """
     kept = requests[requests["created_day"] >= warm_up_days]
-    replications = [kept[kept["replication"] == r] for r in sorted(requests["replication"].unique())]
+    replications = [
+        kept[kept["replication"] == r] for r in sorted(requests["replication"].unique())
+    ]
     formal = [rep[rep["channel"].isin(FORMAL_MLA)] for rep in replications]
     return {
         "drivers": {

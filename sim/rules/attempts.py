@@ -27,11 +27,11 @@ from sim.vocabulary import (
     FULFILLED,
     LOST,
     NO_REASON,
-    LossDriver,
     PROVIDER_DECLINED,
     REFUSED,
     STAGES,
     TOO_MANY_CLARIFICATIONS,
+    LossDriver,
 )
 
 GO_ON = -1
