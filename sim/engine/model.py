@@ -51,7 +51,7 @@ from sim.engine.streams import (
     uniform_at,
     uniforms_at,
 )
-from sim.rules import levers, preservation, retention
+from sim.rules import attempts, levers, preservation, retention
 from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
@@ -304,6 +304,43 @@ class CooperationModel(mesa.Model):
             self.contact_days,
             self.config.preservation.g7_network,
         )
+
+    def preservation_due(self, req: Request, nominal_days: float) -> int:
+        """The path by which ``req`` asks for preservation before an attempt (0: none).
+
+        The rules say whether it is due (the data would outlive neither the channel's
+        ``nominal_days`` nor the margin); then the first path open to the pair is taken. What
+        was due and open is noted on the request, for the driver of a later loss.
+        """
+        settings, day = self.config.preservation, self.env.now
+        if not attempts.asks_preservation(
+            settings.enabled, req.preserved, req.expiry, day, nominal_days, settings.margin_days
+        ):
+            return 0
+        req.preservation_due = True
+        path = self.preservation_path(req.requesting, req.requested, day)
+        if path:
+            req.path_open = True
+        return path
+
+    def preserve(self, req: Request, lever_gap: float, position: int, path: int) -> None:
+        """The answer to ``req``'s preservation request by ``path`` once its time has passed.
+
+        A draw (at ``position`` of the request's key) decides it if the data are still held;
+        preserved data are held for the path's hold and renewals (``renewed_hold``) and kept
+        until the decision where the path says so. ``lever_gap`` is the levers' share of the
+        chance of failure left.
+        """
+        settings, day = self.config.preservation, self.env.now
+        if attempts.data_held(day, req.expiry) and attempts.preservation_succeeds(
+            uniform_at(position), settings.p_success, lever_gap
+        ):
+            terms = self.preservation_paths[path]
+            req.preserved = True
+            req.preservation = path
+            req.kept_pending = terms.until_decision
+            hold = attempts.renewed_hold(terms.hold_days, terms.renewal_days, terms.renewals)
+            req.expiry = attempts.preserved_expiry(req.expiry, day, hold)
 
     def preservation_path(self, requesting: StateAgent, requested: StateAgent, day: float) -> int:
         """:func:`sim.rules.preservation.preservation_path` for two states of this run."""

@@ -247,10 +247,9 @@ def journey(
         at = req.key + plan.at  # the first pass's block; a return moves it by NEXT_PASS
         attempt = at + _ATTEMPT  # the attempt's own draws
         effects = model.policy.effects(req.requesting.iso3, req.requested.iso3, env.now)
-        path = _asks_preservation(model, req, plan.settings)
-        if path:
+        if path := model.preservation_due(req, plan.settings.nominal_days):
             yield env.timeout(model.preservation_time(attempt + PRESERVATION_TIME))
-            _preserve(model, req, effects, attempt, path)
+            model.preserve(req, effects.preservation_gap, attempt + PRESERVATION, path)
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
         # The request's own clock: stages without a queue advance it without a SimPy event,
@@ -310,44 +309,6 @@ def journey(
     del model.in_flight[req.request_id]
     req.requested.open_requests -= 1
     record(model, req, outcome, reason, env.now)
-
-
-def _asks_preservation(model: CooperationModel, req: Request, channel: Channel) -> int:
-    """The path by which to ask for preservation before an attempt on ``channel`` (0: none).
-
-    The rules say whether it is due; then the first path open to the pair is taken.
-    """
-    settings, day = model.config.preservation, model.env.now
-    if not rules.asks_preservation(
-        settings.enabled, req.preserved, req.expiry, day, channel.nominal_days, settings.margin_days
-    ):
-        return 0
-    req.preservation_due = True
-    path = model.preservation_path(req.requesting, req.requested, day)
-    if path:
-        req.path_open = True
-    return path
-
-
-def _preserve(
-    model: CooperationModel, req: Request, effects: Effects, attempt: int, path: int
-) -> None:
-    """The answer to a preservation request by ``path`` once its time has passed.
-
-    A draw decides it if the data are still held; a preserved request is held for the path's
-    hold and renewals (``rules.renewed_hold``), and kept until the decision where the path
-    says so. ``attempt`` is the position of the attempt's own draws.
-    """
-    settings, day = model.config.preservation, model.env.now
-    if rules.data_held(day, req.expiry) and rules.preservation_succeeds(
-        uniform_at(attempt + PRESERVATION), settings.p_success, effects.preservation_gap
-    ):
-        terms = model.preservation_paths[path]
-        req.preserved = True
-        req.preservation = path
-        req.kept_pending = terms.until_decision
-        hold = rules.renewed_hold(terms.hold_days, terms.renewal_days, terms.renewals)
-        req.expiry = rules.preserved_expiry(req.expiry, day, hold)
 
 
 def _attempt_terms(
