@@ -167,6 +167,39 @@ class Reason(IntEnum):
 ) = (int(reason) for reason in Reason)
 
 
+PRESERVATION_PATHS = ("none", "budapest", "e_evidence", "network", "provider")
+"""How a request's data were preserved ("none": not preserved), in the order the model tries
+the paths open to a pair (docs/model.md, section 7.6): a Budapest Art. 29 request between
+parties, an e-Evidence preservation order (EPOC-PR) between states bound by the Regulation, a
+request between two 24/7 points of contact (the G7 network, or a lever's contact), and a
+request sent straight to the holder state's providers where they accept foreign ones."""
+
+
+LOSS_DRIVERS = (
+    "",
+    "gone_at_request",
+    "not_asked",
+    "no_preservation_open",
+    "preservation_failed",
+    "hold_expired",
+)
+"""Why a lost request's data were gone when execution began ("" if not lost): already deleted
+when the need arose; preservation never asked (the data were expected to outlive the channel,
+or preservation is switched off); asked for but no path open; asked but it failed (or the
+data went while it was asked); preserved, but the hold and its renewals ran out first."""
+
+
+class LossDriver(IntEnum):
+    """A lost request's driver as the integer code its record stores."""
+
+    NONE = 0
+    GONE_AT_REQUEST = 1
+    NOT_ASKED = 2
+    NO_PRESERVATION_OPEN = 3
+    PRESERVATION_FAILED = 4
+    HOLD_EXPIRED = 5
+
+
 class Verdict(IntEnum):
     """What the requested central authority's legal review decides."""
 

@@ -14,7 +14,7 @@ import pandas as pd
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
 from sim.engine.model import CooperationModel
-from sim.vocabulary import CHANNELS
+from sim.vocabulary import CHANNELS, DATA_TYPES
 from sim.world.build import build_world
 from sim.world.data import WorldData
 
@@ -70,8 +70,17 @@ def quiet() -> dict[str, Any]:
 
 
 def state_settings(codes: list[str], **fields: Any) -> dict[str, Any]:
-    """The same per-state overrides for each of ``codes``."""
-    return {"states": {code: dict(fields) for code in codes}}
+    """The same per-state overrides for each of ``codes``.
+
+    ``retention_days`` (a state's statutory traffic-data period) also sets the ``[retention]``
+    period of every data type, so that a test's data are kept that long whatever type a need
+    wants.
+    """
+    change: dict[str, Any] = {"states": {code: dict(fields) for code in codes}}
+    if "retention_days" in fields:
+        days = fields["retention_days"]
+        change["retention"] = {f"{name}_days": days for name in DATA_TYPES}
+    return change
 
 
 def run_model(

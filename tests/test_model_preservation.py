@@ -56,9 +56,26 @@ def test_preservation_saves_evidence_between_24_7_contacts(data: WorldData) -> N
     assert (with_.loc[with_["outcome"] == "lost", "preserved"]).mean() < 0.5
 
 
-def test_preservation_needs_both_24_7_contacts(data: WorldData) -> None:
-    """Ireland has no 24/7 point of contact: enabling preservation changes nothing there."""
+def test_preservation_needs_a_contact_or_a_willing_provider(data: WorldData) -> None:
+    """Ireland has no 24/7 contact: only US providers, which accept foreign requests, preserve.
+
+    Data held in Ireland are never preserved (no network path, Irish providers are not taken
+    to accept foreign requests), so their requests meet the same fate with preservation on or
+    off; data held in the USA are preserved straight by the providers (18 U.S.C. 2703(f)).
+    """
     without, with_ = preservation_runs(data, ["IRL", "USA"])
-    assert not with_["preserved"].any()
-    assert (without["outcome"] == "lost").sum() > 0
-    pd.testing.assert_frame_equal(without, with_)
+    to_ireland = with_["requested"] == "IRL"
+    assert not with_.loc[to_ireland, "preserved"].any()
+    assert (without.loc[to_ireland, "outcome"] == "lost").sum() > 0
+    rows = to_ireland.to_numpy()
+    pd.testing.assert_frame_equal(
+        without[rows].drop(columns="loss_driver").reset_index(drop=True),
+        with_[rows].drop(columns="loss_driver").reset_index(drop=True),
+    )
+    # Only the driver of their losses differs: not asked when off, no path open when on.
+    lost = with_["outcome"] == "lost"
+    assert set(without.loc[rows & lost, "loss_driver"].astype(str)) == {"not_asked"}
+    assert set(with_.loc[rows & lost, "loss_driver"].astype(str)) == {"no_preservation_open"}
+    to_usa = with_.loc[~to_ireland]
+    assert set(to_usa.loc[to_usa["preserved"], "preservation"].astype(str)) == {"provider"}
+    assert to_usa["preserved"].mean() > 0.8

@@ -74,8 +74,10 @@ def ints(
         2,  # attempts
         1,  # clarifications
         1,  # preserved
+        1,  # preservation: budapest
         outcome,
         reason,
+        5 if outcome == LOST else 0,  # loss_driver: hold_expired
     )
 
 
@@ -129,7 +131,7 @@ def test_request_frame_dtypes(log: RequestLog) -> None:
     frame = log.to_frame(0)
     for column in ("crime_type", "requesting", "requested", "channel", "first_channel"):
         assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
-    for column in ("data_type", "outcome", "reason"):
+    for column in ("data_type", "outcome", "reason", "preservation", "loss_driver"):
         assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
     assert frame["replication"].dtype == np.int32
     assert frame["request_id"].dtype == np.int64

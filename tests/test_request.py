@@ -29,6 +29,7 @@ from sim.vocabulary import (
     DATA_TYPES,
     FULFILLED,
     INSUFFICIENT_GROUNDS,
+    LOSS_DRIVERS,
     LOST,
     NO_REASON,
     PROVIDER_DECLINED,
@@ -96,6 +97,35 @@ def test_preserved_data_are_held_at_least_hold_days_and_never_less() -> None:
     """Preservation on day 10 holds data to day 190, and never shortens a longer retention."""
     assert rules.preserved_expiry(15.0, 10.0, 180.0) == 190.0
     assert rules.preserved_expiry(400.0, 10.0, 180.0) == 400.0
+
+
+def test_a_renewed_hold_adds_each_allowed_renewal() -> None:
+    """18 U.S.C. 2703(f): 90 days and one more 90; EPOC-PR: 60 and 30; none: the hold alone."""
+    assert rules.renewed_hold(90.0, 90.0, 1) == 180.0
+    assert rules.renewed_hold(60.0, 30.0, 1) == 90.0
+    assert rules.renewed_hold(60.0, 30.0, 0) == 60.0
+
+
+@pytest.mark.parametrize(
+    ("expiry", "preserved", "asked", "path_open", "driver"),
+    [
+        (50.0, True, True, True, "hold_expired"),
+        (5.0, False, False, False, "gone_at_request"),
+        (50.0, False, False, False, "not_asked"),
+        (50.0, False, True, False, "no_preservation_open"),
+        (50.0, False, True, True, "preservation_failed"),
+    ],
+)
+def test_a_loss_is_put_down_to_one_driver(
+    expiry: float, preserved: bool, asked: bool, path_open: bool, driver: str
+) -> None:
+    """A loss has one driver: the hold, the data gone at creation (day 10), or preservation.
+
+    Preserved data lost ran out of hold; others were gone already, or preservation was never
+    asked, had no path open, or failed.
+    """
+    code = rules.loss_driver(expiry, 10.0, preserved, asked, path_open)
+    assert LOSS_DRIVERS[code] == driver
 
 
 def test_preserved_data_are_kept_pending_the_decision_once_received() -> None:
@@ -492,9 +522,74 @@ def test_preserved_data_are_kept_pending_the_decision(data: WorldData) -> None:
     send(model, ("bilateral_mlat",), expiry=20.0)
     row = only_row(finish(model))
     assert row["preserved"]
+    assert row["preservation"] == "budapest"
     assert row["outcome"] == "fulfilled"
     assert row["time_to_outcome_days"] == 1.0 + 37.0 - 5.0 + 200.0
     assert row["execution_days"] == 6.0
+
+
+def preserved_once(
+    data: WorldData, domestic_order: float, renewals: int, until_decision: bool = False
+) -> pd.Series:
+    """A GBR request to the USA whose data would go on day 20, preserved on day 1.
+
+    The Budapest path holds them 30 days, renewed 30 days at a time ``renewals`` times, and
+    (unless ``until_decision``) not until the decision; execution begins on day 20 +
+    ``domestic_order``.
+    """
+    path = {
+        "hold_days": 30.0,
+        "renewal_days": 30.0,
+        "renewals": renewals,
+        "until_decision": until_decision,
+    }
+    model = small_model(
+        data,
+        {
+            "preservation": {
+                "enabled": True,
+                "p_success": 1.0,
+                "time": {"distribution": "fixed", "value": 1.0},
+                "paths": {"budapest": path},
+            },
+            "channels": {"bilateral_mlat": {"stages": fixed({"domestic_order": domestic_order})}},
+        },
+    )
+    send(model, ("bilateral_mlat",), expiry=20.0)
+    return only_row(finish(model))
+
+
+@pytest.mark.parametrize(
+    ("domestic_order", "renewals", "outcome"),
+    [
+        (5.0, 0, "fulfilled"),  # execution on day 25: within the first hold (to day 31)
+        (30.0, 0, "lost"),  # day 50: the hold ran out on day 31, no renewal allowed
+        (30.0, 1, "fulfilled"),  # day 50: renewed once, held to day 61
+        (50.0, 1, "lost"),  # day 70: past the one renewal allowed
+        (50.0, 2, "fulfilled"),  # day 70: renewed twice, held to day 91
+    ],
+)
+def test_renewals_keep_preserved_data_while_pending_up_to_the_allowed_number(
+    data: WorldData, domestic_order: float, renewals: int, outcome: str
+) -> None:
+    """A hold about to run out while the formal request waits is renewed, up to the path's limit.
+
+    A loss after preservation is put down to the hold running out.
+    """
+    row = preserved_once(data, domestic_order, renewals)
+    assert row["preserved"]
+    assert row["outcome"] == outcome
+    assert row["loss_driver"] == ("hold_expired" if outcome == "lost" else "")
+
+
+def test_article_29_7_holds_until_the_decision_beyond_any_renewal(data: WorldData) -> None:
+    """With ``until_decision`` the data reaching the requested state in time are kept for good.
+
+    Execution on day 120, far past the hold and its renewal (day 61): fulfilled, where the
+    same path without it loses the data.
+    """
+    assert preserved_once(data, 100.0, 1, until_decision=True)["outcome"] == "fulfilled"
+    assert preserved_once(data, 100.0, 1, until_decision=False)["outcome"] == "lost"
 
 
 def test_pending_requests_are_censored_at_the_end_of_the_run(data: WorldData) -> None:

@@ -31,6 +31,8 @@ COLUMNS = (
     "evidentiary_standard",
     "voluntary_disclosure",
     "clarification_factor",
+    "provider_preservation",
+    "g7_network",
     "basis",
 )
 REFERENCE_DATE = dt.date(2026, 1, 1)  # memberships in force on the default simulation start
@@ -82,10 +84,15 @@ HOSTING_HUB_BONUS = 0.012
 INTERNET_USER_POOL = 0.12
 PROVIDER_SHARE_FLOOR = 0.0001
 
-# --- Retention -------------------------------------------------------------------------------
-# Statutory retention where observables.csv names a law; otherwise the model's default of
-# 180 days (the EU Data Retention Directive's 6-month minimum, CHN/IND 6-month log rules).
-DEFAULT_RETENTION_DAYS = 180
+# --- Retention and preservation --------------------------------------------------------------
+# Statutory retention (of traffic data) where observables.csv names a law; otherwise empty, so
+# the scenario's [retention] periods by data type apply (docs/model.md section 7.2).
+# Providers that preserve data on a foreign request (18 U.S.C. 2703(f) in the USA), and
+# members of the G7 24/7 network that are not Budapest parties where a source names them.
+PROVIDER_PRESERVATION = frozenset({"USA"})
+G7_NETWORK_NOTES = {
+    "RUS": "founding G8 member of the 24/7 network (1997-98), current status unverified"
+}
 
 # --- Legal framework -------------------------------------------------------------------------
 # Completeness of substantive cybercrime law (0-1), by harmonisation instrument (assumption):
@@ -320,12 +327,23 @@ def _basis(state: StateInputs, how: str, retention_known: bool) -> str:
             if state.iso3 in PROVIDER_SHARE_ANCHORS
             else "internet users" + (" + hosting hub" if state.iso3 in HOSTING_HUBS else "")
         ),
-        "retention: " + ("statutory (OBSERVABLES.md)" if retention_known else "default 180 days"),
+        "retention: "
+        + (
+            "statutory (OBSERVABLES.md)"
+            if retention_known
+            else "no statute ([retention] defaults by data type)"
+        ),
         "law and clarification: " + ", ".join(ties) + f", {state.legal_tradition} law",
         "ca_staff sized by calibration",
     ]
     if state.estimated:
         parts.append(f"estimated observables: {state.estimated.replace(';', ', ')}")
+    if state.iso3 in PROVIDER_PRESERVATION:
+        parts.append(
+            "provider_preservation: 18 U.S.C. 2703(f), providers preserve on foreign requests"
+        )
+    if state.iso3 in G7_NETWORK_NOTES:
+        parts.append(f"g7_network: {G7_NETWORK_NOTES[state.iso3]}")
     return "; ".join(parts)
 
 
@@ -335,18 +353,20 @@ def derive(inputs: list[StateInputs], staff: dict[str, str]) -> list[dict[str, s
     shares = provider_shares(inputs)
     rows = []
     for state in inputs:
-        retention = state.statutory_retention or DEFAULT_RETENTION_DAYS
+        retention = state.statutory_retention
         rows.append(
             {
                 "iso3": state.iso3,
                 "ca_staff": staff.get(state.iso3) or str(DEFAULT_CA_STAFF),
                 "cases_per_year": str(cases_per_year(requests[state.iso3])),
                 "provider_share": f"{shares[state.iso3]:g}",
-                "retention_days": str(retention),
+                "retention_days": "" if retention is None else str(retention),
                 "cyber_law_completeness": f"{completeness(state):g}",
                 "evidentiary_standard": evidentiary_standard(state),
                 "voluntary_disclosure": str(state.iso3 in VOLUNTARY_DISCLOSURE),
                 "clarification_factor": f"{clarification_factor(state):g}",
+                "provider_preservation": "True" if state.iso3 in PROVIDER_PRESERVATION else "",
+                "g7_network": "True" if state.iso3 in G7_NETWORK_NOTES else "",
                 "basis": _basis(state, how[state.iso3], state.statutory_retention is not None),
             }
         )

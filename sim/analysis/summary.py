@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis import stationarity_report, statistics
+from sim.analysis import loss, stationarity_report, statistics
 from sim.analysis.runs import RunResult
 from sim.config.schema import Scenario
 
@@ -19,6 +19,13 @@ def _clean(value: Any) -> Any:
     if isinstance(value, np.generic):
         return _clean(value.item())
     return value
+
+
+def _clean_tree(value: Any) -> Any:
+    """:func:`_clean` applied through nested dicts."""
+    if isinstance(value, dict):
+        return {key: _clean_tree(item) for key, item in value.items()}
+    return _clean(value)
 
 
 def summarise_run(result: RunResult, scenario: Scenario) -> dict[str, Any]:
@@ -53,5 +60,6 @@ def summarise_run(result: RunResult, scenario: Scenario) -> dict[str, Any]:
         ),
         "requests_simulated": len(result.requests),
         **groups,
+        "loss": _clean_tree(loss.loss_summary(result.requests, warm_up)),
         "stationarity": stationarity_report.report(result.requests, scenario.simulation).to_dict(),
     }

@@ -35,6 +35,7 @@ from sim.vocabulary import (
     CHANNELS,
     INSTRUMENTS,
     LEVER_NAMES,
+    PRESERVATION_PATHS,
     PRIVACY_REGIMES,
     STAGES,
     TIE_KINDS,
@@ -139,11 +140,16 @@ class StateParameters(_Section):
     cases_per_year: CasesPerYear
     other_matters_per_year: CasesPerYear
     provider_share: NonNegative
-    retention_days: Positive
+    retention_days: Positive | None = None
+    """The traffic-data period where a statute sets one (None: ``[retention]`` applies)."""
     cyber_law_completeness: Probability
     evidentiary_standard: EvidentiaryStandard
     voluntary_disclosure: bool
     clarification_factor: NonNegative
+    provider_preservation: bool
+    """Its providers preserve data on a foreign authority's request (docs/model.md, 7.6)."""
+    g7_network: bool
+    """A member of the G7 24/7 network (counted only where ``preservation.g7_network``)."""
 
 
 class StateOverride(_Section):
@@ -159,6 +165,8 @@ class StateOverride(_Section):
     evidentiary_standard: EvidentiaryStandard | None = None
     voluntary_disclosure: bool | None = None
     clarification_factor: NonNegative | None = None
+    provider_preservation: bool | None = None
+    g7_network: bool | None = None
 
 
 class EvidentiaryRule(_Section):
@@ -207,14 +215,48 @@ class Adaptation(_Section):
     uptake_review_days: Positive
 
 
+class Retention(_Section):
+    """How long providers keep each data type, where no statute of the holder state says.
+
+    A holder state's ``retention_days`` (a statutory period) replaces ``traffic_days``.
+    """
+
+    subscriber_days: Positive
+    traffic_days: Positive
+    content_days: Positive
+
+
+class PreservationPath(_Section):
+    """How long one path of preservation holds data (docs/model.md, section 7.6).
+
+    The data are held ``hold_days``, then renewed ``renewal_days`` at a time, at most
+    ``renewals`` times, while the formal request is pending; with ``until_decision`` (Budapest
+    Art. 29(7)) they are kept for good once the requested state has the formal request.
+    """
+
+    hold_days: Positive
+    renewal_days: NonNegative
+    renewals: Annotated[int, Field(ge=0, le=100)]
+    until_decision: bool
+
+
 class Preservation(_Section):
-    """Expedited preservation through the 24/7 network before a slow formal request."""
+    """Expedited preservation before a slow formal request, by the paths open to a pair."""
 
     enabled: bool
     margin_days: NonNegative
-    hold_days: Positive
     p_success: Probability
     time: Distribution
+    g7_network: bool
+    """Whether members of the G7 24/7 network (``g7_network`` states) count as contacts."""
+    paths: dict[Literal[PRESERVATION_PATHS[1:]], PreservationPath]  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _every_path(self) -> Preservation:
+        missing = set(PRESERVATION_PATHS[1:]) - set(self.paths)
+        if missing:
+            raise ValueError(f"paths lacks {', '.join(sorted(missing))}")
+        return self
 
 
 class Stage(_Section):
@@ -490,6 +532,7 @@ class Scenario(_Section):
     privacy: PrivacyTables
     routing: Routing
     adaptation: Adaptation
+    retention: Retention
     preservation: Preservation
     channels: Channels
     states: dict[str, StateOverride]

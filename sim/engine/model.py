@@ -51,12 +51,12 @@ from sim.engine.streams import (
     uniform_at,
     uniforms_at,
 )
-from sim.rules import levers, preservation
+from sim.rules import attempts, levers, preservation, retention
 from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
 from sim.rules.pursuit import pursues
-from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING
+from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING, PRESERVATION_PATHS
 from sim.world.build import World
 
 _HOLDER_TRIES = 20
@@ -131,6 +131,14 @@ class CooperationModel(mesa.Model):
         """A preservation request's time, drawn at a request's position for it."""
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
         self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
+        self._retention = tuple(
+            retention.retention_periods(agent.profile.params, scenario.retention)
+            for agent in self.states
+        )
+        """Days each state's providers keep each data type, by state number and data type."""
+        paths = scenario.preservation.paths
+        self.preservation_paths = (None, *(paths[name] for name in PRESERVATION_PATHS[1:]))
+        """Each path's hold and renewals, by its code (``PRESERVATION_PATHS``; 0: none)."""
         workload.load_prior_caseloads(self)
         workload.start_other_matters(self)
         for agent in self.states:
@@ -209,8 +217,8 @@ class CooperationModel(mesa.Model):
                 age = exponential_at(need + DATA_AGE)
             data_type = choice_index(data_weights, u_data)
             age *= self.config.demand.data_age_days
-            retention = holder.profile.params.retention_days
-            expiry = now - age + retention * self.policy.retention_factor(holder.iso3, now)
+            period = self._retention[holder.number][data_type]
+            expiry = now - age + period * self.policy.retention_factor(holder.iso3, now)
             routes = self.router.open_channels(
                 agent.profile, holder.profile, DATA_TYPES[data_type], now
             )
@@ -289,7 +297,60 @@ class CooperationModel(mesa.Model):
         new ones included) and the days its levers give states a contact.
         """
         return preservation.preservation_open(
-            requesting.profile, requested.profile, day, self.calendar, self.contact_days
+            requesting.profile,
+            requested.profile,
+            day,
+            self.calendar,
+            self.contact_days,
+            self.config.preservation.g7_network,
+        )
+
+    def preservation_due(self, req: Request, nominal_days: float) -> int:
+        """The path by which ``req`` asks for preservation before an attempt (0: none).
+
+        The rules say whether it is due (the data would outlive neither the channel's
+        ``nominal_days`` nor the margin); then the first path open to the pair is taken. What
+        was due and open is noted on the request, for the driver of a later loss.
+        """
+        settings, day = self.config.preservation, self.env.now
+        if not attempts.asks_preservation(
+            settings.enabled, req.preserved, req.expiry, day, nominal_days, settings.margin_days
+        ):
+            return 0
+        req.preservation_due = True
+        path = self.preservation_path(req.requesting, req.requested, day)
+        if path:
+            req.path_open = True
+        return path
+
+    def preserve(self, req: Request, lever_gap: float, position: int, path: int) -> None:
+        """The answer to ``req``'s preservation request by ``path`` once its time has passed.
+
+        A draw (at ``position`` of the request's key) decides it if the data are still held;
+        preserved data are held for the path's hold and renewals (``renewed_hold``) and kept
+        until the decision where the path says so. ``lever_gap`` is the levers' share of the
+        chance of failure left.
+        """
+        settings, day = self.config.preservation, self.env.now
+        if attempts.data_held(day, req.expiry) and attempts.preservation_succeeds(
+            uniform_at(position), settings.p_success, lever_gap
+        ):
+            terms = self.preservation_paths[path]
+            req.preserved = True
+            req.preservation = path
+            req.kept_pending = terms.until_decision
+            hold = attempts.renewed_hold(terms.hold_days, terms.renewal_days, terms.renewals)
+            req.expiry = attempts.preserved_expiry(req.expiry, day, hold)
+
+    def preservation_path(self, requesting: StateAgent, requested: StateAgent, day: float) -> int:
+        """:func:`sim.rules.preservation.preservation_path` for two states of this run."""
+        return preservation.preservation_path(
+            requesting.profile,
+            requested.profile,
+            day,
+            self.calendar,
+            self.contact_days,
+            self.config.preservation.g7_network,
         )
 
     # -- time --------------------------------------------------------------------------------

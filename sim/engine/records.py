@@ -20,7 +20,9 @@ import pandas as pd
 from sim.vocabulary import (
     DATA_TYPES,
     FULFILLED,
+    LOSS_DRIVERS,
     OUTCOMES,
+    PRESERVATION_PATHS,
     REASONS,
     RECORDED_CHANNELS,
     STAGES,
@@ -64,8 +66,10 @@ class RequestLog:
         "attempts",
         "clarifications",
         "preserved",
+        "preservation",
         "outcome",
         "reason",
+        "loss_driver",
     )
     _FLOATS = ("created_day", "outcome_day")
     _WIDTH = len(_INTS)
@@ -164,6 +168,8 @@ class RequestLog:
         columns["attempts"] = take(self._ints, "attempts", np.int8)
         columns["clarifications"] = take(self._ints, "clarifications", np.int16)
         columns["preserved"] = take(self._ints, "preserved", bool)
+        columns["preservation"] = categorical("preservation", PRESERVATION_PATHS)
+        columns["loss_driver"] = categorical("loss_driver", LOSS_DRIVERS)
         for i, stage in enumerate(STAGES):
             columns[f"{stage}_days"] = take(self._stage_days, i, np.float64)
         for i, stage in enumerate(STAGES):

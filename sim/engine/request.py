@@ -155,6 +155,15 @@ class Request:
     attempts: int = field(default=0, init=False)
     clarifications: int = field(default=0, init=False)
     preserved: bool = field(default=False, init=False)
+    preservation: int = field(default=0, init=False)
+    """The path by which the data were preserved (``PRESERVATION_PATHS``; 0: not preserved)."""
+    kept_pending: bool = field(default=False, init=False)
+    """Preserved by a path that keeps the data until the decision (Budapest Art. 29(7))."""
+    preservation_due: bool = field(default=False, init=False)
+    """Preservation was due before some attempt (what a loss's driver needs to know)."""
+    path_open: bool = field(default=False, init=False)
+    """A path of preservation was open when it was due."""
+    loss_driver: int = field(default=0, init=False)
     stage_days: list[float] = field(default_factory=_NO_DAYS.copy, init=False)
     wait_days: list[float] = field(default_factory=_NO_DAYS.copy, init=False)
     # The stage whose queue or server holds the request (-1: none), since when, and whether it
@@ -208,8 +217,10 @@ def record(model: CooperationModel, req: Request, outcome: int, reason: int, day
             req.attempts,
             req.clarifications,
             int(req.preserved),
+            req.preservation,
             outcome,
             reason,
+            req.loss_driver if outcome == LOST else 0,  # a loss not yet known at the horizon
         ),
         req.created,
         day,
@@ -236,9 +247,9 @@ def journey(
         at = req.key + plan.at  # the first pass's block; a return moves it by NEXT_PASS
         attempt = at + _ATTEMPT  # the attempt's own draws
         effects = model.policy.effects(req.requesting.iso3, req.requested.iso3, env.now)
-        if _asks_preservation(model, req, plan.settings):
+        if path := model.preservation_due(req, plan.settings.nominal_days):
             yield env.timeout(model.preservation_time(attempt + PRESERVATION_TIME))
-            _preserve(model, req, effects, attempt)
+            model.preserve(req, effects.preservation_gap, attempt + PRESERVATION, path)
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
         # The request's own clock: stages without a queue advance it without a SimPy event,
@@ -252,7 +263,7 @@ def journey(
             stage = stages[position]
             index = stage.index
             duration = stage.sample(at + stage.at) * urgency * lever_time[index] * extra_time[index]
-            if req.preserved:
+            if req.kept_pending:
                 req.expiry = rules.expiry_pending_decision(req.expiry, clock, stage.by_requesting)
             if stage.kind == UNLIMITED:
                 entered = clock
@@ -300,28 +311,6 @@ def journey(
     record(model, req, outcome, reason, env.now)
 
 
-def _asks_preservation(model: CooperationModel, req: Request, channel: Channel) -> bool:
-    """Whether to ask for preservation before an attempt on ``channel`` (rules, then contacts)."""
-    settings, day = model.config.preservation, model.env.now
-    due = rules.asks_preservation(
-        settings.enabled, req.preserved, req.expiry, day, channel.nominal_days, settings.margin_days
-    )
-    return due and model.preservation_open(req.requesting, req.requested, day)
-
-
-def _preserve(model: CooperationModel, req: Request, effects: Effects, attempt: int) -> None:
-    """The 24/7 network's answer once the preservation time has passed (a draw if data held).
-
-    ``attempt`` is the position of the attempt's own draws.
-    """
-    settings, day = model.config.preservation, model.env.now
-    if rules.data_held(day, req.expiry) and rules.preservation_succeeds(
-        uniform_at(attempt + PRESERVATION), settings.p_success, effects.preservation_gap
-    ):
-        req.preserved = True
-        req.expiry = rules.preserved_expiry(req.expiry, day, settings.hold_days)
-
-
 def _attempt_terms(
     model: CooperationModel, req: Request, plan: ChannelPlan, effects: Effects
 ) -> tuple[rules.AttemptTerms, float]:
@@ -362,6 +351,9 @@ def _decide(
     """
     if stage.index == _EXECUTION:
         if rules.evidence_lost(entered, req.expiry):
+            req.loss_driver = rules.loss_driver(
+                req.expiry, req.created, req.preserved, req.preservation_due, req.path_open
+            )
             return LOST, RETENTION_EXPIRED
         p_decline = plan.settings.p_provider_decline
         if p_decline > 0.0 and rules.provider_declines(uniform_at(at + PROVIDER), p_decline):

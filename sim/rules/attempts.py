@@ -31,6 +31,7 @@ from sim.vocabulary import (
     REFUSED,
     STAGES,
     TOO_MANY_CLARIFICATIONS,
+    LossDriver,
 )
 
 GO_ON = -1
@@ -107,6 +108,19 @@ def preserved_expiry(expiry: float, day: float, hold_days: float) -> float:
     return max(expiry, day + hold_days)
 
 
+def renewed_hold(hold_days: float, renewal_days: float, renewals: int) -> float:
+    """How long a preservation can hold data while the formal request is pending.
+
+    The first hold is ``hold_days``; when it would run out while the request still waits, the
+    requesting state renews it, ``renewal_days`` at a time, at most ``renewals`` times (18
+    U.S.C. 2703(f)(2): 90 days and one more 90; EPOC-PR: 60 and 30 more). A request that
+    has ended needs no renewal, and whether the data are there matters only to one that is
+    still pending, so holding them for the whole renewed period is the same as renewing each
+    hold as it runs out; renewals are asked in time and granted (no draw).
+    """
+    return hold_days + renewals * renewal_days
+
+
 def expiry_pending_decision(expiry: float, day: float, by_requesting: bool) -> float:
     """Preserved data's expiry as a stage starts: infinite once the requested state has it.
 
@@ -118,6 +132,30 @@ def expiry_pending_decision(expiry: float, day: float, by_requesting: bool) -> f
     if not by_requesting and day <= expiry:
         return math.inf
     return expiry
+
+
+def loss_driver(
+    expiry: float, created: float, preserved: bool, asked: bool, path_open: bool
+) -> int:
+    """Why the data of a lost request were gone when execution began (``LOSS_DRIVERS``).
+
+    Args:
+        expiry: The data's expiry at execution (for data never preserved, the retention's).
+        created: The day the request was created.
+        preserved: Whether the data were preserved.
+        asked: Whether preservation was due before some attempt (data held, expiring within
+            the channel's nominal time plus the margin, preservation enabled).
+        path_open: Whether a path was open when it was due (so it was asked and failed).
+    """
+    if preserved:
+        return int(LossDriver.HOLD_EXPIRED)
+    if expiry <= created:
+        return int(LossDriver.GONE_AT_REQUEST)
+    if not asked:
+        return int(LossDriver.NOT_ASKED)
+    if not path_open:
+        return int(LossDriver.NO_PRESERVATION_OPEN)
+    return int(LossDriver.PRESERVATION_FAILED)
 
 
 # -- the terms of an attempt -----------------------------------------------------------------
