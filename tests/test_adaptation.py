@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from model_runs import pursue_all
 
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
@@ -31,7 +32,7 @@ def scenario(
     Every formal need is pursued, so that formal channels carry enough requests.
     """
     settings = merge(
-        default_settings(),
+        merge(default_settings(), pursue_all()),
         {
             "world": {"states": sorted(states)},
             "simulation": {
@@ -41,7 +42,6 @@ def scenario(
                 "drain_days": 90,
                 "timeseries_interval_days": 7,
             },
-            "routing": {"p_pursue_formal": 1.0},
             "states": states,
             "adaptation": adaptation,
             **extra,

@@ -28,7 +28,7 @@ from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
 from sim.engine.arrivals import next_arrival
 from sim.engine.case_draws import CaseDraws, CaseRow
-from sim.engine.records import RequestLog, TimeseriesLog
+from sim.engine.records import RequestLog, TimeseriesLog, UnpursuedLog
 from sim.engine.request import (
     DATA,
     DATA_AGE,
@@ -55,8 +55,8 @@ from sim.rules import levers, preservation
 from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
-from sim.rules.pursuit import pursues
-from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING
+from sim.rules.pursuit import PursuitRule
+from sim.vocabulary import CHANNELS, DATA_TYPES, NO_REASON, PENDING
 from sim.world.build import World
 
 _HOLDER_TRIES = 20
@@ -116,6 +116,8 @@ class CooperationModel(mesa.Model):
             agent = next(a for a in self.states if a.iso3 == code)
             self.env.process(workload.restaff(self.env, agent, day, factor))
         self.log = RequestLog([s.iso3 for s in self.states], self.crime_type_names)
+        self.unpursued = UnpursuedLog([s.iso3 for s in self.states], self.crime_type_names)
+        """The evidence needs not turned into requests, with the channel each would have taken."""
         self.timeseries = TimeseriesLog([s.iso3 for s in self.states], TIMESERIES_COLUMNS)
         self._observers = tuple(column.observe for column in TIMESERIES_COLUMNS)
         self.in_flight: dict[int, Request] = {}
@@ -127,6 +129,12 @@ class CooperationModel(mesa.Model):
             for name, channel in scenario.channels.items()
             if channel.enabled
         }
+        self.pursuit = PursuitRule(
+            scenario.routing,
+            self.crime_types,
+            {name: channel for name, channel in scenario.channels.items() if channel.enabled},
+        )
+        """Whether a need is pursued, or a declined direct request escalated (section 7.4)."""
         self.preservation_time = scenario.preservation.time.sampler(KEYED)
         """A preservation request's time, drawn at a request's position for it."""
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
@@ -200,7 +208,7 @@ class CooperationModel(mesa.Model):
         data_weights = [crime.subscriber, crime.subscriber + crime.traffic]
         data_weights.append(data_weights[-1] + crime.content)
         now = self.env.now
-        p_pursue = self.config.routing.p_pursue_formal
+        pursues = self.pursuit.pursues
         for index, holder in enumerate(holders):
             need = draws
             if index > 0:  # the first need's draws came with the case's
@@ -214,8 +222,20 @@ class CooperationModel(mesa.Model):
             routes = self.router.open_channels(
                 agent.profile, holder.profile, DATA_TYPES[data_type], now
             )
-            if not pursues(routes, u_pursue, p_pursue):
+            if not pursues(routes, u_pursue, crime_number, data_type, urgent):
                 agent.unpursued += 1
+                self.unpursued.add(
+                    (
+                        case_id,
+                        crime_number,
+                        agent.number,
+                        holder.number,
+                        CHANNELS.index(routes[0]),
+                        data_type,
+                        int(urgent),
+                    ),
+                    now,
+                )
                 continue
             request = Request(
                 self._next_request,

@@ -230,7 +230,8 @@ def journey(
     model.in_flight[req.request_id] = req
     req.requested.open_requests += 1
     outcome, reason = ABANDONED, NO_CHANNEL
-    for name in rules.channels_to_try(routes, model.config.routing.max_channels):
+    tried = rules.channels_to_try(routes, model.config.routing.max_channels)
+    for number, name in enumerate(tried, 1):
         plan = model.plans[name]
         req.begin_attempt(plan.number)
         at = req.key + plan.at  # the first pass's block; a return moves it by NEXT_PASS
@@ -293,7 +294,9 @@ def journey(
             outcome, reason = FULFILLED, NO_REASON
         if clock > env.now:
             yield env.timeout(clock - env.now)
-        if rules.ends_request(outcome, reason) or not _falls_back(model, plan, reason, attempt):
+        if number == len(tried) or rules.ends_request(outcome, reason):
+            break
+        if not _falls_back(model, req, plan, reason, attempt, tried[number]):
             break
     del model.in_flight[req.request_id]
     req.requested.open_requests -= 1
@@ -385,12 +388,16 @@ def _decide(
     return step
 
 
-def _falls_back(model: CooperationModel, plan: ChannelPlan, reason: int, attempt: int) -> bool:
+def _falls_back(
+    model: CooperationModel, req: Request, plan: ChannelPlan, reason: int, attempt: int, then: str
+) -> bool:
     """Whether a request whose attempt ended for ``reason`` goes on to its next channel.
 
-    ``attempt`` is the position of the attempt's own draws.
+    After a provider declines a direct request, going on is the investigators' choice, made
+    by the pursuit rule with the delay expected on the next channel ``then`` (docs/model.md
+    section 7.5); ``attempt`` is the position of the attempt's own draws.
     """
     if rules.escalation_is_optional(reason, plan.number):
-        u_escalate = uniform_at(attempt + ESCALATION)
-        return rules.escalates(u_escalate, model.config.routing.p_formal_after_direct_decline)
+        p = model.pursuit.probability(then, req.crime, req.data_type, req.urgent)
+        return p >= 1.0 or rules.escalates(uniform_at(attempt + ESCALATION), p)
     return True

@@ -67,6 +67,7 @@ def write_result_files(
     scenario = inputs.scenario
     result.requests.to_parquet(directory / "requests.parquet", index=False)
     result.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
+    result.unpursued.to_parquet(directory / "unpursued.parquet", index=False)
     summary = summarise_run(result, scenario)
     (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     write_figures(run_context(result, scenario), directory / "figures")
