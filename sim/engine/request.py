@@ -231,7 +231,7 @@ def journey(
     req.requested.open_requests += 1
     outcome, reason = ABANDONED, NO_CHANNEL
     tried = rules.channels_to_try(routes, model.config.routing.max_channels)
-    for number, name in enumerate(tried, 1):
+    for nth, name in enumerate(tried, 1):
         plan = model.plans[name]
         req.begin_attempt(plan.number)
         at = req.key + plan.at  # the first pass's block; a return moves it by NEXT_PASS
@@ -242,9 +242,8 @@ def journey(
             _preserve(model, req, effects, attempt)
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
-        # The request's own clock: stages without a queue advance it without a SimPy event,
-        # which is what makes millions of direct requests cheap; it is caught up with the
-        # environment before any queue and before the outcome is recorded.
+        # The request's own clock: stages without a queue advance it with no SimPy event (cheap
+        # direct requests); it catches up with the environment before a queue and the outcome.
         clock = env.now
         deadline = clock + plan.settings.timeout_days
         stages = plan.content_stages if terms.content else plan.stages
@@ -294,9 +293,7 @@ def journey(
             outcome, reason = FULFILLED, NO_REASON
         if clock > env.now:
             yield env.timeout(clock - env.now)
-        if number == len(tried) or rules.ends_request(outcome, reason):
-            break
-        if not _falls_back(model, req, plan, reason, attempt, tried[number]):
+        if rules.ends_request(outcome, reason) or not _falls_back(model, req, reason, tried, nth):
             break
     del model.in_flight[req.request_id]
     req.requested.open_requests -= 1
@@ -389,15 +386,15 @@ def _decide(
 
 
 def _falls_back(
-    model: CooperationModel, req: Request, plan: ChannelPlan, reason: int, attempt: int, then: str
+    model: CooperationModel, req: Request, reason: int, tried: tuple[str, ...], nth: int
 ) -> bool:
-    """Whether a request whose attempt ended for ``reason`` goes on to its next channel.
+    """Whether a request goes on after attempt ``nth`` of ``tried`` ended for ``reason``.
 
-    After a provider declines a direct request, going on is the investigators' choice, made
-    by the pursuit rule with the delay expected on the next channel ``then`` (docs/model.md
-    section 7.5); ``attempt`` is the position of the attempt's own draws.
+    A declined direct request goes on only if the pursuit rule says so for the next channel
+    (docs/model.md section 7.5), decided by the attempt's escalation draw.
     """
-    if rules.escalation_is_optional(reason, plan.number):
-        p = model.pursuit.probability(then, req.crime, req.data_type, req.urgent)
-        return p >= 1.0 or rules.escalates(uniform_at(attempt + ESCALATION), p)
-    return True
+    if nth < len(tried) and rules.escalation_is_optional(reason, req.channel):
+        plan = model.plans[tried[nth - 1]]
+        p = model.pursuit.probability(tried[nth], req.crime, req.data_type, req.urgent)
+        return p >= 1.0 or rules.escalates(uniform_at(req.key + plan.at + _ATTEMPT + ESCALATION), p)
+    return nth < len(tried)
