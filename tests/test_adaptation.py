@@ -137,10 +137,15 @@ def test_reciprocity_makes_slow_partners_wait_longer(data: WorldData) -> None:
     the US queue is varies from one to the next (mean waits of 35 to 130 days).
     """
     strong = {"reciprocity": 1.0, "reciprocity_delay_days": 365.0}
+    # Every declined direct request escalates here (pursue_all): a decline chance of 0.35 x
+    # 0.05 keeps the formal load at the US authority what it was when escalation had its own
+    # chance of 0.05 and formal-first needs were all pursued.
+    declines = {"channels": {"direct_provider": {"p_provider_decline": 0.35 * 0.05}}}
     widening = []
     for replication in range(4):
-        on = incoming_waits(run(data, scenario(PARTNERS, strong), replication))
-        off = incoming_waits(run(data, scenario(PARTNERS, {"reciprocity": 0.0}), replication))
+        on = incoming_waits(run(data, scenario(PARTNERS, strong, **declines), replication))
+        off = scenario(PARTNERS, {"reciprocity": 0.0}, **declines)
+        off = incoming_waits(run(data, off, replication))
         widening.append((on["DEU"] - on["FRA"]) - (off["DEU"] - off["FRA"]))
     assert min(widening) > 0.0, widening
     assert sum(widening) / len(widening) > 15.0, widening
