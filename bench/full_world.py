@@ -121,10 +121,10 @@ def run_full(scenario: Scenario) -> tuple[float, int]:
     """Run replication 0 and return its wall seconds and number of requests."""
     gc.collect()
     began = time.perf_counter()
-    frame, _timeseries, _ = run_replication(scenario, 0)
+    frame, *_ = run_replication(scenario, 0)
     seconds = time.perf_counter() - began
     count = len(frame)
-    del frame, _timeseries
+    del frame
     gc.collect()
     return seconds, count
 
@@ -163,9 +163,9 @@ def _throughput_module() -> ModuleType:
 def reference_scenario(bench: ModuleType, requests: int) -> Scenario:
     """``bench/throughput.py``'s validation scenario, stretched to about ``requests`` requests.
 
-    Every need is pursued (``routing.p_pursue_formal = 1``): with the default of the routing
-    table, most needs that only the bilateral MLAT can serve would never become requests and
-    the network would carry a small fraction of its 2 arrivals a day.
+    Every need is pursued (the validation scenario's pursuit settings, kept): with the
+    default pursuit rule, most needs that only the bilateral MLAT can serve would never become
+    requests and the network would carry a small fraction of its 2 arrivals a day.
     """
     base = load_scenario(bench.VALIDATION)
     settings = base.model_dump()
@@ -173,7 +173,6 @@ def reference_scenario(bench: ModuleType, requests: int) -> Scenario:
     days = simulation["warm_up_days"] + requests / bench.ARRIVAL_RATE + simulation["drain_days"]
     simulation["end"] = simulation["start"] + dt.timedelta(days=math.ceil(days))
     simulation["replications"] = 1
-    settings["routing"]["p_pursue_formal"] = 1.0
     return validate_settings(settings)
 
 

@@ -208,7 +208,7 @@ def run_engine(scenario: Scenario) -> EngineRun:
         scenario: The stretched validation scenario.
     """
     began = time.perf_counter()
-    frame, _timeseries, _ = run_replication(scenario, 0)
+    frame, *_ = run_replication(scenario, 0)
     seconds = time.perf_counter() - began
     outcome = frame["outcome"].cat.codes.to_numpy()
     kept = (outcome == _FULFILLED) & (
@@ -286,7 +286,7 @@ def report_baseline(with_tracemalloc: bool) -> None:
     scenario = load_scenario(BASELINE)
 
     def run() -> int:
-        frame, _timeseries, _ = run_replication(scenario, 0)
+        frame, *_ = run_replication(scenario, 0)
         return len(frame)
 
     print(f"\nbaseline: {BASELINE.relative_to(ROOT)}, replication 0, in this process")

@@ -217,6 +217,7 @@ def _calibration(args: argparse.Namespace) -> Calibration:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sim.analysis.report import format_needs
     from sim.experiments.inputs import RunInputs
     from sim.experiments.result_dir import RUN_FORMAT, StagedDirectory
     from sim.experiments.results import write_result_files
@@ -232,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
     # Staged before the run, so an unwritable or forbidden destination is said at once.
     with StagedDirectory(destination, RUN_FORMAT) as staged:
         result = run_scenario(scenario, workers=args.workers, show_progress=not args.quiet)
-        write_result_files(result, inputs, staged.path, ["mlatsim", *sys.argv[1:]])
+        summary = write_result_files(result, inputs, staged.path, ["mlatsim", *sys.argv[1:]])
         staged.publish()
     if not args.quiet:
         _say(
@@ -240,6 +241,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{scenario.simulation.replications} replication(s), {result.seconds:.1f} s "
             f"-> {destination}"
         )
+        _say(format_needs(summary["evidence_needs"]))
     return 0
 
 

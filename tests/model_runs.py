@@ -29,6 +29,21 @@ QUIET_CHANNEL = {
 HUGE = 1_000_000.0
 
 
+def pursue_all() -> dict[str, Any]:
+    """Settings under which every evidence need is pursued and every decline escalated.
+
+    The pursuit rule (``sim.rules.pursuit``) gives 1 when the value is clipped at 1 and the
+    patience is fixed (no spread) far beyond any channel's expected delay.
+    """
+    crime_types = default_settings()["crime_types"]
+    return {
+        "routing": {"pursuit_scale": HUGE},
+        "crime_types": {
+            name: {"patience_days": HUGE, "patience_sigma": 0.0} for name in crime_types
+        },
+    }
+
+
 def make_scenario(
     codes: list[str], *changes: dict[str, Any], days: int = 730, drain: int = 180
 ) -> Scenario:
@@ -43,9 +58,9 @@ def make_scenario(
             "world": {"states": codes},
             "simulation": {"warm_up_days": 0, "drain_days": drain, "replications": 1},
             "states": {code: {"cases_per_year": 200.0} for code in codes},
-            "routing": {"p_pursue_formal": 1.0},
         },
     )
+    settings = merge(settings, pursue_all())
     start = settings["simulation"]["start"]
     settings["simulation"]["end"] = start + dt.timedelta(days=days)
     for change in changes:

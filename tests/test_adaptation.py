@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from model_runs import pursue_all
 
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
@@ -31,7 +32,7 @@ def scenario(
     Every formal need is pursued, so that formal channels carry enough requests.
     """
     settings = merge(
-        default_settings(),
+        merge(default_settings(), pursue_all()),
         {
             "world": {"states": sorted(states)},
             "simulation": {
@@ -41,7 +42,6 @@ def scenario(
                 "drain_days": 90,
                 "timeseries_interval_days": 7,
             },
-            "routing": {"p_pursue_formal": 1.0},
             "states": states,
             "adaptation": adaptation,
             **extra,
@@ -137,10 +137,15 @@ def test_reciprocity_makes_slow_partners_wait_longer(data: WorldData) -> None:
     the US queue is varies from one to the next (mean waits of 35 to 130 days).
     """
     strong = {"reciprocity": 1.0, "reciprocity_delay_days": 365.0}
+    # Every declined direct request escalates here (pursue_all): a decline chance of 0.35 x
+    # 0.05 keeps the formal load at the US authority what it was when escalation had its own
+    # chance of 0.05 and formal-first needs were all pursued.
+    declines = {"channels": {"direct_provider": {"p_provider_decline": 0.35 * 0.05}}}
     widening = []
     for replication in range(4):
-        on = incoming_waits(run(data, scenario(PARTNERS, strong), replication))
-        off = incoming_waits(run(data, scenario(PARTNERS, {"reciprocity": 0.0}), replication))
+        on = incoming_waits(run(data, scenario(PARTNERS, strong, **declines), replication))
+        off = scenario(PARTNERS, {"reciprocity": 0.0}, **declines)
+        off = incoming_waits(run(data, off, replication))
         widening.append((on["DEU"] - on["FRA"]) - (off["DEU"] - off["FRA"]))
     assert min(widening) > 0.0, widening
     assert sum(widening) / len(widening) > 15.0, widening

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from model_runs import pursue_all
 
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Adaptation as AdaptationSettings
@@ -34,12 +35,11 @@ def data() -> WorldData:
 def scenario(adaptation: dict[str, Any], days: int = 365) -> Scenario:
     """Three states for ``days`` days with the given ``[adaptation]`` settings."""
     settings = merge(
-        default_settings(),
+        merge(default_settings(), pursue_all()),
         {
             "world": {"states": list(CODES)},
             "simulation": {"warm_up_days": 0, "drain_days": 60},
             "states": {code: {"cases_per_year": 300.0} for code in CODES},
-            "routing": {"p_pursue_formal": 1.0},
             "adaptation": adaptation,
         },
     )

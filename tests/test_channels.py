@@ -430,7 +430,7 @@ def test_adding_a_channel_touches_three_files(tmp_path: Path) -> None:
             "demand": {{"scale": 0.01}},
             "simulation": {{"end": dt.date(2027, 1, 1), "warm_up_days": 30, "drain_days": 60}},
         }}
-        requests, _, _ = run_replication(validate_settings(merge(default_settings(), changes)), 0)
+        requests, *_ = run_replication(validate_settings(merge(default_settings(), changes)), 0)
         print(sim.__file__, int((requests["channel"] == "{TOY}").sum()), len(requests))
         """)
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}

@@ -192,7 +192,8 @@ def test_run_options_override_the_scenario(tmp_path, write_tiny, capsys):
 def test_default_output_directory_is_results_slash_name(tmp_path, write_tiny, monkeypatch, capsys):
     """Without ``--out``, results go to ``results/<scenario name>/`` under the working directory.
 
-    The name defaults to the file's stem; the one-line report names the destination.
+    The name defaults to the file's stem; the report's first line names the destination and
+    the next two give the share of evidence needs met, of needs and of cases.
     """
     (tmp_path / "scenarios").mkdir()
     scenario = write_tiny(tmp_path / "scenarios", name="my_stem")
@@ -204,8 +205,11 @@ def test_default_output_directory_is_results_slash_name(tmp_path, write_tiny, mo
     destination = work / "results" / "my_stem"
     assert {path.name for path in destination.iterdir()} >= RESULT_FILES | {"figures"}
     assert [path.name for path in (work / "results").iterdir()] == [destination.name]
-    assert len(out.splitlines()) == 1
-    assert str(Path("results") / destination.name) in out
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert str(Path("results") / destination.name) in lines[0]
+    assert lines[1].startswith("evidence needs met: ")
+    assert lines[2].startswith("cases with all / some / none of their evidence: ")
 
 
 def test_default_output_directory_uses_scenario_name(tmp_path, write_tiny, monkeypatch, capsys):

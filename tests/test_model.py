@@ -106,16 +106,18 @@ def test_no_holder_means_no_cases(data: WorldData) -> None:
 
 
 def test_formal_needs_not_pursued_are_counted_not_requested(data: WorldData) -> None:
-    """With p_pursue_formal = 0, needs that only formal MLA could serve never become requests.
+    """With pursuit_scale = 0, needs that only formal MLA could serve never become requests.
 
     Germany's content needs at US providers have no direct or CLOUD Act route, so none of them
-    reaches a formal channel; each is counted in Germany's `unpursued` series instead, while
-    direct requests go on as before.
+    reaches a formal channel (nor does a declined direct request: the escalation is decided by
+    the same rule); each is counted in Germany's `unpursued` series and written as a row of the
+    unpursued needs, under the formal channel it would have taken, while direct requests go on
+    as before.
     """
     from sim.rules.channels import FORMAL_MLA
 
     codes = ["DEU", "USA"]
-    scenario = make_scenario(codes, quiet(), {"routing": {"p_pursue_formal": 0.0}})
+    scenario = make_scenario(codes, quiet(), {"routing": {"pursuit_scale": 0.0}})
     model, frame = run_model(data, scenario)
     assert not frame["channel"].isin(FORMAL_MLA).any()
     assert (frame["channel"] == "direct_provider").sum() > 50
@@ -124,6 +126,10 @@ def test_formal_needs_not_pursued_are_counted_not_requested(data: WorldData) -> 
     series = model.timeseries.to_frame(0)
     last = series[series["state"] == "DEU"]["unpursued"].iloc[-1]
     assert last == germany.unpursued
+    needs = model.unpursued.to_frame(0)
+    assert (needs["requesting"] == "DEU").sum() == germany.unpursued
+    assert needs["channel"].isin(FORMAL_MLA).all()
+    assert needs["case_id"].ge(0).all() and (needs["data_type"] == "content").any()
 
 
 def test_no_open_channel_abandons_the_request(data: WorldData) -> None:
@@ -148,7 +154,7 @@ def test_request_with_no_open_channel_is_recorded_under_none() -> None:
     settings["simulation"]["end"] = dt.date(2026, 3, 1)
     settings["simulation"]["warm_up_days"] = 0
     settings["simulation"]["drain_days"] = 0
-    requests, _, _ = run_replication(validate_settings(settings), 0)
+    requests, *_ = run_replication(validate_settings(settings), 0)
     assert len(requests) > 0
     assert set(requests["channel"]) == {UNROUTED}
     assert set(requests["reason"]) == {"no_channel"}

@@ -124,10 +124,11 @@ def test_clarification_loops_back_to_drafting(data: WorldData) -> None:
 
 
 def test_declined_direct_requests_are_dropped_unless_pursued(data: WorldData) -> None:
-    """With p_formal_after_direct_decline = 0, a declined direct request ends there.
+    """With pursuit_scale = 0 and no CLOUD Act, a declined direct request ends there.
 
-    It is recorded as refused by the provider on the direct channel, after one attempt, and
-    never reaches a central authority.
+    The escalation to a formal channel is decided by the pursuit rule, which gives 0; it is
+    recorded as refused by the provider on the direct channel, after one attempt, and never
+    reaches a central authority.
     """
     codes = ["GBR", "USA"]
     scenario = make_scenario(
@@ -136,8 +137,9 @@ def test_declined_direct_requests_are_dropped_unless_pursued(data: WorldData) ->
         {
             "channels": {"direct_provider": {"p_provider_decline": 1.0}},
             "preservation": {"enabled": False},
-            "routing": {"p_formal_after_direct_decline": 0.0},
+            "routing": {"pursuit_scale": 0.0},
         },
+        only("direct_provider", "bilateral_mlat"),
         state_settings(codes, retention_days=HUGE),
     )
     _, frame = run_model(data, scenario)
@@ -149,7 +151,7 @@ def test_declined_direct_requests_are_dropped_unless_pursued(data: WorldData) ->
 
 
 def test_declined_direct_requests_fall_back_to_the_next_channel(data: WorldData) -> None:
-    """Declined direct requests move on when investigators always go formal.
+    """Declined direct requests move on when the pursuit rule says investigators always do.
 
     They end on the next channel (CLOUD Act, then MLAT) with at least two attempts, their
     first channel still recorded as the direct one.
@@ -161,7 +163,6 @@ def test_declined_direct_requests_fall_back_to_the_next_channel(data: WorldData)
         {
             "channels": {"direct_provider": {"p_provider_decline": 1.0}},
             "preservation": {"enabled": False},
-            "routing": {"p_formal_after_direct_decline": 1.0},
         },
         state_settings(codes, retention_days=HUGE),
     )

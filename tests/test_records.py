@@ -305,7 +305,7 @@ def simulate(directory: Path, write_tiny, *, preservation: bool) -> pd.DataFrame
     settings["simulation"]["drain_days"] = 0
     settings["preservation"]["enabled"] = preservation
     settings["states"] = {"USA": {"ca_staff": 1, "ca_backlog_days": 365.0}}
-    frame, _, _ = run_replication(validate_settings(settings), 0)
+    frame, *_ = run_replication(validate_settings(settings), 0)
     assert (frame["outcome"] == "pending").sum() > 100
     return frame
 

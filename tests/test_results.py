@@ -6,6 +6,7 @@ saved as PNG with the table it draws as CSV beside it, so every number drawn can
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -63,7 +64,33 @@ def test_result_tables_and_manifest_are_written_too(written):
     assert names == {
         "requests.parquet",
         "timeseries.parquet",
+        "unpursued.parquet",
         "summary.json",
         "manifest.json",
         "figures",
     }
+
+
+def test_summary_leads_with_the_share_of_evidence_needs_met(written):
+    """summary.json reports the needs met; case shares add to 1, unpursued counts to the total.
+
+    The request-level share is fulfilled rows over rows plus unpursued needs, as counted from
+    the two tables written beside it.
+    """
+    directory = written[0]
+    summary = json.loads((directory / "summary.json").read_text())
+    section = summary["evidence_needs"]
+    cases = sum(section[f"cases_{name}"]["estimate"] for name in ("all", "some", "none"))
+    assert cases == pytest.approx(1.0)
+    assert sum(section["unpursued_by_channel"].values()) == pytest.approx(section["unpursued"])
+    warm_up = summary["warm_up_days"]
+    requests = pd.read_parquet(directory / "requests.parquet")
+    unpursued = pd.read_parquet(directory / "unpursued.parquet")
+    requests = requests[requests["created_day"] >= warm_up]
+    unpursued = unpursued[unpursued["created_day"] >= warm_up]
+    replications = requests["replication"].nunique()
+    assert section["needs"] == pytest.approx((len(requests) + len(unpursued)) / replications)
+    if replications == 1:
+        fulfilled = (requests["outcome"] == "fulfilled").sum()
+        expected = fulfilled / (len(requests) + len(unpursued))
+        assert section["share_met"]["estimate"] == pytest.approx(expected)

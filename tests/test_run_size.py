@@ -30,7 +30,7 @@ def test_estimate_bounds_the_requests_a_run_makes(tmp_path, write_tiny):
 
     scenario = load_scenario(write_tiny(tmp_path, replications=1))
     size = run_size.estimate(scenario, build_world(load_world_data(), scenario))
-    requests, _, _ = run_replication(scenario, 0)
+    requests, *_ = run_replication(scenario, 0)
     assert 0.6 * size.requests_per_replication < len(requests) < size.requests_per_replication
 
 

@@ -16,7 +16,7 @@ about half a second per replication:
   so every measured request is created under the reform) and no new cases in the last 180
   days;
 - demand at 0.5% of the data's (``demand.scale``), with every need that only a formal channel
-  can serve pursued (``routing.p_pursue_formal = 1``) so that formal channels carry enough
+  can serve pursued (``tests/model_runs.pursue_all``) so that formal channels carry enough
   requests;
 - the central authorities of the staffing reform given between a half (the US one, the
   bottleneck, as calibration target 7 says of the real one) and seven eighths of the staff
@@ -42,12 +42,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from model_runs import pursue_all
 
 from sim.analysis.comparison import paired_difference
 from sim.analysis.runs import RunResult
 from sim.analysis.statistics import replication_metrics
 from sim.cli import main
-from sim.config.loading import load_scenario, validate_settings
+from sim.config.loading import load_scenario, merge, validate_settings
 from sim.config.schema import Scenario
 from sim.engine.streams import RandomStreams
 from sim.experiments.runner import run_scenario
@@ -127,7 +128,7 @@ def reduced(name: str, *, levers: bool = True) -> Scenario:
     )
     settings["world"]["states"] = list(REDUCED_STATES)
     settings["demand"]["scale"] = REDUCED_SCALE
-    settings["routing"]["p_pursue_formal"] = 1.0
+    settings = merge(settings, pursue_all())
     settings["states"] = {
         code: {"ca_staff": staff, "ca_backlog_days": 0.0} for code, staff in REDUCED_STAFF.items()
     }

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from model_runs import pursue_all
 
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
@@ -38,7 +39,7 @@ def data() -> WorldData:
 def scenario(levers: list[dict[str, Any]], uptake: float, years: int = 2) -> Scenario:
     """Ten states over ``years`` years with the given levers and treaty uptake strength."""
     settings = merge(
-        default_settings(),
+        merge(default_settings(), pursue_all()),
         {
             "world": {"states": list(CODES)},
             "simulation": {
@@ -48,7 +49,6 @@ def scenario(levers: list[dict[str, Any]], uptake: float, years: int = 2) -> Sce
                 "drain_days": 90,
                 "timeseries_interval_days": 30,
             },
-            "routing": {"p_pursue_formal": 1.0},
             "states": {code: {"cases_per_year": 400.0} for code in CODES},
             "adaptation": {"treaty_uptake": uptake, "uptake_review_days": 180.0},
         },

@@ -1,4 +1,4 @@
-"""A comparison written for people: the terminal table and the Markdown report.
+"""A comparison, and a run's share of evidence needs met, written for people.
 
 :mod:`sim.analysis.comparison` computes the statistics; this module only words and lays them
 out, so the numbers in ``comparison.md`` and on the terminal are the rows of
@@ -10,7 +10,8 @@ estimated reads ``n/a`` rather than ``nan``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sim.analysis import statistics
 from sim.analysis.comparison import (
@@ -153,3 +154,27 @@ def format_markdown(comparison: Comparison, runs: Sequence[ScenarioRun] = ()) ->
             lines.append("| " + " | ".join(_md_cell(str(c)) for c in cells) + " |")
         lines.append("")
     return "\n".join(lines)
+
+
+def format_needs(section: Mapping[str, Any]) -> str:
+    """The share of evidence needs met, in two lines, from summary.json's ``evidence_needs``.
+
+    The request level counts unpursued needs as not met; the case level says how many cases
+    got all, some or none of their evidence.
+    """
+
+    def share(name: str) -> str:
+        cell = section[name]
+        if cell["estimate"] is None:
+            return "n/a"
+        text = f"{100 * cell['estimate']:.1f}%"
+        if cell["ci_low"] is not None and cell["ci_high"] is not None:
+            text += f" ({100 * cell['ci_low']:.1f}-{100 * cell['ci_high']:.1f})"
+        return text
+
+    return (
+        f"evidence needs met: {share('share_met')} of {section['needs']:,.0f} needs a "
+        f"replication ({share('share_pursued')} pursued, {section['unpursued']:,.0f} not)\n"
+        f"cases with all / some / none of their evidence: {share('cases_all')} / "
+        f"{share('cases_some')} / {share('cases_none')}"
+    )

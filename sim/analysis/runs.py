@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -12,12 +12,17 @@ from sim.config.schema import Scenario
 
 @dataclass(frozen=True)
 class RunResult:
-    """The records of every replication of a run."""
+    """The records of every replication of a run.
+
+    ``unpursued`` holds one row per evidence need that was not turned into a request
+    (``sim.engine.records.UnpursuedLog``); empty for records made without it.
+    """
 
     requests: pd.DataFrame
     timeseries: pd.DataFrame
     seconds: float
     replication_seconds: tuple[float, ...]
+    unpursued: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""A run's summary: headline metrics overall, per channel and per requested state, with CIs."""
+"""A run's summary: headline metrics overall, per channel and per requested state, with CIs.
+
+The first headline is the share of evidence needs met (``evidence_needs``,
+:mod:`sim.analysis.needs`): per-request metrics describe only the requests made, while many
+needs are never pursued.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis import loss, stationarity_report, statistics
+from sim.analysis import loss, needs, stationarity_report, statistics
 from sim.analysis.runs import RunResult
 from sim.config.schema import Scenario
 
@@ -18,6 +23,8 @@ def _clean(value: Any) -> Any:
         return None
     if isinstance(value, np.generic):
         return _clean(value.item())
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
     return value
 
 
@@ -59,6 +66,7 @@ def summarise_run(result: RunResult, scenario: Scenario) -> dict[str, Any]:
             "median, p90 and mean are among requests eventually fulfilled"
         ),
         "requests_simulated": len(result.requests),
+        "evidence_needs": _clean(needs.needs_summary(result.requests, result.unpursued, warm_up)),
         **groups,
         "loss": _clean_tree(loss.loss_summary(result.requests, warm_up)),
         "stationarity": stationarity_report.report(result.requests, scenario.simulation).to_dict(),

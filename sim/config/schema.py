@@ -116,7 +116,12 @@ class Demand(_Section):
 
 
 class CrimeType(_Section):
-    """One type of investigation: its weight, urgency and the data it needs."""
+    """One type of investigation: its weight, urgency, the data it needs and what it is worth.
+
+    ``seriousness`` and the patience (a lognormal with median ``patience_days`` and log-sd
+    ``patience_sigma``) decide whether its investigators start or escalate to a slow formal
+    request (:mod:`sim.rules.pursuit`, docs/model.md section 7.4).
+    """
 
     share: NonNegative
     urgent_share: Probability
@@ -124,6 +129,9 @@ class CrimeType(_Section):
     traffic: NonNegative
     content: NonNegative
     dual_criminality_factor: NonNegative
+    seriousness: Probability
+    patience_days: Positive
+    patience_sigma: Annotated[float, Field(ge=0.0, le=10.0)]
 
     @model_validator(mode="after")
     def _needs_data(self) -> CrimeType:
@@ -191,12 +199,27 @@ class PrivacyTables(_Section):
         return self
 
 
+class DataValue(_Section):
+    """What each data type is worth to a case, relative to the most useful (content)."""
+
+    subscriber: Probability
+    traffic: Probability
+    content: Probability
+
+
 class Routing(_Section):
-    """How many channels a request may try."""
+    """How many channels a request may try, and what decides a slow formal request.
+
+    ``pursuit_scale`` multiplies the value of a need (seriousness times data value, clipped
+    to 1) in the pursuit rule; it is the parameter a calibration fits to published formal
+    volumes. ``urgent_patience`` is the fraction of its crime type's patience an urgent case
+    has.
+    """
 
     max_channels: Annotated[int, Field(ge=1, le=len(CHANNELS))]
-    p_formal_after_direct_decline: Probability
-    p_pursue_formal: Probability
+    pursuit_scale: NonNegative
+    urgent_patience: Annotated[float, Field(gt=0.0, le=1.0)]
+    data_value: DataValue
 
 
 class Adaptation(_Section):

@@ -28,7 +28,7 @@ from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
 from sim.engine.arrivals import next_arrival
 from sim.engine.case_draws import CaseDraws, CaseRow
-from sim.engine.records import RequestLog, TimeseriesLog
+from sim.engine.records import RequestLog, TimeseriesLog, UnpursuedLog
 from sim.engine.request import (
     DATA,
     DATA_AGE,
@@ -51,12 +51,12 @@ from sim.engine.streams import (
     uniform_at,
     uniforms_at,
 )
-from sim.rules import attempts, levers, preservation, retention
+from sim.rules import levers, retention
 from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
-from sim.rules.pursuit import pursues
-from sim.vocabulary import DATA_TYPES, NO_REASON, PENDING, PRESERVATION_PATHS
+from sim.rules.pursuit import PursuitRule
+from sim.vocabulary import CHANNELS, DATA_TYPES, NO_REASON, PENDING, PRESERVATION_PATHS
 from sim.world.build import World
 
 _HOLDER_TRIES = 20
@@ -116,6 +116,8 @@ class CooperationModel(mesa.Model):
             agent = next(a for a in self.states if a.iso3 == code)
             self.env.process(workload.restaff(self.env, agent, day, factor))
         self.log = RequestLog([s.iso3 for s in self.states], self.crime_type_names)
+        self.unpursued = UnpursuedLog([s.iso3 for s in self.states], self.crime_type_names)
+        """The evidence needs not turned into requests, with the channel each would have taken."""
         self.timeseries = TimeseriesLog([s.iso3 for s in self.states], TIMESERIES_COLUMNS)
         self._observers = tuple(column.observe for column in TIMESERIES_COLUMNS)
         self.in_flight: dict[int, Request] = {}
@@ -127,6 +129,12 @@ class CooperationModel(mesa.Model):
             for name, channel in scenario.channels.items()
             if channel.enabled
         }
+        self.pursuit = PursuitRule(
+            scenario.routing,
+            self.crime_types,
+            {name: channel for name, channel in scenario.channels.items() if channel.enabled},
+        )
+        """Whether a need is pursued, or a declined direct request escalated (section 7.4)."""
         self.preservation_time = scenario.preservation.time.sampler(KEYED)
         """A preservation request's time, drawn at a request's position for it."""
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
@@ -208,7 +216,7 @@ class CooperationModel(mesa.Model):
         data_weights = [crime.subscriber, crime.subscriber + crime.traffic]
         data_weights.append(data_weights[-1] + crime.content)
         now = self.env.now
-        p_pursue = self.config.routing.p_pursue_formal
+        pursues = self.pursuit.pursues
         for index, holder in enumerate(holders):
             need = draws
             if index > 0:  # the first need's draws came with the case's
@@ -222,8 +230,20 @@ class CooperationModel(mesa.Model):
             routes = self.router.open_channels(
                 agent.profile, holder.profile, DATA_TYPES[data_type], now
             )
-            if not pursues(routes, u_pursue, p_pursue):
+            if not pursues(routes, u_pursue, crime_number, data_type, urgent):
                 agent.unpursued += 1
+                self.unpursued.add(
+                    (
+                        case_id,
+                        crime_number,
+                        agent.number,
+                        holder.number,
+                        CHANNELS.index(routes[0]),
+                        data_type,
+                        int(urgent),
+                    ),
+                    now,
+                )
                 continue
             request = Request(
                 self._next_request,
@@ -289,69 +309,6 @@ class CooperationModel(mesa.Model):
             )
             self._risks[key] = risks
         return risks
-
-    def preservation_open(self, requesting: StateAgent, requested: StateAgent, day: float) -> bool:
-        """:func:`sim.rules.preservation.preservation_open` for two states of this run.
-
-        It is asked with the run's own treaty calendar (Budapest parties have a 24/7 contact,
-        new ones included) and the days its levers give states a contact.
-        """
-        return preservation.preservation_open(
-            requesting.profile,
-            requested.profile,
-            day,
-            self.calendar,
-            self.contact_days,
-            self.config.preservation.g7_network,
-        )
-
-    def preservation_due(self, req: Request, nominal_days: float) -> int:
-        """The path by which ``req`` asks for preservation before an attempt (0: none).
-
-        The rules say whether it is due (the data would outlive neither the channel's
-        ``nominal_days`` nor the margin); then the first path open to the pair is taken. What
-        was due and open is noted on the request, for the driver of a later loss.
-        """
-        settings, day = self.config.preservation, self.env.now
-        if not attempts.asks_preservation(
-            settings.enabled, req.preserved, req.expiry, day, nominal_days, settings.margin_days
-        ):
-            return 0
-        req.preservation_due = True
-        path = self.preservation_path(req.requesting, req.requested, day)
-        if path:
-            req.path_open = True
-        return path
-
-    def preserve(self, req: Request, lever_gap: float, position: int, path: int) -> None:
-        """The answer to ``req``'s preservation request by ``path`` once its time has passed.
-
-        A draw (at ``position`` of the request's key) decides it if the data are still held;
-        preserved data are held for the path's hold and renewals (``renewed_hold``) and kept
-        until the decision where the path says so. ``lever_gap`` is the levers' share of the
-        chance of failure left.
-        """
-        settings, day = self.config.preservation, self.env.now
-        if attempts.data_held(day, req.expiry) and attempts.preservation_succeeds(
-            uniform_at(position), settings.p_success, lever_gap
-        ):
-            terms = self.preservation_paths[path]
-            req.preserved = True
-            req.preservation = path
-            req.kept_pending = terms.until_decision
-            hold = attempts.renewed_hold(terms.hold_days, terms.renewal_days, terms.renewals)
-            req.expiry = attempts.preserved_expiry(req.expiry, day, hold)
-
-    def preservation_path(self, requesting: StateAgent, requested: StateAgent, day: float) -> int:
-        """:func:`sim.rules.preservation.preservation_path` for two states of this run."""
-        return preservation.preservation_path(
-            requesting.profile,
-            requested.profile,
-            day,
-            self.calendar,
-            self.contact_days,
-            self.config.preservation.g7_network,
-        )
 
     # -- time --------------------------------------------------------------------------------
 

@@ -179,6 +179,62 @@ class RequestLog:
         return pd.DataFrame(columns, copy=False)
 
 
+class UnpursuedLog:
+    """One row per evidence need that its investigators did not turn into a request.
+
+    Such a need leaves no request row, yet it is evidence a case did not get: the share of
+    needs met (``sim.analysis.needs``) counts it, and the row says which channel it would
+    have gone to (the fastest open one, ``none`` if no channel was open), so that unpursued
+    needs can be counted per requesting state and channel. A row is a few bytes (typed
+    arrays), so the roughly half a million such needs of a full-world year are cheap.
+
+    Args:
+        states: ISO3 codes, indexed by the state numbers the model uses.
+        crime_types: Crime-type names, indexed likewise.
+    """
+
+    _INTS = ("case_id", "crime_type", "requesting", "requested", "channel", "data_type", "urgent")
+    _TYPECODES = ("q", "b", "h", "h", "b", "b", "b")
+
+    def __init__(self, states: Sequence[str], crime_types: Sequence[str]) -> None:
+        self.states = tuple(states)
+        self.crime_types = tuple(crime_types)
+        self._ints = [array(code) for code in self._TYPECODES]
+        self._created = array("d")
+        self._appends = [column.append for column in self._ints]
+
+    def __len__(self) -> int:
+        return len(self._created)
+
+    def add(self, ints: tuple[int, ...], created_day: float) -> None:
+        """Append one need; ``ints`` follows the order of ``UnpursuedLog._INTS``."""
+        if len(ints) != len(self._INTS):
+            raise ValueError(f"a row has {len(self._INTS)} fields")
+        _consume(map(call, self._appends, ints))
+        self._created.append(created_day)
+
+    def to_frame(self, replication: int) -> pd.DataFrame:
+        """The needs as a DataFrame, in the order they arose (case, then holder)."""
+        values = dict(zip(self._INTS, self._ints, strict=True))
+        names = {
+            "crime_type": self.crime_types,
+            "requesting": self.states,
+            "requested": self.states,
+            "channel": RECORDED_CHANNELS,
+            "data_type": DATA_TYPES,
+        }
+        frame: dict[str, object] = {
+            "replication": np.full(len(self), replication, dtype=np.int32),
+            "case_id": np.array(values["case_id"], dtype=np.int64),
+        }
+        for name in ("crime_type", "requesting", "requested", "channel", "data_type"):
+            codes = np.array(values[name], dtype=np.int16)
+            frame[name] = pd.Categorical.from_codes(codes, categories=list(names[name]))
+        frame["urgent"] = np.array(values["urgent"], dtype=bool)
+        frame["created_day"] = np.array(self._created, dtype=np.float64)
+        return pd.DataFrame(frame)
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One column of the time series: its name, its type and how a state is observed for it.
@@ -218,7 +274,7 @@ STATE_COLUMNS = (
         "unpursued",
         np.int64,
         _unpursued,
-        "its evidence needs not pursued because only formal MLA was open (cumulative)",
+        "its evidence needs not pursued (best channel formal MLA; cumulative)",
     ),
 )
 """The columns every state has, whatever behaviours are on (behaviours add theirs after)."""

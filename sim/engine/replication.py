@@ -20,7 +20,8 @@ from sim.world.data import load_world_data
 _PROGRESS_EVERY_DAYS = 30
 
 
-ReplicationOutput = tuple[pd.DataFrame, pd.DataFrame, float]
+ReplicationOutput = tuple[pd.DataFrame, pd.DataFrame, float, pd.DataFrame]
+"""Requests, time series, seconds taken and the evidence needs not pursued."""
 
 
 def run_replication(
@@ -29,7 +30,7 @@ def run_replication(
     world_dir: str | Path | None = None,
     progress: Any = None,
 ) -> ReplicationOutput:
-    """Simulate one replication and return its requests and time series.
+    """Simulate one replication: its requests, time series, run time and unpursued needs.
 
     Args:
         scenario: The validated scenario.
@@ -53,4 +54,5 @@ def run_replication(
         model.log.to_frame(replication, release=True),
         model.timeseries.to_frame(replication),
         time.perf_counter() - began,
+        model.unpursued.to_frame(replication),
     )

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.config.distributions import Sampler
 from sim.config.schema import Channel
+from sim.engine import preserving
 from sim.engine.streams import KEYED, STEP, uniform_at, uniforms_at
 from sim.rules import attempts as rules
 from sim.vocabulary import (
@@ -241,20 +242,20 @@ def journey(
     model.in_flight[req.request_id] = req
     req.requested.open_requests += 1
     outcome, reason = ABANDONED, NO_CHANNEL
-    for name in rules.channels_to_try(routes, model.config.routing.max_channels):
+    tried = rules.channels_to_try(routes, model.config.routing.max_channels)
+    for nth, name in enumerate(tried, 1):
         plan = model.plans[name]
         req.begin_attempt(plan.number)
         at = req.key + plan.at  # the first pass's block; a return moves it by NEXT_PASS
         attempt = at + _ATTEMPT  # the attempt's own draws
         effects = model.policy.effects(req.requesting.iso3, req.requested.iso3, env.now)
-        if path := model.preservation_due(req, plan.settings.nominal_days):
+        if path := preserving.due(model, req, plan.settings.nominal_days):
             yield env.timeout(model.preservation_time(attempt + PRESERVATION_TIME))
-            model.preserve(req, effects.preservation_gap, attempt + PRESERVATION, path)
+            preserving.preserve(model, req, effects.preservation_gap, attempt + PRESERVATION, path)
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
-        # The request's own clock: stages without a queue advance it without a SimPy event,
-        # which is what makes millions of direct requests cheap; it is caught up with the
-        # environment before any queue and before the outcome is recorded.
+        # The request's own clock: stages without a queue advance it with no SimPy event (cheap
+        # direct requests); it catches up with the environment before a queue and the outcome.
         clock = env.now
         deadline = clock + plan.settings.timeout_days
         stages = plan.content_stages if terms.content else plan.stages
@@ -304,7 +305,7 @@ def journey(
             outcome, reason = FULFILLED, NO_REASON
         if clock > env.now:
             yield env.timeout(clock - env.now)
-        if rules.ends_request(outcome, reason) or not _falls_back(model, plan, reason, attempt):
+        if rules.ends_request(outcome, reason) or not _falls_back(model, req, reason, tried, nth):
             break
     del model.in_flight[req.request_id]
     req.requested.open_requests -= 1
@@ -377,12 +378,16 @@ def _decide(
     return step
 
 
-def _falls_back(model: CooperationModel, plan: ChannelPlan, reason: int, attempt: int) -> bool:
-    """Whether a request whose attempt ended for ``reason`` goes on to its next channel.
+def _falls_back(
+    model: CooperationModel, req: Request, reason: int, tried: tuple[str, ...], nth: int
+) -> bool:
+    """Whether a request goes on after attempt ``nth`` of ``tried`` ended for ``reason``.
 
-    ``attempt`` is the position of the attempt's own draws.
+    A declined direct request goes on only if the pursuit rule says so for the next channel
+    (docs/model.md section 7.5), decided by the attempt's escalation draw.
     """
-    if rules.escalation_is_optional(reason, plan.number):
-        u_escalate = uniform_at(attempt + ESCALATION)
-        return rules.escalates(u_escalate, model.config.routing.p_formal_after_direct_decline)
-    return True
+    if nth < len(tried) and rules.escalation_is_optional(reason, req.channel):
+        plan = model.plans[tried[nth - 1]]
+        p = model.pursuit.probability(tried[nth], req.crime, req.data_type, req.urgent)
+        return p >= 1.0 or rules.escalates(uniform_at(req.key + plan.at + _ATTEMPT + ESCALATION), p)
+    return nth < len(tried)

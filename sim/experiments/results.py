@@ -57,8 +57,10 @@ def manifest(result: RunResult, inputs: RunInputs, command: list[str]) -> dict[s
 
 def write_result_files(
     result: RunResult, inputs: RunInputs, directory: Path, command: list[str]
-) -> None:
+) -> dict[str, Any]:
     """Write a run's tables, summary, manifest and figures into ``directory`` (staging).
+
+    Returns the summary written to ``summary.json`` (the command line reports its headline).
 
     The figures, each with the table it draws as CSV beside it, are those of the one list
     in :mod:`sim.analysis.figure_registry` that belong to a run.
@@ -67,6 +69,7 @@ def write_result_files(
     scenario = inputs.scenario
     result.requests.to_parquet(directory / "requests.parquet", index=False)
     result.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
+    result.unpursued.to_parquet(directory / "unpursued.parquet", index=False)
     summary = summarise_run(result, scenario)
     (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     write_figures(run_context(result, scenario), directory / "figures")
@@ -74,6 +77,7 @@ def write_result_files(
     (directory / MANIFEST).write_text(
         json.dumps(manifest(result, inputs, command), indent=2) + "\n"
     )
+    return summary
 
 
 def write_results(

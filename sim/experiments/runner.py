@@ -96,6 +96,7 @@ class Replications:
             timeseries=pd.concat([self.outputs[r][1] for r in order], ignore_index=True),
             seconds=self.seconds,
             replication_seconds=tuple(self.outputs[r][2] for r in order),
+            unpursued=pd.concat([self.outputs[r][3] for r in order], ignore_index=True),
         )
 
 

@@ -103,8 +103,8 @@ class ResultStore:
 def read_run(directory: Path, inputs: RunInputs) -> RunResult | None:
     """The run stored in ``directory`` if it is a complete run of exactly these inputs.
 
-    The manifest must record the inputs' key, and both tables must be readable and hold
-    every replication. Anything else gives None.
+    The manifest must record the inputs' key, and its three tables must be readable and the
+    requests hold every replication. Anything else gives None.
     """
     directory = Path(directory)
     try:
@@ -116,6 +116,7 @@ def read_run(directory: Path, inputs: RunInputs) -> RunResult | None:
     try:
         requests = pd.read_parquet(directory / "requests.parquet")
         timeseries = pd.read_parquet(directory / "timeseries.parquet")
+        unpursued = pd.read_parquet(directory / "unpursued.parquet")
     except (OSError, ValueError):
         return None
     expected = set(range(inputs.scenario.simulation.replications))
@@ -125,6 +126,7 @@ def read_run(directory: Path, inputs: RunInputs) -> RunResult | None:
     return RunResult(
         requests=requests,
         timeseries=timeseries,
+        unpursued=unpursued,
         seconds=float(manifest.get("run_seconds") or 0.0),
         replication_seconds=tuple(float(s) for s in seconds),
     )

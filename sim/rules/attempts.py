@@ -342,18 +342,19 @@ def ends_request(outcome: int, reason: int) -> bool:
 def escalation_is_optional(reason: int, channel: int) -> bool:
     """Whether falling back is the investigators' choice: a direct request the provider declined.
 
-    Formal requests are orders of magnitude fewer than direct ones, so most declined direct
-    requests are dropped rather than escalated (docs/model.md, section 7.5); a decline on any
-    other channel always falls back.
+    Whether they go on to the next channel is then decided like the pursuit of a new need,
+    with that channel's expected delay (``sim.rules.pursuit``, docs/model.md section 7.5); a
+    refusal on any other channel always falls back.
     """
     return reason == PROVIDER_DECLINED and channel == _DIRECT_PROVIDER
 
 
-def escalates(u_escalate: float, p_formal_after_direct_decline: float) -> bool:
+def escalates(u_escalate: float, p_escalate: float) -> bool:
     """Whether the investigators pursue a declined direct request on the next channel.
 
     Args:
         u_escalate: The attempt's uniform number for the escalation.
-        p_formal_after_direct_decline: The chance that they do (``routing``).
+        p_escalate: The pursuit rule's chance for the next channel
+            (:meth:`sim.rules.pursuit.PursuitRule.probability`).
     """
-    return u_escalate < p_formal_after_direct_decline
+    return u_escalate < p_escalate

@@ -1,29 +1,134 @@
-"""Whether an investigator turns an evidence need abroad into a request at all.
+"""Whether an investigator turns an evidence need abroad into a formal request at all.
 
-Many needs that only formal mutual legal assistance could serve are never pursued: the
-request would take longer than the investigation can wait, or cost more than the case is
-worth (docs/model.md, section 7.4). The uniform number is the need's own (keyed by the need,
-docs/model.md section 4.9), so a scenario that opens other routes to it decides with the same
-number; the engine counts the needs not pursued in the requesting state's ``unpursued``
-series.
+Many needs that only formal mutual legal assistance could serve are never pursued: "MLA is
+considered too complex, lengthy and resource-intensive ... and thus often not pursued" (T-CY
+2014), and investigations are dropped when the evidence would come too late (docs/model.md,
+section 7.4). The decision is modelled from its mechanisms rather than as one flat chance:
+
+    P(pursue) = min(1, pursuit_scale x seriousness(crime) x value(data type))
+                x P(patience > expected delay of the channel)
+
+The patience of an investigation is lognormal (median ``patience_days`` of its crime type,
+log-sd ``patience_sigma``; an urgent case has ``routing.urgent_patience`` of it), and the
+delay the investigator expects on a channel is its ``nominal_days`` times its
+``time_scale``, so a reform that makes a formal channel faster (or a calibration that finds
+it slower) moves the decision. The survival of the patience is in closed form
+(:func:`math.erfc`), so the decision is one comparison of the need's own uniform (keyed by
+the need, docs/model.md section 4.9) with a probability cached per crime type, data type,
+urgency and channel. Channels that are not formal MLA are fast and always pursued, and so is
+a need with no channel open (it is requested and abandoned for want of a channel).
+
+The same rule decides the escalation after a provider declines a direct request (section
+7.5), with the expected delay of the next channel.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+
+from sim.config.schema import Channel, CrimeType, Routing
 from sim.rules.channels import FORMAL_MLA
+from sim.vocabulary import DATA_TYPES
+
+_ROOT_HALF = math.sqrt(0.5)
 
 
-def pursues(routes: tuple[str, ...], u: float, p_pursue_formal: float) -> bool:
-    """Whether a need becomes a request.
+def patience_outlasts(expected_days: float, median_days: float, sigma: float) -> float:
+    """The chance that a lognormal patience exceeds the expected delay.
 
-    The rule: a need whose fastest open channel is a formal MLA channel (``FORMAL_MLA``: the
-    slow route through central authorities is the best there is) is pursued with probability
-    ``p_pursue_formal``; a need with a faster channel open, or with none open at all (it is
-    then requested and abandoned for want of a channel), is always pursued.
+    ``P(T > d)`` for ``ln T ~ N(ln median, sigma^2)`` is ``erfc(z / sqrt 2) / 2`` with
+    ``z = (ln d - ln median) / sigma``; a spread of 0 makes the patience the median itself.
 
     Args:
-        routes: The channels open to the need, fastest first.
-        u: The investigator's uniform draw on [0, 1).
-        p_pursue_formal: ``routing.p_pursue_formal``.
+        expected_days: The delay the investigator expects on the channel.
+        median_days: The median patience of the case.
+        sigma: The log-sd of the patience.
     """
-    return u < p_pursue_formal or not routes or routes[0] not in FORMAL_MLA
+    if expected_days <= 0.0:
+        return 1.0
+    if sigma <= 0.0:
+        return 1.0 if median_days > expected_days else 0.0
+    z = (math.log(expected_days) - math.log(median_days)) / sigma
+    return 0.5 * math.erfc(z * _ROOT_HALF)
+
+
+def pursuit_probability(
+    value: float, expected_days: float, median_days: float, sigma: float
+) -> float:
+    """P(pursue) of a need on a slow channel: its value (clipped to 1) times the patience's.
+
+    Args:
+        value: ``pursuit_scale x seriousness x data value`` of the need (clipped to [0, 1]).
+        expected_days: The delay the investigator expects on the channel.
+        median_days: The median patience of the case (urgent cases: a fraction of it).
+        sigma: The log-sd of the patience.
+    """
+    return min(1.0, max(0.0, value)) * patience_outlasts(expected_days, median_days, sigma)
+
+
+class PursuitRule:
+    """The pursuit rule of one scenario, with its probabilities cached.
+
+    A run meets a few hundred distinct (channel, crime type, data type, urgency) keys, so
+    each probability is computed once.
+
+    Args:
+        routing: The scenario's ``routing`` settings.
+        crime_types: The crime types, in the order the model numbers them.
+        channels: The enabled channels' settings, by name.
+    """
+
+    def __init__(
+        self, routing: Routing, crime_types: Sequence[CrimeType], channels: Mapping[str, Channel]
+    ) -> None:
+        self._routing = routing
+        self._crime_types = tuple(crime_types)
+        self._expected = {
+            name: channel.nominal_days * channel.time_scale for name, channel in channels.items()
+        }
+        self._values = tuple(getattr(routing.data_value, name) for name in DATA_TYPES)
+        self._cache: dict[tuple[str, int, int, bool], float] = {}
+
+    def expected_days(self, channel: str) -> float:
+        """The delay an investigator expects on ``channel``: nominal days times time scale."""
+        return self._expected[channel]
+
+    def probability(self, channel: str, crime: int, data_type: int, urgent: bool) -> float:
+        """The chance that a need whose best (or next) channel is ``channel`` is pursued.
+
+        Args:
+            channel: The channel the request would go to.
+            crime: The crime type's number.
+            data_type: The data type's number in ``DATA_TYPES``.
+            urgent: Whether the case is urgent (its patience is a fraction of the median).
+        """
+        if channel not in FORMAL_MLA:
+            return 1.0
+        key = (channel, crime, data_type, urgent)
+        p = self._cache.get(key)
+        if p is None:
+            routing, crime_type = self._routing, self._crime_types[crime]
+            median = crime_type.patience_days * (routing.urgent_patience if urgent else 1.0)
+            value = routing.pursuit_scale * crime_type.seriousness * self._values[data_type]
+            p = pursuit_probability(
+                value, self._expected[channel], median, crime_type.patience_sigma
+            )
+            self._cache[key] = p
+        return p
+
+    def pursues(
+        self, routes: tuple[str, ...], u: float, crime: int, data_type: int, urgent: bool
+    ) -> bool:
+        """Whether a need becomes a request: always, unless its best channel is formal MLA.
+
+        Args:
+            routes: The channels open to the need, fastest first.
+            u: The need's pursuit uniform on [0, 1).
+            crime: The crime type's number.
+            data_type: The data type's number.
+            urgent: Whether the case is urgent.
+        """
+        if not routes or routes[0] not in FORMAL_MLA:
+            return True
+        return u < self.probability(routes[0], crime, data_type, urgent)
