@@ -131,7 +131,6 @@ class CooperationModel(mesa.Model):
         """A preservation request's time, drawn at a request's position for it."""
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
         self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
-        workload.load_prior_caseloads(self)
         workload.start_other_matters(self)
         for agent in self.states:
             rate = agent.profile.params.cases_per_year * scenario.demand.scale / 365.0

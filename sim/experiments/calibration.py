@@ -1,23 +1,28 @@
-"""Calibration of the baseline to the published delays of cross-border evidence requests.
+"""Calibration of the baseline to the published delays and volumes of cross-border evidence.
 
 The targets and the check of a run against them are in :mod:`sim.experiments.calibration_targets`.
 Two steps, both reproducible from a seed:
 
-1. *Staffing.* A pilot run with unlimited staff measures each central authority's workload
-   (days of review work a year); its staff is that workload over a target utilisation.
+1. *Workload and staffing.* A pilot run with unlimited staff measures each central
+   authority's e-evidence review work and the formal requests it receives. Its other matters
+   (mutual legal assistance for every other kind of crime, ``other_matters_per_year``) are
+   the published all-crime inflow less the e-evidence requests where a figure exists
+   (``sim/data/all_crime_mla.csv``), and otherwise as many as its e-evidence requests
+   (``E_EVIDENCE_SHARE``, an assumption). Staff is the whole review work over a stated
+   utilisation (``UTILISATION``). Nothing is queued before the run: the queues start empty,
+   the warm-up fills them and the measured period is stationary.
 2. *Fitting.* Three free parameters (``FREE_PARAMETERS``: the time scale of the formal MLA
-   channels' stages, the prior caseload of the main requested authorities, and how much
-   faster an urgent formal request's stages are) are solved for three targets (``FIT_TARGETS``:
-   the US mean time to evidence, the share of it spent queuing at central authorities, and
-   the 10th percentile of formal MLA): a linear response surface is fitted by least squares
-   to every evaluation so far and solved for the targets, and the solution is evaluated and
-   added, until all are within the tolerance. Every evaluation runs with the same seed
-   (common random numbers), so the objective is a deterministic function of the parameters.
+   channels' stages, how readily investigators pursue formal MLA, and how much faster an
+   urgent formal request's stages are) are solved for three targets (``FIT_TARGETS``: the US
+   mean time to evidence, the formal requests the US authority receives a year, and the 10th
+   percentile of formal MLA): a linear response surface is fitted by least squares to every
+   evaluation so far and solved for the targets, and the solution is evaluated and added,
+   until all are within the tolerance. Every evaluation runs with the same seed (common
+   random numbers), so the objective is a deterministic function of the parameters.
 
-Why these three: the time scale sets the length of the formal stages; the caseload sets how
-much of the US delay is queueing (the two trade against each other at a fixed US mean); the
-urgent factor sets the fast tail, which is made of urgent requests (they skip the queues and
-their stages are shortened). No source gives any of the three directly.
+No target echoes one input: the US mean depends on every stage, the queues, the mix of
+urgent and normal requests and the requests lost; the US volume on demand, the routes open,
+the providers' declines and the investigators' pursuit and escalation.
 
 The fitted values are written by :mod:`sim.experiments.calibration_files` into a directory of
 the user's choosing (``mlatsim calibrate --out DIR``), never into the installed package; a run
@@ -26,9 +31,11 @@ uses them when given that calibration (``--calibration DIR``).
 
 from __future__ import annotations
 
+import csv
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -37,24 +44,34 @@ import pandas as pd
 from sim.analysis.runs import RunResult
 from sim.config.loading import with_changes
 from sim.config.schema import Scenario
-from sim.experiments.calibration_targets import measured
+from sim.experiments.calibration_targets import formal_requests_per_year, measured
 from sim.experiments.runner import run_scenario
 from sim.rules.channels import FORMAL_MLA
 
-DEFAULT_UTILISATION = 0.85
-"""Share of its staff's time a central authority's steady workload takes (an assumption)."""
-MAIN_UTILISATION = 0.98
-"""The same for the main authorities: demand has outgrown their staffing, so their prior
-caseload is worked down only slowly and stays a real backlog through the run (an assumption
-tied to reference target 7: "high pending caseload", "stagnant staffing")."""
+UTILISATION = 0.85
+"""Share of its staff's time a central authority's steady workload takes, everywhere (an
+assumption: high enough that queues exist, low enough that they are stable; docs/model.md 9.1).
+A stationary authority with hundreds of staff queues little at any stable utilisation, so the
+delay of formal MLA comes from its stages, not from a stock of files."""
+E_EVIDENCE_SHARE = 0.5
+"""Share of a central authority's incoming MLA that concerns electronic evidence, where no
+all-crime figure is published (an assumption; DOJ OIG 21-097 is reported, unverified, to say a
+"majority" of the US authority's incoming requests do)."""
 MAIN_AUTHORITY_SHARE = 0.05
-"""A central authority is a 'main' one if it does this share of the world's review work."""
-FIT_TARGETS = {"us_formal_mean_months": 10.0, "us_queue_share": 0.35, "formal_p10_months": 4.6}
-"""The values the fit aims at: the published US mean (accepted 8.5-11.5); a queue share inside
-its accepted 0.25-0.80, nearer the low end because "high pending caseload" says the backlog is
-real, not that it is most of the delay; a 10th percentile inside the accepted 4-30 months with
-room for simulation noise at the low end. The median and the 90th percentile are left free and
-checked."""
+"""A central authority is a 'main' one if it does this share of the world's review work
+(reported in the staff table; no rule depends on it)."""
+FIT_TARGETS = {
+    "us_formal_mean_months": 10.0,
+    "us_formal_per_year": 2_000.0,
+    "formal_p10_months": 4.6,
+}
+"""The values the fit aims at: the published US mean (accepted 8.5-11.5); formal e-evidence
+requests reaching the US authority a year, two thirds of its more than 3,000 all-crime MLA
+requests (a "majority" concern electronic evidence; accepted 1,500-3,000); a 10th percentile
+inside the accepted 4-30 months with room for simulation noise at the low end. The median and
+the 90th percentile are left free and checked."""
+PURSUIT = ("routing", "pursuit_scale")
+"""The scenario field the pursuit parameter sets."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,15 +86,16 @@ class FreeParameter:
 
 
 FREE_PARAMETERS = (
-    FreeParameter("formal_time_scale", start=1.45, step=0.15, low=0.3, high=4.0),
-    FreeParameter("main_ca_backlog_days", start=260.0, step=60.0, low=0.0, high=900.0),
+    FreeParameter("formal_time_scale", start=1.0, step=0.15, low=0.3, high=4.0),
+    FreeParameter("pursuit_scale", start=0.5, step=0.15, low=0.01, high=1.0),
     FreeParameter("formal_urgent_factor", start=0.75, step=0.1, low=0.1, high=1.0),
 )
-"""The fitted parameters, in the order of a parameter vector. Starting values are informed by
-exploratory runs of 2026-11-28 (scale 1.3-1.74, caseload 147-200 days, urgent factor 0.5)."""
+"""The fitted parameters, in the order of a parameter vector."""
+PILOT_PURSUIT = FREE_PARAMETERS[1].start
+"""The pursuit scale of the pilot run, whose volumes the fit scales to its own."""
 
 
-# -- staffing ----------------------------------------------------------------------------------
+# -- workload and staffing ---------------------------------------------------------------------
 
 
 def _ca_stage_mask(requests: pd.DataFrame, scenario: Scenario, stage: str) -> pd.Series:
@@ -90,8 +108,13 @@ def _ca_stage_mask(requests: pd.DataFrame, scenario: Scenario, stage: str) -> pd
     return requests["channel"].isin(channels)
 
 
+def _window_years(scenario: Scenario) -> float:
+    sim = scenario.simulation
+    return (sim.horizon_days - sim.drain_days - sim.warm_up_days) / 365.0
+
+
 def workload(result: RunResult, scenario: Scenario, urgent_factor: float = 1.0) -> pd.Series:
-    """Days of central-authority review work a year, per state, from an unqueued pilot run.
+    """Days of central-authority e-evidence review work a year, per state, from a pilot run.
 
     With unlimited staff nobody waits, so a request's days at a review stage are its
     service time. Requests created in the window between warm-up and drain are counted.
@@ -99,7 +122,6 @@ def workload(result: RunResult, scenario: Scenario, urgent_factor: float = 1.0) 
     as a run with that factor would take them.
     """
     sim = scenario.simulation
-    window_years = (sim.horizon_days - sim.drain_days - sim.warm_up_days) / 365.0
     replications = result.requests["replication"].nunique()
     kept = result.requests[result.requests["created_day"] >= sim.warm_up_days]
     weight = np.where(kept["urgent"].to_numpy(), urgent_factor, 1.0)
@@ -114,33 +136,66 @@ def workload(result: RunResult, scenario: Scenario, urgent_factor: float = 1.0) 
     )
     per_state = days.groupby(level=0, observed=False).sum()
     per_state.index = per_state.index.astype(str)
-    return per_state / (window_years * replications)
+    return per_state / (_window_years(scenario) * replications)
+
+
+def read_all_crime(path: Any = None) -> dict[str, float]:
+    """Published all-crime incoming MLA requests a year, by ISO3 (``all_crime_mla.csv``)."""
+    source = path or resources.files("sim") / "data" / "all_crime_mla.csv"
+    with source.open(encoding="utf-8") as handle:
+        rows = [row for row in csv.DictReader(line for line in handle if not line.startswith("#"))]
+    return {row["iso3"]: float(row["incoming_per_year"]) for row in rows}
+
+
+def other_matters(incoming: pd.Series, all_crime: Mapping[str, float]) -> pd.Series:
+    """Other matters a year at each central authority, from its e-evidence requests.
+
+    Where an all-crime inflow is published the other matters are what it leaves beyond the
+    e-evidence requests (none if these exceed it: the figure is then a lower bound, and the
+    calibration reports it); elsewhere they are ``(1 - E_EVIDENCE_SHARE) / E_EVIDENCE_SHARE``
+    times the e-evidence requests.
+
+    Args:
+        incoming: Formal e-evidence requests a year, per requested state.
+        all_crime: Published all-crime incoming MLA requests a year, by ISO3.
+    """
+    ratio = (1.0 - E_EVIDENCE_SHARE) / E_EVIDENCE_SHARE
+    values = {
+        code: max(0.0, all_crime[code] - count) if code in all_crime else count * ratio
+        for code, count in incoming.items()
+    }
+    return pd.Series(values, dtype=float)
 
 
 def staffing(
-    load: pd.Series, utilisation: float = DEFAULT_UTILISATION, *, backlog_days: float = 0.0
+    load: pd.Series,
+    other: pd.Series | None = None,
+    review_days: float = 0.0,
+    utilisation: float = UTILISATION,
 ) -> pd.DataFrame:
-    """Staff for each central authority and the prior caseload of the main ones.
+    """Staff for each central authority: its whole review work over ``utilisation``.
 
     Args:
-        load: Days of review work a year, per state (:func:`workload`).
+        load: Days of e-evidence review work a year, per state (:func:`workload`).
+        other: Other matters a year, per state (:func:`other_matters`); none if None.
+        review_days: Mean review days of one other matter (the bilateral MLAT's legal review).
         utilisation: Target share of staff time taken by the steady workload.
-        backlog_days: Prior caseload, in days of capacity, of the main authorities (those
-            doing at least ``MAIN_AUTHORITY_SHARE`` of the world's review work).
     """
+    other = pd.Series(dtype=float) if other is None else other
     total = float(load.sum())
     rows = []
     for code, days in load.sort_index().items():
-        main = total > 0 and days / total >= MAIN_AUTHORITY_SHARE
-        staff = max(1, math.ceil(days / 365.0 / (MAIN_UTILISATION if main else utilisation)))
+        matters = float(other.get(code, 0.0))
+        work = days + matters * review_days
+        staff = max(1, math.ceil(work / 365.0 / utilisation))
         rows.append(
             {
                 "iso3": code,
                 "ca_staff": staff,
-                "ca_backlog_days": round(backlog_days, 1) if main else 0.0,
-                "workload_days_per_year": round(days, 1),
-                "utilisation": round(days / 365.0 / staff, 3),
-                "main_authority": main,
+                "other_matters_per_year": round(matters, 1),
+                "workload_days_per_year": round(work, 1),
+                "utilisation": round(work / 365.0 / staff, 3),
+                "main_authority": total > 0 and days / total >= MAIN_AUTHORITY_SHARE,
             }
         )
     return pd.DataFrame(rows)
@@ -160,19 +215,23 @@ def _state_codes(scenario: Scenario) -> list[str]:
 
 
 def pilot_scenario(scenario: Scenario, replications: int) -> Scenario:
-    """The scenario with unqueued staff, no prior caseload and unscaled formal channels.
+    """The scenario with unqueued staff, no other matters and unscaled formal channels.
 
     Staff so large that nobody queues makes review days service days; the formal channels
-    run at time scale 1 and urgent factor 1 because the fit applies its own scale and
-    factor to the measured load.
+    run at time scale 1 and urgent factor 1, and investigators at the starting pursuit scale,
+    because the fit applies its own scale, factor and pursuit to the measured load.
     """
     codes = _state_codes(scenario)
+    section, field = PURSUIT
     return _with(
         scenario,
         {
             "simulation": {"replications": replications},
+            section: {field: PILOT_PURSUIT},
             "channels": {name: {"time_scale": 1.0, "urgent_factor": 1.0} for name in FORMAL_MLA},
-            "states": {code: {"ca_staff": 1_000_000, "ca_backlog_days": 0.0} for code in codes},
+            "states": {
+                code: {"ca_staff": 1_000_000, "other_matters_per_year": 0.0} for code in codes
+            },
         },
     )
 
@@ -183,16 +242,22 @@ def fitted_scenario(
     time_scale: float,
     replications: int,
     urgent_factor: float,
+    pursuit: float,
 ) -> Scenario:
-    """The scenario with a staffing table, a formal time scale and urgent factor applied."""
+    """The scenario with a staffing table, a formal time scale, urgent factor and pursuit."""
     formal = {"time_scale": time_scale, "urgent_factor": urgent_factor}
+    section, field = PURSUIT
     return _with(
         scenario,
         {
             "simulation": {"replications": replications},
             "channels": {name: dict(formal) for name in FORMAL_MLA},
+            section: {field: pursuit},
             "states": {
-                row.iso3: {"ca_staff": int(row.ca_staff), "ca_backlog_days": row.ca_backlog_days}
+                row.iso3: {
+                    "ca_staff": int(row.ca_staff),
+                    "other_matters_per_year": float(row.other_matters_per_year),
+                }
                 for row in staff.itertuples()
             },
         },
@@ -220,9 +285,9 @@ class Fit:
         return self.parameters["formal_time_scale"]
 
     @property
-    def backlog_days(self) -> float:
-        """The fitted prior caseload of the main authorities, in days of capacity."""
-        return self.parameters["main_ca_backlog_days"]
+    def pursuit(self) -> float:
+        """The fitted pursuit scale of formal MLA."""
+        return self.parameters["pursuit_scale"]
 
     @property
     def urgent_factor(self) -> float:
@@ -251,6 +316,13 @@ def calibrate(
     """
     pilot = run_scenario(pilot_scenario(scenario, replications), workers=workers)
     report(f"pilot: {len(pilot.requests):,} requests")
+    pilot_pursuit = PILOT_PURSUIT
+    incoming = formal_requests_per_year(pilot.requests, scenario)
+    all_crime = read_all_crime()
+    mlat = scenario.channels.bilateral_mlat
+    review_days = (
+        mlat.stages["legal_review"].time.expected() if "legal_review" in mlat.stages else 0
+    )
     history: list[tuple[float, ...]] = []
     keys = tuple(FIT_TARGETS)
     goal = np.array([FIT_TARGETS[k] for k in keys])
@@ -258,15 +330,20 @@ def calibrate(
     upper = np.array([p.high for p in FREE_PARAMETERS])
 
     def staff_for(theta: np.ndarray) -> pd.DataFrame:
-        scale, backlog, urgent = (float(x) for x in theta)
-        # Review stages belong to the formal channels, so their work grows with the scale.
-        return staffing(workload(pilot, scenario, urgent) * scale, backlog_days=backlog)
+        scale, pursuit, urgent = (float(x) for x in theta)
+        # Formal requests (and their review work) grow in proportion to the pursuit scale,
+        # since it multiplies every formal pursuit and escalation probability; review stages
+        # belong to the formal channels, so their work grows with the time scale too.
+        volume = pursuit / pilot_pursuit
+        load = workload(pilot, scenario, urgent) * scale * volume
+        other = other_matters(incoming * volume, all_crime)
+        return staffing(load, other, review_days * scale)
 
     def evaluate(theta: np.ndarray) -> np.ndarray:
-        scale, _, urgent = (float(x) for x in theta)
-        chosen = fitted_scenario(scenario, staff_for(theta), scale, replications, urgent)
+        scale, pursuit, urgent = (float(x) for x in theta)
+        chosen = fitted_scenario(scenario, staff_for(theta), scale, replications, urgent, pursuit)
         run = run_scenario(chosen, workers=workers)
-        values = measured(run.requests, scenario.simulation.warm_up_days).mean()
+        values = measured(run.requests, scenario).mean()
         got = np.array([values[k] for k in keys])
         history.append((*theta.tolist(), *got.tolist()))
         settings = ", ".join(
