@@ -48,8 +48,11 @@ def test_other_matters_make_cyber_requests_wait_as_erlang_c_says(measured):
 
 
 def test_other_matters_load_only_their_own_authority(measured):
-    """The requesting authority's waits are unchanged, request by request: the matters go
-    to the USA alone, and common random numbers give both runs the same arrivals and times."""
+    """The requesting authority's waits are unchanged, request by request.
+
+    The matters go to the USA alone, and common random numbers give both runs the same
+    arrivals and times.
+    """
     alone, shared = measured["alone"], measured["shared"]
     expected = erlang_c_wait(1.0, 1.0, 3)
     assert alone.legal_review_wait_days.mean() == pytest.approx(expected, rel=0.10)

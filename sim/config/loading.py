@@ -152,7 +152,7 @@ def read_calibration(path: str | Path) -> Calibration:
 
 
 def _parse_staff(data: bytes, path: Path) -> dict[str, dict[str, int | float]]:
-    """The ``ca_staff`` and ``other_matters_per_year`` in each row of a staff table, by ISO3 code."""
+    """The ``ca_staff`` and ``other_matters_per_year`` of each row of a staff table, by ISO3."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -4,8 +4,8 @@ A continuous stream of other matters, mutual legal assistance for every kind of 
 (``other_matters_per_year``): they occupy the authority's staff at normal priority and leave
 no row; their review times are keyed draws (docs/model.md, sections 4.9 and 7.11). There is no
 one-off caseload: an authority starts empty and the warm-up fills its queues, so the measured
-period is stationary (shown by :mod:`sim.analysis.stationarity`). Staffing levers that change the staff on a day are here too: they act on the same
-servers.
+period is stationary (shown by :mod:`sim.analysis.stationarity`). Staffing levers that change
+the staff on a day are here too: they act on the same servers.
 """
 
 from __future__ import annotations
