@@ -3,8 +3,9 @@
 A scenario can be valid field by field and still describe a run that never finishes or does
 not fit in memory: a demand scale of 1e9, a century of simulated days, a billion other
 matters a year at a central authority. Such a run would be discovered only hours later, or by
-the operating system killing it. So before the first replication starts, the expected number of requests, other
-matters and days is computed from the resolved world, and a run beyond the limits below is
+the operating system killing it. So before the first replication starts, the expected number
+of requests, other matters and days is computed from the resolved world, and a run beyond the
+limits below is
 refused with one line naming the field that makes it so. ``--force`` lets a user who means it
 go ahead; the estimate is an expectation, not a bound.
 
