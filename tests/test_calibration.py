@@ -431,8 +431,12 @@ def test_calibrate_options_that_do_not_go_together(tmp_path, capsys, options, pr
 
 
 @pytest.mark.slow
-def test_baseline_passes_every_calibration_target() -> None:
-    """`mlatsim calibrate --check` runs the baseline and passes every published target."""
+def test_baseline_passes_every_calibration_target_and_is_stationary() -> None:
+    """`mlatsim calibrate --check` on the baseline: targets pass, the window is stationary.
+
+    Every checked target lies in its range; the queue wait's slope CI includes zero and the
+    quarter cohorts' mean times to evidence agree within their CIs.
+    """
     done = subprocess.run(
         [sys.executable, "-m", "sim", "calibrate", "scenarios/baseline.toml", "--check"],
         cwd=ROOT,
@@ -443,3 +447,6 @@ def test_baseline_passes_every_calibration_target() -> None:
     print(done.stdout)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "FAIL" not in done.stdout
+    assert "CI includes zero" in done.stdout
+    assert "agree (all CIs overlap)" in done.stdout
+    assert "verdict: stationary" in done.stdout
