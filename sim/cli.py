@@ -319,8 +319,8 @@ def _calibration_fit(args: argparse.Namespace, scenario: Scenario, calibration: 
         )
         staged.publish()
     _say(
-        f"fitted: formal time scale {fit.time_scale:.3f}, main-authority caseload "
-        f"{fit.backlog_days:.1f} days, urgent formal factor {fit.urgent_factor:.3f} "
+        f"fitted: formal time scale {fit.time_scale:.3f}, pursuit scale "
+        f"{fit.pursuit:.3f}, urgent formal factor {fit.urgent_factor:.3f} "
         f"({fit.evaluations} evaluations) -> {args.out}\n"
         f"check it with: mlatsim calibrate --check --calibration {args.out}"
     )

@@ -225,13 +225,12 @@ STREAM_NAMES = (
     "adaptation/uptake",
     "levers/join",
     "requests",
-    "prior_caseload",
     "other_matters",
 )
 """Every source of random numbers the model draws from, by name pattern: the sequential
 streams (case arrivals, other matters' arrivals, uptake reviews, join levers) and the roots of
-the keyed draws (``requests``: every draw of a case and of its requests; ``prior_caseload``
-and ``other_matters``: their review times). A source's seed is derived from its name, so a
+the keyed draws (``requests``: every draw of a case and of its requests; ``other_matters``:
+their review times). A source's seed is derived from its name, so a
 misspelt name would silently be a new source: names outside this registry are refused
 (:func:`check_stream_name`)."""
 

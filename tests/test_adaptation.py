@@ -106,8 +106,8 @@ def test_capacity_response_hires_after_the_lag_and_the_backlog_falls(data: World
 # central authority); France quickly. Both send the USA formal requests that queue at its own
 # small authority.
 PARTNERS = {
-    "USA": {"cases_per_year": 200.0, "ca_staff": 9, "ca_backlog_days": 60.0},
-    "DEU": {"cases_per_year": 1000.0, "ca_staff": 4, "ca_backlog_days": 100.0},
+    "USA": {"cases_per_year": 200.0, "ca_staff": 9},
+    "DEU": {"cases_per_year": 1000.0, "ca_staff": 4},
     "FRA": {"cases_per_year": 1000.0, "ca_staff": 40},
 }
 

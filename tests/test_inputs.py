@@ -81,7 +81,10 @@ def test_the_calibration_staff_reaches_only_simulated_states(tmp_path, write_tin
     scenario = load_scenario(write_tiny(tmp_path, extra=own), calibration)
     assert sorted(scenario.states) == ["DEU", "FRA", "GBR", "IRL", "USA"]
     assert scenario.states["USA"].ca_staff == 3
-    assert scenario.states["USA"].ca_backlog_days == calibration.staff["USA"]["ca_backlog_days"]
+    assert (
+        scenario.states["USA"].other_matters_per_year
+        == (calibration.staff["USA"]["other_matters_per_year"])
+    )
     assert scenario.states["DEU"].ca_staff == calibration.staff["DEU"]["ca_staff"]
     assert len(default_settings(calibration)["states"]) == len(calibration.staff)
     assert default_settings(NO_CALIBRATION)["states"] == {}

@@ -1,8 +1,6 @@
 """Central-authority queues (``sim.engine.queues``) in runs of the model.
 
-Urgent requests go first in a congested authority's queue, and the prior caseload the model
-queues when the warm-up ends (``sim.engine.workload.load_prior_caseloads``) keeps the first new
-requests waiting.
+Urgent requests go first in a congested authority's queue.
 """
 
 import pytest
@@ -79,31 +77,3 @@ def test_urgent_requests_wait_less_at_a_congested_central_authority(data: WorldD
     assert len(normal) > 300
     assert normal.mean() > 1.0  # the queue is congested
     assert urgent.mean() < 0.5 * normal.mean()
-
-
-def test_prior_caseload_makes_first_requests_wait(data: WorldData) -> None:
-    """A central authority that starts with a caseload keeps new requests waiting at first.
-
-    With 200 days of prior caseload at the US authority, the first formal requests from Germany
-    to the USA wait at legal review for days to weeks (urgent ones skip the line); without it they
-    hardly wait.
-    """
-    codes = ["DEU", "USA"]
-
-    def first_waits(backlog_days: float) -> float:
-        scenario = make_scenario(
-            codes,
-            quiet(),
-            {"states": {"USA": {"ca_backlog_days": backlog_days, "ca_staff": 20}}},
-        )
-        _, frame = run_model(data, scenario)
-        formal = frame[
-            (frame["requested"] == "USA")
-            & (frame["channel"] == "bilateral_mlat")
-            & ~frame["urgent"]
-        ]
-        early = formal.sort_values("created_day").head(10)
-        return float(early["legal_review_wait_days"].mean())
-
-    assert first_waits(0.0) < 2.0
-    assert first_waits(200.0) > 60.0

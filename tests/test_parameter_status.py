@@ -65,13 +65,13 @@ def test_the_real_files_have_the_keys_the_checks_rely_on(keys: dict) -> None:
 def test_a_missing_entry_is_named(status: dict, keys: dict) -> None:
     """A parameter of each file without an entry is named in the message."""
     changed = copy.deepcopy(status)
-    del changed["defaults"]["routing.p_pursue_formal"]
+    del changed["defaults"]["routing.max_channels"]
     del changed["parameters"]["cases_per_year"]
-    del changed["fitted"]["main_ca_backlog_days"]
+    del changed["fitted"]["formal_time_scale"]
     found = "\n".join(tool.problems(changed, keys))
-    assert "defaults: routing.p_pursue_formal has no entry" in found
+    assert "defaults: routing.max_channels has no entry" in found
     assert "parameters: cases_per_year has no entry" in found
-    assert "fitted: main_ca_backlog_days has no entry" in found
+    assert "fitted: formal_time_scale has no entry" in found
 
 
 def test_an_entry_without_a_key_is_named(status: dict, keys: dict) -> None:

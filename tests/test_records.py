@@ -298,13 +298,13 @@ def test_timeseries_refuses_a_row_of_the_wrong_width_and_clashing_names() -> Non
 def simulate(directory: Path, write_tiny, *, preservation: bool) -> pd.DataFrame:
     """One replication of the tiny scenario without a drain, so many requests end pending.
 
-    The US central authority has a single officer and a year's caseload from before the
-    start, so requests to it are still queuing for legal review when the run ends.
+    The US central authority has a single officer and more other matters than it can
+    review, so requests to it are still queuing for legal review when the run ends.
     """
     settings = load_scenario(write_tiny(directory, replications=1)).model_dump()
     settings["simulation"]["drain_days"] = 0
     settings["preservation"]["enabled"] = preservation
-    settings["states"] = {"USA": {"ca_staff": 1, "ca_backlog_days": 365.0}}
+    settings["states"] = {"USA": {"ca_staff": 1, "other_matters_per_year": 2000.0}}
     frame, *_ = run_replication(validate_settings(settings), 0)
     assert (frame["outcome"] == "pending").sum() > 100
     return frame

@@ -331,7 +331,6 @@ def small_model(data: WorldData, *changes: dict[str, Any], days: int = 400) -> C
                 code: {
                     "cases_per_year": 0.0,
                     "ca_staff": 1,
-                    "ca_backlog_days": 0.0,
                     "clarification_factor": 1.0,
                 }
                 for code in CODES

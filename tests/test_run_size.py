@@ -53,11 +53,9 @@ def test_ordinary_runs_pass(tmp_path, write_tiny):
 def _fake(**changes) -> run_size.RunSize:
     base = {
         "requests_per_replication": 1_000.0,
-        "prior_cases_per_replication": 0.0,
         "replications": 2,
         "horizon_days": 365,
         "largest_state": "USA",
-        "largest_caseload": "USA",
     }
     return run_size.RunSize(**{**base, **changes})
 
@@ -81,14 +79,6 @@ def test_runs_that_would_not_fit_in_memory_are_refused():
     assert "GiB" in caught.value.problem
 
 
-def test_a_huge_prior_caseload_names_its_state():
-    """Billions of prior cases (a tiny time scale, a huge ca_backlog_days) are refused."""
-    size = _fake(prior_cases_per_replication=3e9, largest_caseload="IND")
-    with pytest.raises(InputError) as caught:
-        run_size.check(size, workers=2, memory=24 * GIB)
-    assert caught.value.where.startswith("states.IND.ca_backlog_days")
-
-
 def test_runs_that_would_take_days_are_refused():
     """Work expected to take more than a day on the given workers is refused."""
     size = _fake(requests_per_replication=1e9, replications=1)
@@ -100,7 +90,7 @@ def test_infinity_is_refused_even_when_forced():
     """An expected size that overflowed to infinity is refused whatever --force says."""
     for size in (
         _fake(requests_per_replication=math.inf),
-        _fake(prior_cases_per_replication=math.inf),
+        _fake(other_matters_per_replication=math.inf, busiest_authority="USA"),
     ):
         with pytest.raises(InputError, match="infinity"):
             run_size.check(size, workers=1, memory=8 * GIB, force=True)

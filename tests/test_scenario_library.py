@@ -129,9 +129,7 @@ def reduced(name: str, *, levers: bool = True) -> Scenario:
     settings["world"]["states"] = list(REDUCED_STATES)
     settings["demand"]["scale"] = REDUCED_SCALE
     settings = merge(settings, pursue_all())
-    settings["states"] = {
-        code: {"ca_staff": staff, "ca_backlog_days": 0.0} for code, staff in REDUCED_STAFF.items()
-    }
+    settings["states"] = {code: {"ca_staff": staff} for code, staff in REDUCED_STAFF.items()}
     kept = []
     for lever in settings["levers"] if levers else []:
         # Each kind's table has only its own fields: in_force no states, most no partners.

@@ -192,7 +192,7 @@ def test_root_keys_differ_by_seed_replication_and_name_and_are_pinned() -> None:
             (1, 0, "requests"),
             (2, 0, "requests"),
             (1, 1, "requests"),
-            (1, 0, "prior_caseload"),
+            (1, 0, "other_matters"),
         ]
     }
     assert len(roots) == 4

@@ -42,7 +42,7 @@ def _load_tool() -> ModuleType:
 
 tool = _load_tool()
 # Every formal need pursued, so the five-state world has formal requests to measure.
-EXTRA = "\n[routing]\np_pursue_formal = 1.0\n"
+EXTRA = "\n[routing]\npursuit_scale = 1e6\n"
 
 
 @pytest.fixture(scope="module")

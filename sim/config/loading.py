@@ -41,13 +41,13 @@ CALIBRATION_FILE = "data/calibration.toml"
 CALIBRATION_NAME = "calibration.toml"
 """A calibration file's name, when a calibration is given by its directory."""
 STAFF_TABLE = "central_authorities.csv"
-"""The fitted staff and prior caseload of each central authority, beside a calibration file."""
+"""The fitted staff and other matters of each central authority, beside a calibration file."""
 UNCALIBRATED_ENV = "MLATSIM_UNCALIBRATED"
 """Set this environment variable to make *no calibration* the default (the test suite does, so
 that a refit cannot change what tests of mechanisms check); a calibration given explicitly is
 used all the same."""
 
-_STAFF_COLUMNS: dict[str, type] = {"ca_staff": int, "ca_backlog_days": float}
+_STAFF_COLUMNS: dict[str, type] = {"ca_staff": int, "other_matters_per_year": float}
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Calibration:
             values laid over the defaults).
         files: SHA-256 of each file read, by name: the calibration file and, when there is
             one beside it, its staff table (``central_authorities.csv``).
-        staff: Each central authority's fitted ``ca_staff`` and ``ca_backlog_days``, by ISO3
+        staff: Each central authority's fitted ``ca_staff`` and ``other_matters_per_year``, by ISO3
             code, from the staff table; laid over the defaults as ``states.ISO3`` overrides.
     """
 
@@ -152,7 +152,7 @@ def read_calibration(path: str | Path) -> Calibration:
 
 
 def _parse_staff(data: bytes, path: Path) -> dict[str, dict[str, int | float]]:
-    """The ``ca_staff`` and ``ca_backlog_days`` in each row of a staff table, by ISO3 code."""
+    """The ``ca_staff`` and ``other_matters_per_year`` of each row of a staff table, by ISO3."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

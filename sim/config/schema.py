@@ -144,7 +144,6 @@ class StateParameters(_Section):
     """A state's parameters that no treaty list gives (see docs/model.md for their basis)."""
 
     ca_staff: Staff
-    ca_backlog_days: NonNegative
     cases_per_year: CasesPerYear
     other_matters_per_year: CasesPerYear
     provider_share: NonNegative
@@ -164,7 +163,6 @@ class StateOverride(_Section):
     """Scenario overrides of one state's parameters; unset fields keep the data's values."""
 
     ca_staff: Staff | None = None
-    ca_backlog_days: NonNegative | None = None
     cases_per_year: CasesPerYear | None = None
     other_matters_per_year: CasesPerYear | None = None
     provider_share: NonNegative | None = None

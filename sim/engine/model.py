@@ -147,7 +147,6 @@ class CooperationModel(mesa.Model):
         paths = scenario.preservation.paths
         self.preservation_paths = (None, *(paths[name] for name in PRESERVATION_PATHS[1:]))
         """Each path's hold and renewals, by its code (``PRESERVATION_PATHS``; 0: none)."""
-        workload.load_prior_caseloads(self)
         workload.start_other_matters(self)
         for agent in self.states:
             rate = agent.profile.params.cases_per_year * scenario.demand.scale / 365.0

@@ -1,11 +1,11 @@
 """A central authority's work besides the requests the model follows.
 
-Two sources: the prior caseload an authority carries when the measured period starts
-(``ca_backlog_days``), and a continuous stream of other matters, mutual legal assistance for
-every kind of crime (``other_matters_per_year``). Both occupy the authority's staff at normal
-priority and leave no row; their review times are keyed draws (docs/model.md, sections 4.9
-and 7.11). Staffing levers that change the staff on a day are here too: they act on the same
-servers.
+A continuous stream of other matters, mutual legal assistance for every kind of crime
+(``other_matters_per_year``): they occupy the authority's staff at normal priority and leave
+no row; their review times are keyed draws (docs/model.md, sections 4.9 and 7.11). There is no
+one-off caseload: an authority starts empty and the warm-up fills its queues, so the measured
+period is stationary (shown by :mod:`sim.analysis.stationarity`). Staffing levers that change
+the staff on a day are here too: they act on the same servers.
 """
 
 from __future__ import annotations
@@ -23,34 +23,6 @@ from sim.engine.streams import KEYED, STEP, state_key
 
 if TYPE_CHECKING:
     from sim.engine.model import CooperationModel
-
-
-def load_prior_caseloads(model: CooperationModel) -> None:
-    """Queue each central authority's pending caseload from before the start.
-
-    A real authority does not start empty: the US one has carried a "high pending
-    caseload" for a decade (docs/model.md). ``ca_backlog_days`` is that caseload in days
-    of the authority's full capacity; each prior case takes one legal review of a bilateral
-    MLAT request. Prior cases are served like any request of normal priority and are not
-    recorded. They join the queue when the warm-up ends: the model's own requests take
-    months to reach a requested authority, and a caseload queued earlier is worked off
-    while that pipeline fills (half-way through the warm-up, two thirds of it were gone
-    before the first measured request arrived), leaving the measured period without it.
-    """
-    mlat = model.config.channels.bilateral_mlat
-    review = mlat.stages.get("legal_review")
-    if review is None or review.time.expected() <= 0.0:
-        return
-    mean_days = review.time.expected() * mlat.time_scale
-    sample = review.time.sampler(KEYED, mlat.time_scale)
-    root = model.streams.root("prior_caseload")
-    joins = model.config.simulation.warm_up_days
-    for agent in model.states:
-        params = agent.profile.params
-        count = round(params.ca_backlog_days * params.ca_staff / mean_days)
-        key = state_key(root, agent.iso3)
-        for case in range(1, count + 1):
-            model.env.process(_matter(model.env, agent, sample(key + case * STEP), joins))
 
 
 def start_other_matters(model: CooperationModel) -> None:
@@ -94,7 +66,7 @@ def _other_matters(
             return
         yield env.timeout(arrival - env.now)
         duration = sample(key + (matter + 1) * STEP)
-        env.process(_matter(model.env, agent, duration, 0.0))
+        env.process(_matter(model.env, agent, duration))
         matter += 1
 
 
@@ -110,11 +82,9 @@ def restaff(
 
 
 def _matter(
-    env: simpy.Environment, agent: StateAgent, duration: float, joins: float
+    env: simpy.Environment, agent: StateAgent, duration: float
 ) -> Generator[Any, Any, None]:
-    """One prior case or other matter: a review at normal priority, from day ``joins``."""
-    if joins > 0.0:
-        yield env.timeout(joins)
+    """One other matter: a review at normal priority."""
     authority = agent.central_authority
     yield authority.request(1)
     yield env.timeout(duration)

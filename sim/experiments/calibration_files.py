@@ -4,8 +4,8 @@
 
 - ``calibration.toml``: the method, date, targets, fitted values, the history of every
   evaluation and the ``[settings]`` laid over the defaults;
-- ``central_authorities.csv``: each central authority's staff and prior caseload (with the
-  workload and utilisation behind them), the staff table read with the calibration;
+- ``central_authorities.csv``: each central authority's staff and other matters a year (with
+  the workload and utilisation behind them), the staff table read with the calibration;
 - ``manifest.json``: what produced it (scenario, seed, the calibration it started from, the
   world data files' SHA-256, versions, command), tagged as a calibration.
 
@@ -27,14 +27,8 @@ from typing import Any
 
 from sim.config.loading import CALIBRATION_NAME, STAFF_TABLE
 from sim.errors import InputError
-from sim.experiments.calibration import (
-    DEFAULT_UTILISATION,
-    FIT_TARGETS,
-    FREE_PARAMETERS,
-    MAIN_AUTHORITY_SHARE,
-    MAIN_UTILISATION,
-    Fit,
-)
+from sim.experiments.calibration import FIT_TARGETS, FREE_PARAMETERS, PURSUIT, Fit
+from sim.experiments.calibration_workload import E_EVIDENCE_SHARE, UTILISATION
 from sim.experiments.inputs import RunInputs
 from sim.experiments.result_dir import CALIBRATION_FORMAT, MANIFEST
 from sim.rules.channels import FORMAL_MLA
@@ -123,13 +117,14 @@ def calibration_text(fit: Fit, inputs: RunInputs, *, replications: int) -> str:
         f"replications_per_evaluation = {replications}",
         f"evaluations = {fit.evaluations}",
         'method = """Staff: a pilot run with unlimited staff measures each central authority\'s',
-        "review workload; staff = ceil(workload / (365 * utilisation)), utilisation "
-        f"{DEFAULT_UTILISATION} ({MAIN_UTILISATION} at the main authorities).",
+        "e-evidence review work and incoming formal requests; its other matters are the",
+        "published all-crime inflow (sim/data/all_crime_mla.csv) less those requests, or as",
+        f"many again where none is published (e-evidence share {E_EVIDENCE_SHARE});",
+        "staff = ceil(whole review work / (365 * utilisation)), utilisation "
+        f"{UTILISATION}; no prior caseload.",
         "Fit: a linear response surface, fitted by least squares to every evaluation and solved",
         "for the targets, then evaluated there, repeatedly, on three free parameters (time",
-        "scale of the formal MLA channels' stages; prior caseload in days of capacity at the",
-        f"main central authorities, those doing >= {MAIN_AUTHORITY_SHARE:.0%} of the world's "
-        "review work; stage-time",
+        "scale of the formal MLA channels' stages; pursuit scale of formal MLA; stage-time",
         "factor of urgent formal requests), every evaluation with the same seed (common random",
         'numbers)."""',
         "",
@@ -141,7 +136,7 @@ def calibration_text(fit: Fit, inputs: RunInputs, *, replications: int) -> str:
         "",
         "[fitted]",
         f"formal_time_scale = {fit.time_scale:.4f}",
-        f"main_ca_backlog_days = {fit.backlog_days:.1f}",
+        f"pursuit_scale = {fit.pursuit:.4f}",
         f"formal_urgent_factor = {fit.urgent_factor:.4f}",
         "",
         "[history]",
@@ -154,6 +149,7 @@ def calibration_text(fit: Fit, inputs: RunInputs, *, replications: int) -> str:
         "[settings]",
         *(f"channels.{name}.time_scale = {fit.time_scale:.4f}" for name in FORMAL_MLA),
         *(f"channels.{name}.urgent_factor = {fit.urgent_factor:.4f}" for name in FORMAL_MLA),
+        f"{PURSUIT[0]}.{PURSUIT[1]} = {fit.pursuit:.4f}",
         "",
     ]
     return "\n".join(lines)

@@ -38,8 +38,13 @@ class Target:
     high: float
     unit: str
     source: str
-    measure: Callable[[pd.DataFrame], float]
-    """The value in one replication's requests (created after the warm-up)."""
+    measure: Callable[[pd.DataFrame, float], float]
+    """The value in one replication's requests created in the measured window, given the
+    window's length in years."""
+    kind: str = "check"
+    """``check``: the run must reproduce it. ``reported``: shown beside the checks but not
+    passed or failed, because one input sets it (it would test only that input's value) or
+    because no stationary mechanism of the model can meet it (docs/model.md 9.1 says which)."""
 
 
 def _formal(requests: pd.DataFrame) -> pd.DataFrame:
@@ -112,7 +117,45 @@ def us_queue_share(requests: pd.DataFrame) -> float:
     return float(waiting / done["time_to_evidence_days"].sum())
 
 
+def _per_frame(measure: Callable[[pd.DataFrame], float]) -> Callable[[pd.DataFrame, float], float]:
+    return lambda requests, _years: measure(requests)
+
+
+def formal_requests_per_year(requests: pd.DataFrame, scenario: Scenario) -> pd.Series:
+    """Formal MLA e-evidence requests a year received by each requested state.
+
+    Counted over requests created in the measured window (after the warm-up, before the
+    drain) whose last channel is a formal MLA channel, averaged over replications.
+    """
+    sim = scenario.simulation
+    years = (sim.horizon_days - sim.drain_days - sim.warm_up_days) / 365.0
+    window = requests[
+        (requests["created_day"] >= sim.warm_up_days)
+        & (requests["created_day"] < sim.horizon_days - sim.drain_days)
+    ]
+    formal = _formal(window)
+    replications = max(1, requests["replication"].nunique())
+    counts = formal["requested"].astype(str).value_counts()
+    return counts / (years * replications)
+
+
+def us_formal_per_year(requests: pd.DataFrame, years: float) -> float:
+    """Formal MLA e-evidence requests received by the US authority a year."""
+    formal = _formal(requests)
+    return float((formal["requested"] == "USA").sum()) / years if years > 0 else math.nan
+
+
 TARGETS: tuple[Target, ...] = (
+    Target(
+        "us_formal_per_year",
+        "formal MLA e-evidence requests received by the USA a year",
+        1_500.0,
+        3_000.0,
+        "requests",
+        "SIIA on DOJ FY 2014 (> 3,000 all-crime MLA requests, unverified); DOJ OIG 21-097 as "
+        "reported (a majority concern electronic evidence, unverified)",
+        us_formal_per_year,
+    ),
     Target(
         "us_formal_mean_months",
         "formal MLA to the USA: mean time to evidence",
@@ -120,7 +163,7 @@ TARGETS: tuple[Target, ...] = (
         11.5,
         "months",
         "US Review Group 2013 via Access Now; Commission 2018 (about 10 months)",
-        us_formal_mean_months,
+        _per_frame(us_formal_mean_months),
     ),
     Target(
         "formal_median_months",
@@ -129,7 +172,7 @@ TARGETS: tuple[Target, ...] = (
         14.0,
         "months",
         "T-CY MLA assessment 2014 (6 to 24 months)",
-        formal_quantile_months(0.5),
+        _per_frame(formal_quantile_months(0.5)),
     ),
     Target(
         "formal_p10_months",
@@ -138,7 +181,7 @@ TARGETS: tuple[Target, ...] = (
         30.0,
         "months",
         "T-CY MLA assessment 2014 (spread within about 4 to 30 months)",
-        formal_quantile_months(0.1),
+        _per_frame(formal_quantile_months(0.1)),
     ),
     Target(
         "formal_p90_months",
@@ -147,7 +190,7 @@ TARGETS: tuple[Target, ...] = (
         30.0,
         "months",
         "T-CY MLA assessment 2014 (spread within about 4 to 30 months)",
-        formal_quantile_months(0.9),
+        _per_frame(formal_quantile_months(0.9)),
     ),
     Target(
         "eio_median_days",
@@ -156,7 +199,8 @@ TARGETS: tuple[Target, ...] = (
         120.0,
         "days",
         "Commission 2018; Directive 2014/41/EU Art. 12 (up to 120 days)",
-        eio_median_days,
+        _per_frame(eio_median_days),
+        kind="reported",
     ),
     Target(
         "direct_answered_share",
@@ -165,7 +209,8 @@ TARGETS: tuple[Target, ...] = (
         0.75,
         "share",
         "SIRIUS 2019-2023 (66% to 73%); T-CY 2016 (US providers about 60%)",
-        direct_answered_share,
+        _per_frame(direct_answered_share),
+        kind="reported",
     ),
     Target(
         "us_queue_share",
@@ -174,7 +219,8 @@ TARGETS: tuple[Target, ...] = (
         0.80,
         "share",
         "DOJ OIG 21-097 'high pending caseload'; demand outgrew staffing (reference target 7)",
-        us_queue_share,
+        _per_frame(us_queue_share),
+        kind="reported",
     ),
 )
 
@@ -189,16 +235,23 @@ class CheckRow:
     ci_high: float
 
     @property
-    def passed(self) -> bool:
+    def inside(self) -> bool:
         """The estimate lies in the accepted range."""
         return self.target.low <= self.estimate <= self.target.high
 
+    @property
+    def passed(self) -> bool:
+        """A checked target inside its range; a reported one never fails the check."""
+        return self.target.kind == "reported" or self.inside
 
-def measured(requests: pd.DataFrame, warm_up_days: float) -> pd.DataFrame:
-    """Every target's value per replication (rows) for requests created after the warm-up."""
-    kept = requests[requests["created_day"] >= warm_up_days]
+
+def measured(requests: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Every target's value per replication (rows) for requests created in the window."""
+    sim = scenario.simulation
+    years = (sim.horizon_days - sim.drain_days - sim.warm_up_days) / 365.0
+    kept = requests[requests["created_day"] >= sim.warm_up_days]
     rows = {
-        replication: {t.key: t.measure(frame) for t in TARGETS}
+        replication: {t.key: t.measure(frame, years) for t in TARGETS}
         for replication, frame in kept.groupby("replication", observed=True)
     }
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -206,12 +259,18 @@ def measured(requests: pd.DataFrame, warm_up_days: float) -> pd.DataFrame:
 
 def check(result: RunResult, scenario: Scenario) -> list[CheckRow]:
     """Compare a run with every target."""
-    values = measured(result.requests, scenario.simulation.warm_up_days)
+    values = measured(result.requests, scenario)
     rows = []
     for target in TARGETS:
         estimate, low, high = confidence_interval(values[target.key].to_numpy(dtype=float))
         rows.append(CheckRow(target, estimate, low, high))
     return rows
+
+
+def _verdict(row: CheckRow) -> str:
+    if row.target.kind == "reported":
+        return "reported (inside)" if row.inside else "reported (outside)"
+    return "pass" if row.passed else "FAIL"
 
 
 def format_check(rows: list[CheckRow]) -> str:
@@ -228,7 +287,7 @@ def format_check(rows: list[CheckRow]) -> str:
                 f"{row.target.low:g} to {row.target.high:g}",
                 f"{number(row.estimate)} ({number(row.ci_low)} to {number(row.ci_high)})",
                 row.target.unit,
-                "pass" if row.passed else "FAIL",
+                _verdict(row),
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]

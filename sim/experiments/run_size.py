@@ -1,10 +1,11 @@
 """What a run will create, estimated before it starts, and the limits it must stay within.
 
 A scenario can be valid field by field and still describe a run that never finishes or does
-not fit in memory: a demand scale of 1e9, a century of simulated days, a prior caseload of a
-billion cases. Such a run would be discovered only hours later, or by the operating system
-killing it. So before the first replication starts, the expected number of requests, prior
-cases and days is computed from the resolved world, and a run beyond the limits below is
+not fit in memory: a demand scale of 1e9, a century of simulated days, a billion other
+matters a year at a central authority. Such a run would be discovered only hours later, or by
+the operating system killing it. So before the first replication starts, the expected number
+of requests, other matters and days is computed from the resolved world, and a run beyond the
+limits below is
 refused with one line naming the field that makes it so. ``--force`` lets a user who means it
 go ahead; the estimate is an expectation, not a bound.
 
@@ -28,9 +29,6 @@ MAX_HORIZON_DAYS = 100 * 365
 """The longest run: a century (the model's calendar and treaty dates mean nothing beyond)."""
 BYTES_PER_REQUEST = 1_000
 """Memory per request row held until the run is written (measured about 800 B; margin)."""
-BYTES_PER_PRIOR_CASE = 2_000
-"""Memory per prior-caseload process, all of which exist from the start (a SimPy process
-and its generator frame take about 1.5 kB)."""
 REQUESTS_PER_SECOND = 5_000
 """Requests simulated per second per worker (measured about 10,000; margin)."""
 MAX_SECONDS = 24 * 3600
@@ -46,21 +44,17 @@ class RunSize:
     Attributes:
         requests_per_replication: Expected evidence needs of one replication: an upper
             bound of its requests (rows), since some needs are never pursued.
-        prior_cases_per_replication: Prior-caseload processes of one replication.
         other_matters_per_replication: Other matters (all-crime MLA) that central
             authorities receive in one replication: processes, not rows.
         replications: Replications of the run.
         horizon_days: Simulated days per replication.
         largest_state: The state with the most expected requests (names the culprit).
-        largest_caseload: The state with the largest prior caseload.
     """
 
     requests_per_replication: float
-    prior_cases_per_replication: float
     replications: int
     horizon_days: int
     largest_state: str
-    largest_caseload: str = ""
     other_matters_per_replication: float = 0.0
     busiest_authority: str = ""
 
@@ -71,32 +65,24 @@ class RunSize:
 
     @property
     def memory_bytes(self) -> float:
-        """Expected memory: the run's records, and one replication's prior caseload."""
-        return self.rows * BYTES_PER_REQUEST + self.prior_cases_per_replication * (
-            BYTES_PER_PRIOR_CASE
-        )
+        """Expected memory: the run's records."""
+        return self.rows * BYTES_PER_REQUEST
 
     def seconds(self, workers: int) -> float:
         """Expected wall time with ``workers`` processes."""
-        work = (
-            self.requests_per_replication
-            + self.prior_cases_per_replication
-            + self.other_matters_per_replication
-        ) * self.replications
+        work = (self.requests_per_replication + self.other_matters_per_replication) * (
+            self.replications
+        )
         return work / REQUESTS_PER_SECOND / max(1, min(workers, self.replications))
 
 
 def estimate(scenario: Scenario, world: World) -> RunSize:
-    """Expected requests, prior cases and days of a run of ``scenario`` on ``world``."""
+    """Expected requests, other matters and days of a run of ``scenario`` on ``world``."""
     simulation = scenario.simulation
     opening_days = max(0.0, simulation.horizon_days - simulation.drain_days)
     holders = 1.0 + scenario.demand.extra_holders_mean
-    mlat = scenario.channels.bilateral_mlat
-    review = mlat.stages.get("legal_review")
-    review_days = review.time.expected() * mlat.time_scale if review is not None else 0.0
-    requests = prior = other = 0.0
+    requests = other = 0.0
     largest, largest_count = "", -1.0
-    heaviest, heaviest_count = "", -1.0
     busiest, busiest_count = "", -1.0
     growth = scenario.demand.growth_per_year
     for profile in world.states:
@@ -111,18 +97,11 @@ def estimate(scenario: Scenario, world: World) -> RunSize:
         requests += count
         if count > largest_count:
             largest, largest_count = profile.iso3, count
-        if review_days > 0.0:
-            caseload = params.ca_backlog_days * params.ca_staff / review_days
-            prior += caseload
-            if caseload > heaviest_count:
-                heaviest, heaviest_count = profile.iso3, caseload
     return RunSize(
         requests_per_replication=requests,
-        prior_cases_per_replication=prior,
         replications=simulation.replications,
         horizon_days=simulation.horizon_days,
         largest_state=largest,
-        largest_caseload=heaviest,
         other_matters_per_replication=other,
         busiest_authority=busiest,
     )
@@ -163,9 +142,6 @@ def check(size: RunSize, *, workers: int, force: bool = False, memory: int | Non
     )
     if not math.isfinite(size.requests_per_replication):
         raise InputError(demand, "expected requests overflow to infinity")
-    caseload = f"states.{size.largest_caseload}.ca_backlog_days (prior caseload)"
-    if not math.isfinite(size.prior_cases_per_replication):
-        raise InputError(caseload, "expected prior caseload overflows to infinity")
     matters = f"states.{size.busiest_authority}.other_matters_per_year"
     if not math.isfinite(size.other_matters_per_replication):
         raise InputError(matters, "expected other matters overflow to infinity")
@@ -180,18 +156,10 @@ def check(size: RunSize, *, workers: int, force: bool = False, memory: int | Non
         )
     memory = physical_memory() if memory is None else memory
     if memory is not None and size.memory_bytes > MEMORY_SHARE * memory:
-        prior_heavy = size.prior_cases_per_replication * BYTES_PER_PRIOR_CASE > (
-            size.rows * BYTES_PER_REQUEST
-        )
-        remedy = (
-            "lower ca_backlog_days or raise the legal review's time"
-            if prior_heavy
-            else "lower demand.scale or simulation.replications"
-        )
+        remedy = "lower demand.scale or simulation.replications"
         raise InputError(
-            caseload if prior_heavy else demand,
-            f"about {_human(size.rows)} request rows and "
-            f"{_human(size.prior_cases_per_replication)} prior cases "
+            demand,
+            f"about {_human(size.rows)} request rows "
             f"({size.memory_bytes / 2**30:,.1f} GiB) "
             f"would not fit in {MEMORY_SHARE:.0%} of this machine's "
             f"{memory / 2**30:,.1f} GiB of memory; {remedy}{hint}",
@@ -200,13 +168,12 @@ def check(size: RunSize, *, workers: int, force: bool = False, memory: int | Non
     if seconds > MAX_SECONDS:
         counts = {
             demand: size.requests_per_replication,
-            caseload: size.prior_cases_per_replication,
             matters: size.other_matters_per_replication,
         }
         culprit = max(counts, key=counts.__getitem__)
         raise InputError(
             culprit,
-            f"about {_human(sum(counts.values()))} requests, prior cases and other matters "
+            f"about {_human(sum(counts.values()))} requests and other matters "
             f"per replication would take about "
             f"{seconds / 3600:,.0f} hours on {max(1, workers)} worker(s), over the limit of "
             f"{MAX_SECONDS // 3600} hours{hint}",
