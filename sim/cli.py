@@ -217,7 +217,7 @@ def _calibration(args: argparse.Namespace) -> Calibration:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sim.analysis.report import format_needs
+    from sim.analysis.report import format_loss, format_needs
     from sim.experiments.inputs import RunInputs
     from sim.experiments.result_dir import RUN_FORMAT, StagedDirectory
     from sim.experiments.results import write_result_files
@@ -242,6 +242,7 @@ def _run(args: argparse.Namespace) -> int:
             f"-> {destination}"
         )
         _say(format_needs(summary["evidence_needs"]))
+        _say(format_loss(summary["loss"]))
     return 0
 
 

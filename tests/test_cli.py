@@ -193,7 +193,8 @@ def test_default_output_directory_is_results_slash_name(tmp_path, write_tiny, mo
     """Without ``--out``, results go to ``results/<scenario name>/`` under the working directory.
 
     The name defaults to the file's stem; the report's first line names the destination and
-    the next two give the share of evidence needs met, of needs and of cases.
+    the next two give the share of evidence needs met, of needs and of cases, and the last
+    the share of formal requests whose evidence was lost.
     """
     (tmp_path / "scenarios").mkdir()
     scenario = write_tiny(tmp_path / "scenarios", name="my_stem")
@@ -206,10 +207,11 @@ def test_default_output_directory_is_results_slash_name(tmp_path, write_tiny, mo
     assert {path.name for path in destination.iterdir()} >= RESULT_FILES | {"figures"}
     assert [path.name for path in (work / "results").iterdir()] == [destination.name]
     lines = out.splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4
     assert str(Path("results") / destination.name) in lines[0]
     assert lines[1].startswith("evidence needs met: ")
     assert lines[2].startswith("cases with all / some / none of their evidence: ")
+    assert lines[3].startswith("evidence lost: ")
 
 
 def test_default_output_directory_uses_scenario_name(tmp_path, write_tiny, monkeypatch, capsys):

@@ -10,6 +10,7 @@ import pytest
 from model_runs import make_scenario, only, quiet, run_model, state_settings
 
 from sim.analysis.loss import loss_summary
+from sim.analysis.report import format_loss
 from sim.world.data import WorldData, load_world_data
 
 
@@ -47,6 +48,14 @@ def test_shares_by_channel_data_type_and_driver() -> None:
     assert sum(d["estimate"] for d in drivers.values()) == pytest.approx(0.25)
     formal = summary["formal_mla"]
     assert formal["requests"] == 4 and formal["share_lost"]["estimate"] == 0.5
+
+
+def test_the_loss_line_names_the_share_and_its_drivers_largest_first() -> None:
+    """Half the formal requests lost, a quarter for each driver; no line for a driver of none."""
+    line = format_loss(loss_summary(table(), warm_up_days=365.0))
+    assert line.startswith("evidence lost: 50.0% of formal MLA requests (")
+    assert "hold expired 25.0%" in line and "no preservation open 25.0%" in line
+    assert "not asked" not in line
 
 
 def test_time_to_evidence_two_ways() -> None:

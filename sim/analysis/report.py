@@ -178,3 +178,27 @@ def format_needs(section: Mapping[str, Any]) -> str:
         f"cases with all / some / none of their evidence: {share('cases_all')} / "
         f"{share('cases_some')} / {share('cases_none')}"
     )
+
+
+def format_loss(section: Mapping[str, Any]) -> str:
+    """Evidence lost among formal MLA requests, with its largest drivers, in one line.
+
+    From summary.json's ``loss``: the share of formal requests lost, then each driver's share
+    of them, largest first (drivers of no loss left out).
+    """
+    formal = section["formal_mla"]
+    lost = formal["share_lost"]["estimate"]
+    if lost is None:
+        return "evidence lost: no formal MLA requests"
+    drivers = sorted(
+        (
+            (cell["estimate"], name)
+            for name, cell in formal["share_lost_by_driver"].items()
+            if cell["estimate"]
+        ),
+        reverse=True,
+    )
+    parts = ", ".join(f"{name.replace('_', ' ')} {100 * share:.1f}%" for share, name in drivers)
+    return f"evidence lost: {100 * lost:.1f}% of formal MLA requests" + (
+        f" ({parts})" if parts else ""
+    )
