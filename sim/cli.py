@@ -320,8 +320,7 @@ def _calibration_fit(args: argparse.Namespace, scenario: Scenario, calibration: 
         )
         staged.publish()
     _say(
-        f"fitted: formal time scale {fit.time_scale:.3f}, pursuit scale "
-        f"{fit.pursuit:.3f}, urgent formal factor {fit.urgent_factor:.3f} "
+        f"fitted: formal time scale {fit.time_scale:.3f}, pursuit scale {fit.pursuit:.4f} "
         f"({fit.evaluations} evaluations) -> {args.out}\n"
         f"check it with: mlatsim calibrate --check --calibration {args.out}"
     )

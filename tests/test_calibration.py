@@ -1,5 +1,6 @@
 """Tests of the calibration: targets, staffing, the check, the fit's files and the command."""
 
+import datetime as dt
 import json
 import math
 import subprocess
@@ -19,7 +20,7 @@ from sim.config.loading import (
     read_calibration,
     validate_settings,
 )
-from sim.experiments.calibration import FREE_PARAMETERS, PILOT_PURSUIT, Fit, pilot_scenario
+from sim.experiments.calibration import FREE_PARAMETERS, Fit, pilot_scenario, staff_from
 from sim.experiments.calibration_files import write_calibration_files
 from sim.experiments.calibration_targets import (
     DAYS_PER_MONTH,
@@ -166,17 +167,44 @@ def test_workload_weighs_urgent_review_days_by_the_urgent_factor() -> None:
     assert workload(result, scenario)["DEU"] == pytest.approx(14.0 / window)
 
 
-def test_pilot_runs_formal_channels_unscaled_and_unqueued() -> None:
-    """The pilot sets time scale and urgent factor 1 on the formal channels and no queues."""
+def test_pilot_runs_at_the_given_values_unqueued() -> None:
+    """The pilot sets the formal channels' time scale and the pursuit scale, and no queues."""
     settings = default_settings()
     settings["world"]["states"] = ["DEU", "USA"]
-    pilot = pilot_scenario(validate_settings(settings), replications=1)
+    pilot = pilot_scenario(validate_settings(settings), 1, time_scale=1.7, pursuit=0.03)
     for name in ("bilateral_mlat", "budapest_mla", "un_convention_mla", "letters_rogatory"):
-        assert getattr(pilot.channels, name).time_scale == 1.0
-        assert getattr(pilot.channels, name).urgent_factor == 1.0
+        assert getattr(pilot.channels, name).time_scale == 1.7
+    assert pilot.channels.eio.time_scale == 1.0
+    assert pilot.routing.pursuit_scale == 0.03
     assert pilot.states["USA"].ca_staff >= 1_000_000
     assert pilot.states["USA"].other_matters_per_year == 0.0
-    assert pilot.routing.pursuit_scale == PILOT_PURSUIT
+
+
+def test_staff_from_a_pilot_adds_the_all_crime_workload() -> None:
+    """The US authority's other matters fill its published inflow beyond e-evidence requests.
+
+    A pilot with 500 formal requests to the USA in a one-year window, each with 2 days of
+    legal review: 1,000 days of e-evidence work, 2,500 other matters (3,000 published) of
+    the bilateral MLAT's legal-review mean times the time scale each.
+    """
+    settings = default_settings()
+    settings["world"]["states"] = ["DEU", "USA"]
+    settings["simulation"].update(
+        start=dt.date(2026, 1, 1), end=dt.date(2029, 1, 1), warm_up_days=365.0, drain_days=366.0
+    )  # a window of one year: 1,096 days less 365 and 366
+    scenario = validate_settings(settings)
+    requests = frame([{"days": 100.0, "requesting": "DEU"}] * 500)
+    requests["legal_review_days"] = 2.0
+    requests["outgoing_review_days"] = 0.0
+    requests["urgent"] = False
+    for column in ("requesting", "requested"):
+        requests[column] = pd.Categorical(requests[column], categories=["DEU", "USA"])
+    staff = staff_from(requests, scenario, time_scale=2.0).set_index("iso3")
+    mean = scenario.channels.bilateral_mlat.stages["legal_review"].time.expected() * 2.0
+    assert staff.loc["USA", "other_matters_per_year"] == 2_500.0
+    work = 1_000.0 + 2_500.0 * mean
+    assert staff.loc["USA", "workload_days_per_year"] == pytest.approx(work, abs=0.1)
+    assert staff.loc["USA", "ca_staff"] == math.ceil(work / 365.0 / UTILISATION)
 
 
 def test_staffing_sizes_staff_to_the_whole_review_work() -> None:
@@ -285,8 +313,8 @@ def test_packaged_calibration_is_read_with_its_method() -> None:
     assert record["settings"]["channels"]["bilateral_mlat"]["time_scale"] == pytest.approx(
         record["fitted"]["formal_time_scale"], rel=1e-3
     )
-    assert record["settings"]["channels"]["budapest_mla"]["urgent_factor"] == pytest.approx(
-        record["fitted"]["formal_urgent_factor"], rel=1e-3
+    assert record["settings"]["routing"]["pursuit_scale"] == pytest.approx(
+        record["fitted"]["pursuit_scale"], rel=1e-3
     )
     history = record["history"]
     assert len(history["rows"]) == record["meta"]["evaluations"]
@@ -314,13 +342,9 @@ def _fake_fit() -> Fit:
     return Fit(
         parameters={p.key: p.start for p in FREE_PARAMETERS},
         staff=staff,
-        objective={
-            "us_formal_mean_months": 9.9,
-            "us_formal_per_year": 2010,
-            "formal_p10_months": 4.5,
-        },
+        objective={"us_formal_mean_months": 9.9, "us_formal_per_year": 2010},
         evaluations=2,
-        history=((1.0, 0.5, 0.75, 9.9, 2010, 4.5), (1.15, 0.5, 0.75, 10.3, 2000, 4.7)),
+        history=((1.93, 0.02, 9.9, 2010), (2.03, 0.02, 10.3, 2000)),
     )
 
 
