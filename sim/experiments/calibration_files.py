@@ -126,7 +126,8 @@ def calibration_text(fit: Fit, inputs: RunInputs, *, replications: int) -> str:
         "those requests, or as many again where none is published (e-evidence share "
         f"{E_EVIDENCE_SHARE});",
         "staff = ceil(whole review work / (365 * utilisation)), utilisation "
-        f"{UTILISATION}; no prior caseload. [meta.achieved] is a staffed confirmation run.",
+        f"{UTILISATION}; no prior",
+        "caseload. [meta.achieved] is a staffed confirmation run.",
         '"""',
         "",
         "[meta.targets]",
