@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from sim.config.loading import load_scenario, validate_settings
+from sim.config.loading import load_scenario, packaged_calibration, validate_settings
 from sim.experiments.runner import run_scenario
 
 QUEUED_STAGES = (
@@ -75,3 +75,17 @@ def test_service_times_are_exponential_with_mean_one(fulfilled):
     for stage in QUEUED_STAGES:
         service = fulfilled[f"{stage}_days"] - fulfilled[f"{stage}_wait_days"]
         assert service.mean() == pytest.approx(1.0, rel=0.01), stage
+
+
+def test_the_packaged_calibration_leaves_the_validation_network_alone() -> None:
+    """Run with the packaged calibration, the validation scenario is still the M/M/3 network.
+
+    The calibration lays staff, other matters, formal time scales and the pursuit scale under
+    every scenario; this one sets its own, so none of them reaches it.
+    """
+    scenario = load_scenario("scenarios/validation_queueing.toml", packaged_calibration())
+    for code in ("GBR", "USA"):
+        assert scenario.states[code].ca_staff == 3
+        assert scenario.states[code].other_matters_per_year == 0.0
+    assert scenario.channels.bilateral_mlat.time_scale == 1.0
+    assert scenario.routing.pursuit_scale >= 1e6
