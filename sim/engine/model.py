@@ -60,6 +60,7 @@ from sim.vocabulary import CHANNELS, DATA_TYPES, NO_REASON, PENDING, PRESERVATIO
 from sim.world.build import World
 
 _HOLDER_TRIES = 20
+_CHANNEL_NUMBER = {name: number for number, name in enumerate(CHANNELS)}
 # Positions of a case's own draws: under the key of its first need, at positions no request
 # uses (tests/test_common_random_numbers.py checks that a request's stay below CASE_DRAWS).
 _CASE = 4 * STEP
@@ -102,6 +103,10 @@ class CooperationModel(mesa.Model):
 
         self.crime_type_names = tuple(scenario.crime_types)
         self.crime_types: tuple[CrimeType, ...] = tuple(scenario.crime_types.values())
+        self._data_weights = tuple(
+            np.cumsum([c.subscriber, c.traffic, c.content]).tolist() for c in self.crime_types
+        )
+        """Cumulative weights of the data types each crime type wants (by crime number)."""
         self.data_type_names = DATA_TYPES
         self.evidentiary = scenario.evidentiary_standards
         self.states = tuple(StateAgent(self, profile, n) for n, profile in enumerate(world.states))
@@ -212,10 +217,10 @@ class CooperationModel(mesa.Model):
             return
         case_id = self._next_case
         self._next_case += 1
-        data_weights = [crime.subscriber, crime.subscriber + crime.traffic]
-        data_weights.append(data_weights[-1] + crime.content)
+        data_weights = self._data_weights[crime_number]
         now = self.env.now
-        pursues = self.pursuit.pursues
+        pursues, open_channels = self.pursuit.pursues, self.router.open_channels
+        age_days, retention_factor = self.config.demand.data_age_days, self.policy.retention_factor
         for index, holder in enumerate(holders):
             need = draws
             if index > 0:  # the first need's draws came with the case's
@@ -223,12 +228,9 @@ class CooperationModel(mesa.Model):
                 u_data, u_pursue = uniforms_at(need + DATA)
                 age = exponential_at(need + DATA_AGE)
             data_type = choice_index(data_weights, u_data)
-            age *= self.config.demand.data_age_days
             period = self._retention[holder.number][data_type]
-            expiry = now - age + period * self.policy.retention_factor(holder.iso3, now)
-            routes = self.router.open_channels(
-                agent.profile, holder.profile, DATA_TYPES[data_type], now
-            )
+            expiry = now - age * age_days + period * retention_factor(holder.iso3, now)
+            routes = open_channels(agent.profile, holder.profile, DATA_TYPES[data_type], now)
             if not pursues(routes, u_pursue, crime_number, data_type, urgent):
                 agent.unpursued += 1
                 self.unpursued.add(
@@ -237,7 +239,7 @@ class CooperationModel(mesa.Model):
                         crime_number,
                         agent.number,
                         holder.number,
-                        CHANNELS.index(routes[0]),
+                        _CHANNEL_NUMBER[routes[0]],
                         data_type,
                         int(urgent),
                     ),
