@@ -140,6 +140,8 @@ class CooperationModel(mesa.Model):
             {name: channel for name, channel in scenario.channels.items() if channel.enabled},
         )
         """Whether a need is pursued, or a declined direct request escalated (section 7.4)."""
+        self.preserving = scenario.preservation.enabled
+        """Whether requests ask for preservation at all (the journey skips the rules if not)."""
         self.preservation_time = scenario.preservation.time.sampler(KEYED)
         """A preservation request's time, drawn at a request's position for it."""
         self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}

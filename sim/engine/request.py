@@ -249,7 +249,7 @@ def journey(
         at = req.key + plan.at  # the first pass's block; a return moves it by NEXT_PASS
         attempt = at + _ATTEMPT  # the attempt's own draws
         effects = model.policy.effects(req.requesting.iso3, req.requested.iso3, env.now)
-        if path := preserving.due(model, req, plan.settings.nominal_days):
+        if model.preserving and (path := preserving.due(model, req, plan.settings.nominal_days)):
             yield env.timeout(model.preservation_time(attempt + PRESERVATION_TIME))
             preserving.preserve(model, req, effects.preservation_gap, attempt + PRESERVATION, path)
         terms, delay = _attempt_terms(model, req, plan, effects)
