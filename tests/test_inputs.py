@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -102,9 +103,11 @@ def test_a_calibration_is_identified_by_its_content(calibration_copy):
         == hashlib.sha256((DATA / "calibration.toml").read_bytes()).hexdigest()
     )
     staff = calibration_copy / "central_authorities.csv"
-    staff.write_text(staff.read_text(encoding="utf-8").replace("USA,419,", "USA,420,"))
+    packaged_staff = int(packaged.staff["USA"]["ca_staff"])
+    text = staff.read_text(encoding="utf-8")
+    staff.write_text(text.replace(f"USA,{packaged_staff},", f"USA,{packaged_staff + 1},"))
     changed = read_calibration(calibration_copy)
-    assert changed.staff["USA"]["ca_staff"] == 420
+    assert changed.staff["USA"]["ca_staff"] == packaged_staff + 1
     assert changed.digest != packaged.digest
     assert NO_CALIBRATION.digest == "none" and NO_CALIBRATION.describe() == "none"
 
@@ -127,13 +130,13 @@ def test_a_calibration_is_identified_by_its_content(calibration_copy):
         ("calibration.toml", lambda text: text + "[broken\n", "calibration.toml", "malformed TOML"),
         (
             "central_authorities.csv",
-            lambda text: text.replace("USA,419,", "USA,many,"),
+            lambda text: re.sub(r"^USA,\d+,", "USA,many,", text, flags=re.M),
             "central_authorities.csv line",
             "ca_staff 'many' is not a whole number",
         ),
         (
             "central_authorities.csv",
-            lambda text: text.replace("USA,419,", "USA,0,"),
+            lambda text: re.sub(r"^USA,\d+,", "USA,0,", text, flags=re.M),
             "central_authorities.csv: states.USA.ca_staff",
             "greater than or equal to 1",
         ),
@@ -177,7 +180,10 @@ def test_run_records_the_calibration_it_used(tmp_path, write_tiny, calibration_c
     assert copy["scenario"]["channels"]["bilateral_mlat"]["time_scale"] == pytest.approx(
         FITTED_SCALE
     )
-    assert copy["scenario"]["states"]["USA"]["ca_staff"] == 419
+    assert (
+        copy["scenario"]["states"]["USA"]["ca_staff"]
+        == (packaged_calibration().staff["USA"]["ca_staff"])
+    )
     for manifest in (none, copy):
         assert manifest["world_data"]["files"] == world_data_files()
         assert manifest["key"] != ""
