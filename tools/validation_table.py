@@ -401,9 +401,9 @@ def unmet_share(states: list[str]) -> Statistic:
 def mean_backlog(state: str) -> Statistic:
     """The mean ``backlog`` of a state's central authority over the measured window.
 
-    Not divided by demand.scale: the backlog holds the prior caseload, which is set in days of
-    the authority's capacity and does not shrink with demand, so only a full-scale run gives
-    a value to compare.
+    Not divided by demand.scale: the backlog holds the authority's other matters (its
+    all-crime workload), which do not shrink with demand, so only a full-scale run gives a
+    value to compare.
     """
 
     def statistic(_: pd.DataFrame, run: Replication) -> float:
