@@ -7,6 +7,10 @@ records.
 """
 
 import datetime as dt
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -112,3 +116,14 @@ def run_model(
 def finished(frame: pd.DataFrame) -> pd.DataFrame:
     """The requests that reached an outcome before the horizon."""
     return frame[frame["outcome"] != "pending"]
+
+
+def load_tool(name: str) -> ModuleType:
+    """The script ``tools/<name>.py`` as a module (tools/ is a folder of scripts, not a package)."""
+    path = Path(__file__).resolve().parents[1] / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -9,29 +9,15 @@ the fix is one line in ``sim/data/parameter_status.toml`` and
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from model_runs import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_tool() -> ModuleType:
-    """The tool as a module (tools/ is a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "parameter_table", ROOT / "tools" / "parameter_table.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+tool = load_tool("parameter_table")
 
 
 @pytest.fixture(scope="module")

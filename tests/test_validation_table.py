@@ -8,15 +8,13 @@ placeholder until the real baseline is measured.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
+from model_runs import load_tool
 
 from sim.analysis.statistics import confidence_interval
 from sim.config.loading import load_scenario
@@ -28,19 +26,7 @@ from sim.experiments.runner import run_scenario
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_tool() -> ModuleType:
-    """The tool as a module (tools/ is a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "validation_table", ROOT / "tools" / "validation_table.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+tool = load_tool("validation_table")
 # Every formal need pursued, so the five-state world has formal requests to measure.
 EXTRA = "\n[routing]\npursuit_scale = 1e6\n"
 
