@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from model_runs import QUIET_CHANNEL
 
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
@@ -271,15 +272,7 @@ def test_escalation_is_a_choice_only_after_a_declined_direct_request() -> None:
 # -- the journey of a request, day by day ----------------------------------------------------
 
 CODES = ("GBR", "USA")
-QUIET = {
-    "p_clarify": 0.0,
-    "p_refuse_grounds": 0.0,
-    "p_refuse_dual_criminality": 0.0,
-    "p_refuse_data_protection": 0.0,
-    "p_provider_decline": 0.0,
-    "timeout_days": 100_000.0,
-    "time_scale": 1.0,
-}
+QUIET = {**QUIET_CHANNEL, "time_scale": 1.0}
 MLAT_DAYS = {
     "drafting": 10.0,
     "outgoing_review": 2.0,
