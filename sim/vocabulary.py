@@ -33,6 +33,7 @@ CHANNELS = (
     "eio",
     "cloud_act",
     "bilateral_mlat",
+    "treaty_mla",
     "budapest_mla",
     "un_convention_mla",
     "letters_rogatory",
@@ -74,12 +75,34 @@ LEVER_NAMES = (
 their scenario models (``sim.config.schema.LEVER_MODELS``); both refuse to load otherwise."""
 
 
-INSTRUMENTS = ("budapest", "second_protocol", "eu", "eio", "e_evidence", "un_cybercrime")
-"""Multilateral instruments whose parties and dates the world data holds."""
+INSTRUMENTS = (
+    "budapest",
+    "second_protocol",
+    "eu",
+    "eio",
+    "e_evidence",
+    "un_cybercrime",
+    "untoc",
+    "ecma_1959",
+    "iacmla",
+    "asean_mla",
+    "eu_us_mla",
+    "eu_japan_mla",
+    "eu_uk_tca",
+    "harare",
+)
+"""Multilateral instruments whose parties and dates the world data holds. The last eight are
+the treaty bases of formal mutual legal assistance (``TREATY_MLA_INSTRUMENTS`` in
+``sim.rules.channels``): UNTOC Art. 18, the 1959 European Convention (ETS 030), the
+Inter-American Convention (1992), the ASEAN MLA Treaty, the EU's agreements with the US, Japan
+and the UK (TCA Part Three), and the Commonwealth's Harare Scheme."""
 
 
-TIE_KINDS = ("mlat", "cloud_act")
-"""Bilateral ties between two states: a mutual legal assistance treaty, a CLOUD Act agreement."""
+TIE_KINDS = ("mlat", "cloud_act", "mla_agreement", "suspended")
+"""Bilateral ties between two states: a mutual legal assistance treaty, a CLOUD Act agreement,
+a mutual legal assistance agreement that is not a treaty (US-China 2000, AIT-TECRO 2002), and
+a suspension of cooperation in criminal matters (from its date, the pair has no formal
+channel)."""
 
 
 UNROUTED = "none"
