@@ -82,18 +82,18 @@ def test_usa_gbr_cloud_act_and_mlat_but_not_budapest(data: WorldData) -> None:
 
 
 def test_usa_gbr_full_ranking(data: WorldData) -> None:
-    """Open channels come fastest first by ``nominal_days``; letters rogatory close the list."""
+    """Open channels come fastest first by ``nominal_days``; no letters rogatory (treaties)."""
     world, router = setup(data, ["USA", "GBR"])
     assert open_to(router, world, "GBR", "USA", "subscriber") == (
         "direct_provider",
         "cloud_act",
         "bilateral_mlat",
-        "letters_rogatory",
+        "treaty_mla",
     )
     assert open_to(router, world, "GBR", "USA", "content") == (
         "cloud_act",
         "bilateral_mlat",
-        "letters_rogatory",
+        "treaty_mla",
     )
 
 
@@ -103,29 +103,29 @@ def test_deu_fra_eio_open_and_e_evidence_from_august_2026(data: WorldData) -> No
     before = open_to(router, world, "DEU", "FRA", "content", E_EVIDENCE_DAY - 1)
     assert "eio" in before
     assert "e_evidence" not in before
-    assert before == ("eio", "budapest_mla", "letters_rogatory")
+    assert before == ("eio", "treaty_mla")
     after = open_to(router, world, "DEU", "FRA", "content", E_EVIDENCE_DAY)
-    assert after == ("e_evidence", "eio", "budapest_mla", "letters_rogatory")
+    assert after == ("e_evidence", "eio", "treaty_mla")
 
 
 def test_dnk_deu_has_no_eio_and_no_e_evidence(data: WorldData) -> None:
-    """Denmark is outside the EIO and e-Evidence (opt-out), so only Budapest and letters."""
+    """Denmark is outside the EIO and e-Evidence (opt-out): MLA under ETS 030 and UNTOC only."""
     world, router = setup(data, ["DNK", "DEU"])
     for day in (0.0, E_EVIDENCE_DAY, 1500.0):
         for a, b in (("DNK", "DEU"), ("DEU", "DNK")):
             found = open_to(router, world, a, b, "traffic", day)
             assert "eio" not in found
             assert "e_evidence" not in found
-            assert found == ("budapest_mla", "letters_rogatory")
+            assert found == ("treaty_mla",)
 
 
 def test_irl_deu_no_eio_but_e_evidence_after_august_2026(data: WorldData) -> None:
     """Ireland is outside the EIO but in e-Evidence; it signed Budapest only (no Art. 27)."""
     world, router = setup(data, ["IRL", "DEU"])
-    assert open_to(router, world, "DEU", "IRL", "content", 0.0) == ("letters_rogatory",)
+    assert open_to(router, world, "DEU", "IRL", "content", 0.0) == ("treaty_mla",)
     assert open_to(router, world, "DEU", "IRL", "content", E_EVIDENCE_DAY) == (
         "e_evidence",
-        "letters_rogatory",
+        "treaty_mla",
     )
     assert "eio" not in open_to(router, world, "IRL", "DEU", "content", 1500.0)
 
@@ -151,7 +151,7 @@ def test_second_protocol_opens_once_in_force(data: WorldData) -> None:
 
 
 def test_un_convention_is_scenario_only(data: WorldData) -> None:
-    """The UN Convention opens only once in force and ratified by both states."""
+    """The UN Convention opens only once in force and ratified by both states (KEN, CHN)."""
     world, router = setup(data, ["KEN", "CHN"])
     assert "un_convention_mla" not in open_to(router, world, "KEN", "CHN", "content", 1000.0)
     calendar = world.calendar
@@ -160,8 +160,8 @@ def test_un_convention_is_scenario_only(data: WorldData) -> None:
     assert "un_convention_mla" not in open_to(router, world, "KEN", "CHN", "content", 600.0)
     calendar.set_party("CHN", "un_cybercrime", 550.0)
     assert open_to(router, world, "KEN", "CHN", "content", 600.0) == (
+        "treaty_mla",
         "un_convention_mla",
-        "letters_rogatory",
     )
 
 
@@ -190,12 +190,15 @@ def test_voluntary_disclosure_override_opens_direct_channel(data: WorldData) -> 
     assert "direct_provider" in open_to(router, world, "USA", "DEU", "subscriber")
 
 
-def test_letters_rogatory_always_open(data: WorldData) -> None:
-    """Without any treaty the diplomatic channel remains: letters rogatory only (KEN→CHN)."""
-    world, router = setup(data, ["KEN", "CHN"])
+def test_letters_rogatory_where_no_treaty(data: WorldData) -> None:
+    """Without any treaty the diplomatic channel remains: letters rogatory only (IRN→CHN).
+
+    Iran is party to none of the model's MLA instruments (not to UNTOC, by the 2017 list).
+    """
+    world, router = setup(data, ["IRN", "CHN"])
     for data_type in ("subscriber", "traffic", "content"):
-        assert open_to(router, world, "KEN", "CHN", data_type) == ("letters_rogatory",)
-        assert open_to(router, world, "CHN", "KEN", data_type, 1000.0) == ("letters_rogatory",)
+        assert open_to(router, world, "IRN", "CHN", data_type) == ("letters_rogatory",)
+        assert open_to(router, world, "CHN", "IRN", data_type, 1000.0) == ("letters_rogatory",)
 
 
 @pytest.mark.parametrize("name", ["cloud_act", "letters_rogatory", "direct_provider"])
@@ -212,13 +215,13 @@ def test_ranking_follows_nominal_days(data: WorldData) -> None:
     """Changing ``nominal_days`` reorders the channels: fastest expected first."""
     changes = {
         "channels": {
-            "letters_rogatory": {"nominal_days": 1.0},
+            "treaty_mla": {"nominal_days": 1.0},
             "cloud_act": {"nominal_days": 400.0},
         }
     }
     world, router = setup(data, ["USA", "GBR"], changes)
     assert open_to(router, world, "GBR", "USA", "content") == (
-        "letters_rogatory",
+        "treaty_mla",
         "bilateral_mlat",
         "cloud_act",
     )
@@ -268,22 +271,30 @@ def test_registry_gives_each_channel_one_spec_in_vocabulary_order() -> None:
 
 
 def test_formal_mla_is_derived_from_the_specs() -> None:
-    """The formal MLA channels are those whose spec says so (the four of DESIGN)."""
-    assert FORMAL_MLA == ("bilateral_mlat", "budapest_mla", "un_convention_mla", "letters_rogatory")
+    """The formal MLA channels are those whose spec says so (DESIGN's four and treaty_mla)."""
+    assert FORMAL_MLA == (
+        "bilateral_mlat",
+        "treaty_mla",
+        "budapest_mla",
+        "un_convention_mla",
+        "letters_rogatory",
+    )
     assert all(isinstance(spec.formal_mla, bool) for spec in CHANNEL_SPECS)
 
 
 def test_specs_declare_what_their_rules_read() -> None:
-    """Instrument and tie channels name their instrument or tie (budapest_mla reads both)."""
+    """Instrument and tie channels name their instrument or tie; formal ones read suspensions."""
     specs = {spec.name: spec for spec in CHANNEL_SPECS}
-    assert specs["eio"].instruments == ("eio",)
+    assert (specs["eio"].instruments, specs["eio"].ties) == (("eio",), ())
     assert specs["un_convention_mla"].instruments == ("un_cybercrime",)
-    assert specs["bilateral_mlat"].ties == ("mlat",)
+    assert specs["bilateral_mlat"].ties == ("mlat", "mla_agreement", "suspended")
+    assert specs["treaty_mla"].instruments == channels_module.TREATY_MLA_INSTRUMENTS
     assert (specs["budapest_mla"].instruments, specs["budapest_mla"].ties) == (
-        ("budapest",),
-        ("mlat",),
+        ("budapest", *channels_module.TREATY_MLA_INSTRUMENTS),
+        ("mlat", "mla_agreement", "suspended"),
     )
-    assert specs["letters_rogatory"].instruments == specs["letters_rogatory"].ties == ()
+    assert "untoc" in specs["letters_rogatory"].instruments
+    assert all("suspended" in specs[name].ties for name in FORMAL_MLA)
 
 
 def _bad_registries() -> dict[str, tuple[tuple[ChannelSpec, ...], str]]:
@@ -397,7 +408,7 @@ def test_toy_channel_is_routed_fastest_first(data: WorldData, toy_channel: dict[
     assert TOY not in open_to(router, world, "KEN", "CHN", "subscriber")  # not parties
     slow = merge(toy_channel, {"channels": {TOY: {"nominal_days": 1000.0}}})
     world, router = setup(data, ["DEU", "FRA"], slow)
-    assert open_to(router, world, "DEU", "FRA", "traffic")[-2:] == ("letters_rogatory", TOY)
+    assert open_to(router, world, "DEU", "FRA", "traffic")[-2:] == ("treaty_mla", TOY)
 
 
 def test_toy_channel_needs_its_toml_block(toy_channel: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ import pytest
 from sim.analysis import comparison
 from sim.cli import main
 from sim.experiments import compare
+from sim.vocabulary import RECORDED_CHANNELS
 
 STATES = '["DEU", "FRA", "USA", "GBR", "IRL"]'
 SCENARIO = (
@@ -134,18 +135,7 @@ def test_comparison_csv_has_the_long_form_columns(compared):
     assert fast[["diff", "diff_ci_low", "diff_ci_high"]].notna().all().all()
     assert (fast["diff_ci_low"] <= fast["diff"] + 1e-12).all()
     assert (fast["diff"] <= fast["diff_ci_high"] + 1e-12).all()
-    assert set(table["group"]) - {"all"} <= set(comparison.GROUPINGS) | {
-        "direct_provider",
-        "second_protocol",
-        "e_evidence",
-        "eio",
-        "cloud_act",
-        "bilateral_mlat",
-        "budapest_mla",
-        "un_convention_mla",
-        "letters_rogatory",
-        "none",
-    }
+    assert set(table["group"]) - {"all"} <= set(comparison.GROUPINGS) | set(RECORDED_CHANNELS)
 
 
 def test_comparison_md_states_the_method(compared):

@@ -40,6 +40,14 @@ INSTRUMENT_ROWS = {
     "eio": "2017-05-22",
     "e_evidence": "2026-08-18",
     "un_cybercrime": "",
+    "untoc": "2003-09-29",
+    "ecma_1959": "1962-06-12",
+    "iacmla": "",
+    "asean_mla": "",
+    "eu_us_mla": "2010-02-01",
+    "eu_japan_mla": "2011-01-02",
+    "eu_uk_tca": "2021-01-01",
+    "harare": "",
 }
 PARAMETERS = """iso3,ca_staff,retention_days,basis
 AAA,5,90,a note
@@ -219,7 +227,7 @@ def test_unknown_instrument_in_instruments(world_dir: Path) -> None:
     """instruments.csv may only list known instruments."""
     append(world_dir, "instruments.csv", "warsaw,Warsaw,2020-01-01")
     error = error_of(world_dir)
-    assert error.where == "instruments.csv line 8"
+    assert error.where == f"instruments.csv line {len(INSTRUMENT_ROWS) + 2}"
     assert "'warsaw'" in error.problem
 
 

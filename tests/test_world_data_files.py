@@ -14,6 +14,16 @@ import pytest
 
 DATA = Path(__file__).parents[1] / "sim" / "data"
 
+TREATY_BASES = (
+    "untoc",
+    "ecma_1959",
+    "iacmla",
+    "asean_mla",
+    "eu_us_mla",
+    "eu_japan_mla",
+    "eu_uk_tca",
+    "harare",
+)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BOOLS = {"true", "false"}
 ALLOWED = {
@@ -45,11 +55,15 @@ ALLOWED = {
             "eio",
             "e_evidence",
             "un_cybercrime",
+            *TREATY_BASES,
         },
         "status": {"party", "signatory"},
         "verified": BOOLS,
     },
-    "bilateral.csv": {"kind": {"mlat", "cloud_act"}, "verified": BOOLS},
+    "bilateral.csv": {
+        "kind": {"mlat", "cloud_act", "mla_agreement", "suspended"},
+        "verified": BOOLS,
+    },
     "instruments.csv": {
         "instrument": {
             "budapest",
@@ -58,6 +72,7 @@ ALLOWED = {
             "eio",
             "e_evidence",
             "un_cybercrime",
+            *TREATY_BASES,
         },
         "verified": BOOLS,
     },
@@ -297,3 +312,92 @@ def test_instruments_file() -> None:
     assert rows["second_protocol"]["in_force"] == ""
     assert rows["un_cybercrime"]["in_force"] == ""
     assert rows["eio"]["in_force"] == "2017-05-22"
+    assert rows["untoc"]["in_force"] == "2003-09-29"
+    assert rows["ecma_1959"]["in_force"] == "1962-06-12"
+    assert rows["eu_us_mla"]["in_force"] == "2010-02-01"
+    assert rows["eu_japan_mla"]["in_force"] == "2011-01-02"
+    assert rows["eu_uk_tca"]["in_force"] == "2021-01-01"
+    for upper_bound in ("iacmla", "asean_mla", "harare"):  # only the year is known
+        assert rows[upper_bound]["verified"] == "false"
+
+
+# --- treaty bases of formal MLA (issue #12) ----------------------------------------------------
+
+
+def test_untoc_parties_are_un_members_but_the_nine_known_outside() -> None:
+    """UNTOC: every UN member but the nine a 2017 source lists as non-parties, plus PSE, VAT.
+
+    No full party list was retrieved, so every row is flagged unverified.
+    """
+    rows = members("untoc")
+    un = {iso3 for iso3, row in states().items() if row["un_member"] == "true"}
+    outside = {"BTN", "COG", "IRN", "PLW", "PNG", "SLB", "SOM", "SSD", "TUV"}
+    assert set(rows) == (un - outside) | {"PSE", "VAT"}
+    assert all(row["verified"] == "false" and row["status"] == "party" for row in rows.values())
+
+
+def test_ets_030_binds_the_council_of_europe_and_four_others() -> None:
+    """ETS 030: 50 parties, the 46 CoE members and CHL, ISR, KOR, RUS (RUS unverified)."""
+    rows = members("ecma_1959", "party")
+    assert len(rows) == 50
+    assert {"CHL", "ISR", "KOR", "RUS", "GBR", "UKR", "TUR"} <= set(rows)
+    assert set(members("budapest", "party")) & EEA <= set(rows)
+    assert rows["RUS"]["verified"] == "false"
+
+
+def test_inter_american_convention_parties_include_its_protocol_parties() -> None:
+    """The A-59 Protocol is open only to Convention parties, so its nine are Convention parties."""
+    rows = members("iacmla", "party")
+    assert set(rows) == {"BRA", "CHL", "COL", "CZE", "ECU", "USA", "HND", "PRY", "UKR"}
+    assert all(row["verified"] == "false" for row in rows.values())
+
+
+def test_asean_mla_treaty_binds_the_ten() -> None:
+    """The ASEAN MLA Treaty binds the ten ASEAN member states."""
+    assert set(members("asean_mla", "party")) == {
+        "BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("instrument", "counterpart", "day"),
+    [
+        ("eu_us_mla", "USA", "2010-02-01"),
+        ("eu_japan_mla", "JPN", "2011-01-02"),
+        ("eu_uk_tca", "GBR", "2021-01-01"),
+    ],
+)
+def test_eu_agreements_bind_the_counterpart_and_each_eu_member(
+    instrument: str, counterpart: str, day: str
+) -> None:
+    """EU-US, EU-Japan, EU-UK TCA: the counterpart and each EU member state, from the date.
+
+    EU-UK TCA binds GBR and each EU member from 2021-01-01 (provisional application); HRV's
+    instruments under the two older agreements are not confirmed (empty date, unverified).
+    """
+    rows = members(instrument, "party")
+    eu = set(members("eu"))
+    assert set(rows) == eu | {counterpart}
+    assert rows[counterpart]["in_force"] == day
+    for iso3 in eu - {"HRV"}:
+        assert rows[iso3]["in_force"] == day
+    if instrument != "eu_uk_tca":
+        assert (rows["HRV"]["in_force"], rows["HRV"]["verified"]) == ("", "false")
+
+
+def test_harare_scheme_covers_commonwealth_members_unverified() -> None:
+    """The Harare Scheme (non-binding) applies among Commonwealth members; the list is C-grade."""
+    rows = members("harare", "party")
+    assert len(rows) == 53
+    assert {"GBR", "IND", "NGA", "AUS", "CAN", "ZAF"} <= set(rows)
+    assert all(row["verified"] == "false" for row in rows.values())
+
+
+def test_mla_agreements_and_suspensions() -> None:
+    """US-China and AIT-TECRO are agreements; RUS-UKR and HKG-USA are suspended, with dates."""
+    ties = {(r["kind"], frozenset((r["state_a"], r["state_b"]))): r for r in read("bilateral.csv")}
+    assert ties[("mla_agreement", frozenset(("USA", "CHN")))]["signed"] == "2000-06-19"
+    assert ties[("mla_agreement", frozenset(("USA", "TWN")))]["signed"] == "2002-03-26"
+    assert ties[("suspended", frozenset(("RUS", "UKR")))]["in_force"] == "2022-12-23"
+    assert ties[("suspended", frozenset(("USA", "HKG")))]["in_force"] == "2020-08-20"
+    assert ("mlat", frozenset(("USA", "HKG"))) in ties  # the agreement exists, suspended

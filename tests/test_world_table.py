@@ -288,9 +288,9 @@ def test_table_format_aligns_columns_and_abbreviates_long_lists(world):
     usa = next(line for line in lines if line.startswith("USA "))
     assert "AUS;GBR" in usa
     assert " +6" in usa  # the USA's 60-odd MLAT partners are abbreviated
-    assert usa.endswith("mlat_partners")  # the unverified marks are never cut
+    assert usa.endswith("mlat_partners;mla_agreement_partners")  # unverified marks never cut
     afg = next(line for line in lines if line.startswith("AFG "))
-    assert afg.split()[-1] == "privacy_regime;contact_24_7"
+    assert afg.split()[-1] == "privacy_regime;untoc;contact_24_7"
 
 
 def test_unknown_format_is_refused():

@@ -12,12 +12,15 @@ registry that does not match the names or names an instrument the world does not
 Eligibility follows DESIGN's table: a channel opens when both states are bound by its
 instrument (or linked by its bilateral tie) on the day of the request, and when it can obtain
 the data type wanted. The requesting state tries the open channels fastest first, judging
-speed by each channel's ``nominal_days``. Letters rogatory are always open: the diplomatic
-channel needs no treaty. (Whether 24/7 preservation is open is :mod:`sim.rules.preservation`.)
+speed by each channel's ``nominal_days``. Letters rogatory, the diplomatic channel that needs
+no treaty, are open only between states with no treaty basis at all; a pair whose cooperation
+is suspended (a ``suspended`` tie) has no formal channel, letters rogatory included (docs/model.md
+section 7.3). (Whether 24/7 preservation is open is :mod:`sim.rules.preservation`.)
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -62,25 +65,113 @@ class ChannelSpec:
     def under_instrument(
         cls, name: str, instrument: str, *, formal_mla: bool, basis: str
     ) -> ChannelSpec:
-        """A channel open while ``instrument`` is in force and binds both states."""
+        """A channel open while ``instrument`` is in force and binds both states.
+
+        A formal MLA channel is also closed to a pair whose cooperation is suspended.
+        """
 
         def both_bound(
             cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
         ) -> bool:
             return cal.both_bound(a.iso3, b.iso3, instrument, day)
 
-        return cls(name, both_bound, formal_mla, basis, instruments=(instrument,))
+        rule = _unless_suspended(both_bound) if formal_mla else both_bound
+        ties = (SUSPENDED,) if formal_mla else ()
+        return cls(name, rule, formal_mla, basis, instruments=(instrument,), ties=ties)
 
     @classmethod
     def under_tie(cls, name: str, kind: str, *, formal_mla: bool, basis: str) -> ChannelSpec:
-        """A channel open while a bilateral tie of ``kind`` links the two states."""
+        """A channel open while a bilateral tie of ``kind`` links the two states.
+
+        A formal MLA channel is also closed to a pair whose cooperation is suspended.
+        """
 
         def tied(
             cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
         ) -> bool:
             return cal.has_tie(kind, a.iso3, b.iso3, day)
 
-        return cls(name, tied, formal_mla, basis, ties=(kind,))
+        rule = _unless_suspended(tied) if formal_mla else tied
+        ties = (kind, SUSPENDED) if formal_mla else (kind,)
+        return cls(name, rule, formal_mla, basis, ties=ties)
+
+
+SUSPENDED = "suspended"
+"""The tie kind of a pair whose cooperation in criminal matters is suspended (RUS-UKR from
+2022-12-23, HKG-USA from 2020-08-20): from its date no formal channel is open between them."""
+
+BILATERAL_TIES: tuple[str, ...] = ("mlat", "mla_agreement")
+"""Bilateral bases of formal MLA: a treaty, or an agreement that is not one (US-China 2000,
+AIT-TECRO 2002); both are "treaties or arrangements" in the sense of Budapest Art. 27(1)."""
+
+TREATY_MLA_INSTRUMENTS: tuple[str, ...] = (
+    "untoc",
+    "ecma_1959",
+    "iacmla",
+    "asean_mla",
+    "eu_us_mla",
+    "eu_japan_mla",
+    "eu_uk_tca",
+    "harare",
+)
+"""The multilateral and regional treaty bases of formal MLA (channel ``treaty_mla``)."""
+
+COUNTERPART: dict[str, str] = {"eu_us_mla": "USA", "eu_japan_mla": "JPN", "eu_uk_tca": "GBR"}
+"""Agreements of the EU with one third state: each binds that state with every EU member
+state, never two member states with one another."""
+
+
+def _unless_suspended(rule: Rule) -> Rule:
+    """``rule``, closed to a pair whose cooperation is suspended on the day."""
+
+    def open_unless_suspended(
+        cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+    ) -> bool:
+        return not cal.has_tie(SUSPENDED, a.iso3, b.iso3, day) and rule(cal, a, b, data, day)
+
+    return open_unless_suspended
+
+
+def binds_pair(cal: TreatyCalendar, a: str, b: str, instrument: str, day: float) -> bool:
+    """Whether ``instrument`` binds ``a`` and ``b`` with each other on ``day``.
+
+    A multilateral treaty binds any two of its parties; an EU agreement with one third state
+    (:data:`COUNTERPART`) binds only that state with a member state.
+    """
+    counterpart = COUNTERPART.get(instrument)
+    if counterpart is not None and counterpart not in (a, b):
+        return False
+    return cal.both_bound(a, b, instrument, day)
+
+
+def treaty_instrument(cal: TreatyCalendar, a: str, b: str, day: float) -> bool:
+    """Whether a multilateral or regional MLA treaty (or the Harare Scheme) binds the pair."""
+    return any(binds_pair(cal, a, b, name, day) for name in TREATY_MLA_INSTRUMENTS)
+
+
+def mla_treaty_in_force(cal: TreatyCalendar, a: str, b: str, day: float) -> bool:
+    """Whether an MLA treaty or arrangement other than Budapest is in force between the pair.
+
+    This is the test of Budapest Art. 27(1): a bilateral treaty or agreement, or a
+    multilateral one (UNTOC, the 1959 Convention, ...). The Harare Scheme counts as an
+    arrangement on the basis of uniform or reciprocal legislation (model.md section 7.3).
+    """
+    return any(cal.has_tie(kind, a, b, day) for kind in BILATERAL_TIES) or treaty_instrument(
+        cal, a, b, day
+    )
+
+
+def treaty_basis(cal: TreatyCalendar, a: str, b: str, day: float) -> bool:
+    """Whether the pair has any treaty basis for formal MLA (then letters rogatory are closed).
+
+    Any bilateral or multilateral MLA treaty or arrangement, the Budapest Convention between
+    two parties, or the UN Convention against Cybercrime once in force for both.
+    """
+    return (
+        mla_treaty_in_force(cal, a, b, day)
+        or cal.both_bound(a, b, "budapest", day)
+        or cal.both_bound(a, b, "un_cybercrime", day)
+    )
 
 
 def _direct_provider(
@@ -90,19 +181,33 @@ def _direct_provider(
     return b.params.voluntary_disclosure and data != "content"
 
 
+def _bilateral_mlat(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
+    return any(cal.has_tie(kind, a.iso3, b.iso3, day) for kind in BILATERAL_TIES)
+
+
+def _treaty_mla(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
+    return treaty_instrument(cal, a.iso3, b.iso3, day)
+
+
 def _budapest_mla(
     cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
 ) -> bool:
-    # Art. 27 applies only where no treaty is in force between the two parties.
-    return cal.both_bound(a.iso3, b.iso3, "budapest", day) and not cal.has_tie(
-        "mlat", a.iso3, b.iso3, day
+    # Art. 27(1): Arts. 27-28 apply only where no MLA treaty or arrangement, bilateral or
+    # multilateral, is in force between the two parties.
+    return cal.both_bound(a.iso3, b.iso3, "budapest", day) and not mla_treaty_in_force(
+        cal, a.iso3, b.iso3, day
     )
 
 
 def _letters_rogatory(
     cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
 ) -> bool:
-    return True
+    # The diplomatic channel of comity: only where the pair has no treaty basis at all.
+    return not treaty_basis(cal, a.iso3, b.iso3, day)
 
 
 CHANNEL_SPECS: tuple[ChannelSpec, ...] = (
@@ -136,19 +241,28 @@ CHANNEL_SPECS: tuple[ChannelSpec, ...] = (
         formal_mla=False,
         basis="a CLOUD Act executive agreement between the two states (18 U.S.C. 2523)",
     ),
-    ChannelSpec.under_tie(
+    ChannelSpec(
         "bilateral_mlat",
-        "mlat",
+        _unless_suspended(_bilateral_mlat),
         formal_mla=True,
-        basis="a bilateral mutual legal assistance treaty in force between the two states",
+        basis="a bilateral mutual legal assistance treaty or agreement in force between the two",
+        ties=(*BILATERAL_TIES, SUSPENDED),
+    ),
+    ChannelSpec(
+        "treaty_mla",
+        _unless_suspended(_treaty_mla),
+        formal_mla=True,
+        basis="MLA under a multilateral or regional treaty binding both (UNTOC Art. 18, ETS 030)",
+        instruments=TREATY_MLA_INSTRUMENTS,
+        ties=(SUSPENDED,),
     ),
     ChannelSpec(
         "budapest_mla",
-        _budapest_mla,
+        _unless_suspended(_budapest_mla),
         formal_mla=True,
-        basis="Budapest Convention Art. 27: both parties and no treaty in force between them",
-        instruments=("budapest",),
-        ties=("mlat",),
+        basis="Budapest Convention Art. 27: both parties and no MLA treaty in force between them",
+        instruments=("budapest", *TREATY_MLA_INSTRUMENTS),
+        ties=(*BILATERAL_TIES, SUSPENDED),
     ),
     ChannelSpec.under_instrument(
         "un_convention_mla",
@@ -158,9 +272,11 @@ CHANNEL_SPECS: tuple[ChannelSpec, ...] = (
     ),
     ChannelSpec(
         "letters_rogatory",
-        _letters_rogatory,
+        _unless_suspended(_letters_rogatory),
         formal_mla=True,
-        basis="letters rogatory through diplomatic channels: comity, no treaty needed",
+        basis="letters rogatory through diplomatic channels (comity): only where no treaty basis",
+        instruments=("budapest", "un_cybercrime", *TREATY_MLA_INSTRUMENTS),
+        ties=(*BILATERAL_TIES, SUSPENDED),
     ),
 )
 """Every channel, in DESIGN's order (the order of ``vocabulary.CHANNELS``)."""
@@ -242,16 +358,34 @@ class ChannelRouter:
         self._ranked = [
             (name, frozenset(channel.data_types), rules[name]) for name, channel in ranked
         ]
-        self._cache: dict[tuple[str, str, str, int, int], tuple[str, ...]] = {}
+        # One cache per treaty epoch (the days between two change days) and calendar version,
+        # keyed by the pair and the data type; the current one is kept with its day bounds, so
+        # a call inside them costs one comparison and one dict lookup, with no bisect.
+        self._caches: dict[tuple[int, int], dict[tuple[str, str, str], tuple[str, ...]]] = {}
+        self._cache: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self._low = self._high = 0.0
+        self._version = -1
+
+    def _enter_epoch(self, day: float) -> None:
+        """Make the cache of the epoch that contains ``day`` the current one."""
+        calendar = self._calendar
+        epoch = calendar.epoch(day)
+        changes = calendar.change_days
+        self._low = changes[epoch - 1] if epoch > 0 else -math.inf
+        self._high = changes[epoch] if epoch < len(changes) else math.inf
+        self._version = calendar.version
+        self._cache = self._caches.setdefault((epoch, calendar.version), {})
 
     def open_channels(
         self, requesting: StateProfile, requested: StateProfile, data_type: str, day: float
     ) -> tuple[str, ...]:
         """The channels open to this request on ``day``, fastest first."""
-        calendar = self._calendar
-        key = (requesting.iso3, requested.iso3, data_type, calendar.epoch(day), calendar.version)
+        if not self._low <= day < self._high or self._version != self._calendar.version:
+            self._enter_epoch(day)
+        key = (requesting.iso3, requested.iso3, data_type)
         found = self._cache.get(key)
         if found is None:
+            calendar = self._calendar
             found = tuple(
                 name
                 for name, data_types, rule in self._ranked

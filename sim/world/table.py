@@ -41,19 +41,34 @@ COLUMNS: tuple[str, ...] = (
     *INSTRUMENTS,
     "cloud_act_partners",
     "mlat_partners",
+    "mla_agreement_partners",
+    "suspended_partners",
     "contact_24_7",
     "unverified",
 )
 """Columns of :func:`world_table`, in order. ``led_adequacy`` says whether the state's EU
 adequacy also covers law-enforcement data (Directive (EU) 2016/680); the instrument columns
-hold ``party``, ``signatory`` or ``none``."""
+hold ``party``, ``signatory`` or ``none``. ``suspended_partners`` lists the states with which the
+state's cooperation in criminal matters is suspended (no formal channel between them)."""
 
-LIST_COLUMNS: tuple[str, ...] = ("languages", "cloud_act_partners", "mlat_partners", "unverified")
+LIST_COLUMNS: tuple[str, ...] = (
+    "languages",
+    "cloud_act_partners",
+    "mlat_partners",
+    "mla_agreement_partners",
+    "suspended_partners",
+    "unverified",
+)
 """Columns holding ';'-joined lists (JSON output turns them into arrays)."""
 
 BOOL_COLUMNS: tuple[str, ...] = ("un_member", "led_adequacy", "contact_24_7")
 
-TIE_COLUMNS: dict[str, str] = {"cloud_act": "cloud_act_partners", "mlat": "mlat_partners"}
+TIE_COLUMNS: dict[str, str] = {
+    "cloud_act": "cloud_act_partners",
+    "mlat": "mlat_partners",
+    "mla_agreement": "mla_agreement_partners",
+    "suspended": "suspended_partners",
+}
 """The column that lists a state's partners for each kind of bilateral tie."""
 
 TABLE_HEADERS: dict[str, str] = {
@@ -66,8 +81,15 @@ TABLE_HEADERS: dict[str, str] = {
     "second_protocol": "protocol2",
     "e_evidence": "e_evid",
     "un_cybercrime": "un_cyber",
+    "ecma_1959": "ets030",
+    "asean_mla": "asean",
+    "eu_us_mla": "eu_us",
+    "eu_japan_mla": "eu_jpn",
+    "eu_uk_tca": "eu_uk",
     "cloud_act_partners": "cloud_act",
     "mlat_partners": "mlat",
+    "mla_agreement_partners": "mla_agr",
+    "suspended_partners": "suspended",
     "contact_24_7": "24/7",
 }
 """Shorter headers for the terminal table, where width is scarce; CSV and JSON keep the names."""
