@@ -44,10 +44,10 @@ def test_urgent_requests_wait_less_at_a_congested_central_authority(data: WorldD
     }
     scenario = make_scenario(
         codes,
-        only("budapest_mla"),
+        only("treaty_mla"),  # DEU-FRA: ETS 030 (Budapest Art. 27 gives way to it)
         quiet(),
         {
-            "channels": {"budapest_mla": {"urgent_factor": 1.0, "stages": path}},
+            "channels": {"treaty_mla": {"urgent_factor": 1.0, "stages": path}},
             "preservation": {"enabled": False},
             "demand": {"extra_holders_mean": 0.0},
         },

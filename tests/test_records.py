@@ -27,6 +27,7 @@ from sim.vocabulary import (
     STAGES,
     TIMEOUT,
     UNROUTED,
+    Channel,
 )
 
 STATES = ("DEU", "FRA", "USA")
@@ -55,7 +56,7 @@ def ints(
     outcome: int,
     reason: int = NO_REASON,
     *,
-    channel: int = 5,
+    channel: int = Channel.BILATERAL_MLAT,
     requesting: int = 0,
     requested: int = 2,
     urgent: int = 0,
@@ -92,7 +93,13 @@ def log() -> RequestLog:
     log = RequestLog(STATES, CRIMES)
     log.add(ints(3, LOST, RETENTION_EXPIRED), 10.0, 200.0, stages(1.0), stages(0.0))
     log.add(ints(0, FULFILLED, urgent=1), 5.0, 65.5, stages(2.0), stages(0.5))
-    log.add(ints(1, REFUSED, DUAL_CRIMINALITY, channel=8), 6.0, 100.0, stages(0.0), stages(0.0))
+    log.add(
+        ints(1, REFUSED, DUAL_CRIMINALITY, channel=Channel.LETTERS_ROGATORY),
+        6.0,
+        100.0,
+        stages(0.0),
+        stages(0.0),
+    )
     log.add(ints(2, ABANDONED, TIMEOUT), 7.0, 900.0, stages(0.0), stages(0.0))
     log.add(ints(4, PENDING, requesting=2, requested=1), 300.0, 365.0, stages(0.0), stages(0.0))
     return log
