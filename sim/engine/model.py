@@ -23,7 +23,7 @@ import numpy as np
 import simpy
 
 from sim.config.schema import CrimeType, Scenario
-from sim.engine import workload
+from sim.engine import driver, workload
 from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
 from sim.engine.arrivals import next_arrival
@@ -261,7 +261,7 @@ class CooperationModel(mesa.Model):
                 need,
             )
             self._next_request += 1
-            self.env.process(journey(self, request, routes))
+            driver.start(journey(self, request, routes))
 
     def _evidence_holders(
         self, agent: StateAgent, wanted: int, at: int, first: float
