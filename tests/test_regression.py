@@ -19,6 +19,12 @@ with only formal routes is pursued, and whether a declined direct request escala
 depends on the crime's seriousness, the data type's value and the patience against the
 channel's expected delay, instead of two flat 5% chances; the draws are the same ones. The
 queueing validation pursues every need and keeps its digest.
+
+Re-recorded for issue #12 (legal review that follows the law): dual criminality is tested only
+for the data types a channel lists as coercive, judged by conduct on the Budapest channel
+(Art. 25(5)), and never for child sexual abuse material (crime factor 0); fewer requests are
+refused, so the tiny scenarios' rows and series change. The draws are the same ones, and the
+queueing validation (no refusals) keeps its digest.
 """
 
 from __future__ import annotations
@@ -64,8 +70,8 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "be8dfed2cfd988ea/b5c2d059f9f6d683",
-    "tiny_adaptive": "4b805347c592ce58/57fead839911f3b9",
+    "tiny": "eb918b7a0ed2e51e/3e2d6c712c90e6f8",
+    "tiny_adaptive": "9f1be2b0fe4a5555/6deb8a0bc5e0897e",
     "validation_queueing_5y": "62da7a4fb494aece/665191e35af7fec8",
 }
 

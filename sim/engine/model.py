@@ -144,7 +144,7 @@ class CooperationModel(mesa.Model):
         """Whether requests ask for preservation at all (the journey skips the rules if not)."""
         self.preservation_time = scenario.preservation.time.sampler(KEYED)
         """A preservation request's time, drawn at a request's position for it."""
-        self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
+        self._risks: dict[tuple[str, int, int, int, int], tuple[float, float]] = {}
         self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
         self._retention = tuple(
             retention.retention_periods(agent.profile.params, scenario.retention)
@@ -298,14 +298,24 @@ class CooperationModel(mesa.Model):
     # -- helpers of the request process ------------------------------------------------------
 
     def review_risks(
-        self, plan: ChannelPlan, crime: CrimeType, requesting: StateAgent, requested: StateAgent
+        self,
+        plan: ChannelPlan,
+        crime: CrimeType,
+        data_type: int,
+        requesting: StateAgent,
+        requested: StateAgent,
     ) -> tuple[float, float]:
-        """Dual-criminality and data-protection risks of a channel, crime and pair (cached)."""
-        key = (plan.name, id(crime), requesting.number, requested.number)
+        """Dual-criminality and data-protection risks of a channel, crime, data type and pair.
+
+        Cached by all five: dual criminality depends on the data type (docs/model.md 7.7).
+        """
+        key = (plan.name, id(crime), data_type, requesting.number, requested.number)
         risks = self._risks.get(key)
         if risks is None:
             risks = (
-                dual_criminality_risk(plan.settings, crime, requested.profile),
+                dual_criminality_risk(
+                    plan.settings, crime, requested.profile, self.data_type_names[data_type]
+                ),
                 data_protection_risk(
                     plan.settings, self.config.privacy, requesting.profile, requested.profile
                 ),

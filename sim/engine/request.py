@@ -321,7 +321,9 @@ def _attempt_terms(
         plan.settings,
         model.evidentiary[requested.profile.params.evidentiary_standard],
         effects,
-        model.review_risks(plan, model.crime_types[req.crime], requesting, requested),
+        model.review_risks(
+            plan, model.crime_types[req.crime], req.data_type, requesting, requested
+        ),
         requesting.profile.params.clarification_factor,
         adaptation.trust_factor(requested.number, requesting.number),
         req.urgent,
