@@ -119,4 +119,26 @@ def test_escalation_uses_the_same_rule() -> None:
     rule, _ = _rule()
     p = rule.probability("bilateral_mlat", 0, SUBSCRIBER, False)
     assert escalates(p * 0.5, p) and not escalates(p, p)
-    assert rule.probability("cloud_act", 0, SUBSCRIBER, False) == 1.0
+    assert rule.escalation("bilateral_mlat", 0, SUBSCRIBER, False) == p
+
+
+def test_escalation_to_a_fast_compelled_order_is_weighed_like_a_formal_request() -> None:
+    """After a provider declines, a CLOUD Act order is a judge's order, not a free retry.
+
+    As a first choice a fast channel is always used; as an escalation it needs the need's
+    value (scale x seriousness x data value), times a patience that a fast channel's short
+    expected delay hardly tests (docs/model.md 7.5; validation V29: the UK made about 18
+    stored-data orders a year under its US agreement).
+    """
+    rule, scenario = _rule()
+    csam = _crime(scenario, "csam")
+    routing, crime = scenario.routing, scenario.crime_types["csam"]
+    value = routing.pursuit_scale * crime.seriousness * routing.data_value.subscriber
+    expected = rule.expected_days("cloud_act")
+    patience = patience_outlasts(expected, crime.patience_days, crime.patience_sigma)
+    assert rule.probability("cloud_act", csam, SUBSCRIBER, False) == 1.0
+    escalation = rule.escalation("cloud_act", csam, SUBSCRIBER, False)
+    assert escalation == pytest.approx(min(1.0, value) * patience)
+    assert escalation < 1.0
+    # The fast channel tests the patience less than the slow one does.
+    assert escalation > rule.escalation("bilateral_mlat", csam, SUBSCRIBER, False)

@@ -25,6 +25,11 @@ for the data types a channel lists as coercive, judged by conduct on the Budapes
 (Art. 25(5)), and never for child sexual abuse material (crime factor 0); fewer requests are
 refused, so the tiny scenarios' rows and series change. The draws are the same ones, and the
 queueing validation (no refusals) keeps its digest.
+
+Re-recorded for issue #12 (escalation to a compelled order): after a provider declines a
+direct request, going on to a fast channel (a CLOUD Act order, a European Production Order)
+is weighed by the pursuit rule like a formal request, instead of always; fewer declined
+requests go on. The draws are the same ones; the queueing validation has no direct requests.
 """
 
 from __future__ import annotations
@@ -70,8 +75,8 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "eb918b7a0ed2e51e/3e2d6c712c90e6f8",
-    "tiny_adaptive": "9f1be2b0fe4a5555/6deb8a0bc5e0897e",
+    "tiny": "b6b9c8665a3d0ef4/63c9e7737db0acf9",
+    "tiny_adaptive": "74fcc2fe3a7864e4/52da4937ee4a21ee",
     "validation_queueing_5y": "62da7a4fb494aece/665191e35af7fec8",
 }
 

@@ -19,7 +19,8 @@ urgency and channel. Channels that are not formal MLA are fast and always pursue
 a need with no channel open (it is requested and abandoned for want of a channel).
 
 The same rule decides the escalation after a provider declines a direct request (section
-7.5), with the expected delay of the next channel.
+7.5), with the expected delay of the next channel, and there for every channel: after a
+voluntary request is refused, any further step needs a compelled order or a formal request.
 """
 
 from __future__ import annotations
@@ -105,6 +106,24 @@ class PursuitRule:
         """
         if channel not in FORMAL_MLA:
             return 1.0
+        return self.escalation(channel, crime, data_type, urgent)
+
+    def escalation(self, channel: str, crime: int, data_type: int, urgent: bool) -> float:
+        """The chance that investigators go on to ``channel`` after a provider declined.
+
+        A declined direct request is a voluntary request refused; every further step is a
+        compelled order (a CLOUD Act order, a European Production Order, an EIO) or a formal
+        request, drafted by a prosecutor and issued or validated by a judge. So it is weighed
+        as a slow formal request is, whatever the channel: the need's value (seriousness x data
+        value x ``pursuit_scale``) times the chance that the patience outlasts that channel's
+        expected delay, which for a fast channel is close to 1 (docs/model.md section 7.5).
+
+        Args:
+            channel: The next channel of the request's routes.
+            crime: The crime type's number.
+            data_type: The data type's number in ``DATA_TYPES``.
+            urgent: Whether the case is urgent.
+        """
         key = (channel, crime, data_type, urgent)
         p = self._cache.get(key)
         if p is None:
