@@ -12,8 +12,8 @@ import pytest
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
 from sim.rules.channels import FORMAL_MLA
-from sim.rules.pursuit import PursuitRule, patience_outlasts, pursuit_probability
-from sim.vocabulary import DATA_TYPES
+from sim.rules.pursuit import UNCHANGED, PursuitRule, patience_outlasts, pursuit_probability
+from sim.vocabulary import DATA_TYPES, STAGES
 
 CONTENT, SUBSCRIBER = DATA_TYPES.index("content"), DATA_TYPES.index("subscriber")
 
@@ -142,3 +142,23 @@ def test_escalation_to_a_fast_compelled_order_is_weighed_like_a_formal_request()
     assert escalation < 1.0
     # The fast channel tests the patience less than the slow one does.
     assert escalation > rule.escalation("bilateral_mlat", csam, SUBSCRIBER, False)
+
+
+def test_a_lever_that_speeds_a_formal_channel_up_raises_pursuit() -> None:
+    """Investigators expect a reformed channel to be faster by its stages' factors, weighted.
+
+    A lever that halves every stage halves the expected delay; one that acts on a stage of
+    the channel raises the chance of a formal request; factors of exactly 1 (an inert lever)
+    leave the chance exactly as it was (docs/model.md 7.4).
+    """
+    rule, scenario = _rule()
+    fraud = _crime(scenario, "online_fraud")
+    stages = len(UNCHANGED)
+    half = (0.5,) * stages
+    assert rule.expected_days("bilateral_mlat", half) == pytest.approx(
+        0.5 * rule.expected_days("bilateral_mlat")
+    )
+    before = rule.probability("bilateral_mlat", fraud, CONTENT, False)
+    review = tuple(0.5 if s == "legal_review" else 1.0 for s in STAGES)
+    assert rule.probability("bilateral_mlat", fraud, CONTENT, False, review) > before
+    assert rule.probability("bilateral_mlat", fraud, CONTENT, False, (1.0,) * stages) == before

@@ -30,6 +30,11 @@ Re-recorded for issue #12 (escalation to a compelled order): after a provider de
 direct request, going on to a fast channel (a CLOUD Act order, a European Production Order)
 is weighed by the pursuit rule like a formal request, instead of always; fewer declined
 requests go on. The draws are the same ones; the queueing validation has no direct requests.
+
+Re-recorded for issue #11, item 3 (pursuit reacts to levers): the delay investigators expect
+on a formal channel is scaled by the levers in force for the pair, stage by stage; the
+adaptive tiny scenario's ``standard_procedures`` lever now raises its pursuit of formal
+requests. Without levers nothing changes (the plain tiny scenario keeps its digest).
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ start = 2026-05-01
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
     "tiny": "b6b9c8665a3d0ef4/63c9e7737db0acf9",
-    "tiny_adaptive": "74fcc2fe3a7864e4/52da4937ee4a21ee",
+    "tiny_adaptive": "46af369288e0b230/297293c35af2198e",
     "validation_queueing_5y": "62da7a4fb494aece/665191e35af7fec8",
 }
 

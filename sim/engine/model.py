@@ -55,7 +55,7 @@ from sim.rules import levers, retention
 from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
-from sim.rules.pursuit import PursuitRule
+from sim.rules.pursuit import UNCHANGED, PursuitRule
 from sim.vocabulary import CHANNELS, DATA_TYPES, NO_REASON, PENDING, PRESERVATION_PATHS
 from sim.world.build import World
 
@@ -222,6 +222,7 @@ class CooperationModel(mesa.Model):
         data_weights = self._data_weights[crime_number]
         now = self.env.now
         pursues, open_channels = self.pursuit.pursues, self.router.open_channels
+        effects = self.policy.effects if self.policy.active else None
         age_days, retention_factor = self.config.demand.data_age_days, self.policy.retention_factor
         for index, holder in enumerate(holders):
             need = draws
@@ -233,7 +234,11 @@ class CooperationModel(mesa.Model):
             period = self._retention[holder.number][data_type]
             expiry = now - age * age_days + period * retention_factor(holder.iso3, now)
             routes = open_channels(agent.profile, holder.profile, DATA_TYPES[data_type], now)
-            if not pursues(routes, u_pursue, crime_number, data_type, urgent):
+            # Levers that speed a formal channel up make investigators expect less delay.
+            times = (
+                UNCHANGED if effects is None else effects(agent.iso3, holder.iso3, now).stage_time
+            )
+            if not pursues(routes, u_pursue, crime_number, data_type, urgent, times):
                 agent.unpursued += 1
                 self.unpursued.add(
                     (
