@@ -247,18 +247,28 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """Check every file named, each bad one on its own error line (exit 2 if any is bad)."""
     calibration = _calibration(args)
+    bad = 0
     for path in args.scenarios:
         try:
-            settings = read_settings(path)
-            scenario = scenario_from_settings(settings, path, calibration)
+            _validate_one(path, calibration, args)
         except InputError as exc:
-            raise preflight.in_file(exc, path) from None
-        world = preflight.resolve(scenario, path)
-        preflight.check_size(scenario, world, args.workers, args.force, path)
-        note = "" if settings else "; the file sets nothing, so every value is the default"
-        _say(f"{path}: valid ({scenario.name}){note}")
-    return 0
+            _error(str(exc))
+            bad += 1
+    return EXIT_USAGE if bad else 0
+
+
+def _validate_one(path: Path, calibration: Calibration, args: argparse.Namespace) -> None:
+    try:
+        settings = read_settings(path)
+        scenario = scenario_from_settings(settings, path, calibration)
+    except InputError as exc:
+        raise preflight.in_file(exc, path) from None
+    world = preflight.resolve(scenario, path)
+    preflight.check_size(scenario, world, args.workers, args.force, path)
+    note = "" if settings else "; the file sets nothing, so every value is the default"
+    _say(f"{path}: valid ({scenario.name}){note}")
 
 
 def _calibrate(args: argparse.Namespace) -> int:

@@ -327,14 +327,25 @@ def test_shipped_scenarios_exist():
     assert ROOT / "scenarios" / "baseline.toml" in SHIPPED_SCENARIOS
 
 
-def test_validate_reports_each_file_and_stops_at_first_bad(tmp_path, write_tiny, capsys):
-    """``validate A B C`` prints a line per valid file and exits 2 at the first bad one."""
+def test_validate_reports_every_file_good_and_bad(tmp_path, write_tiny, capsys):
+    """``validate A B C D`` checks them all: a line per valid file, an error line per bad one.
+
+    A user validating a folder of scenarios learns every mistake in one pass; the exit status
+    is 2 if any file is bad.
+    """
     good = write_tiny(tmp_path, name="good")
     bad = tmp_path / "bad.toml"
     bad.write_text("[demand]\nscale = -1\n", encoding="utf-8")
-    code, out, err = _invoke(["validate", good, bad, good], capsys)
-    _assert_one_line_error(code, err, "demand.scale")
-    assert out.splitlines() == [f"{good}: valid (good)"]
+    worse = tmp_path / "worse.toml"
+    worse.write_text("[simulation]\nreplications = 0\n", encoding="utf-8")
+    code, out, err = _invoke(["validate", good, bad, good, worse], capsys)
+    assert code == 2
+    assert out.splitlines() == [f"{good}: valid (good)"] * 2
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert "bad.toml" in lines[0] and "demand.scale" in lines[0]
+    assert "worse.toml" in lines[1] and "simulation.replications" in lines[1]
+    assert "Traceback" not in err
 
 
 # --- bad input ---------------------------------------------------------------------------------

@@ -215,3 +215,37 @@ def test_timeseries_has_one_row_per_state_per_interval(data: WorldData) -> None:
     for code in codes:
         assert last[code] == pending.get(code, 0)
     assert series["open_requests"].max() > 0
+
+
+def test_a_reform_that_speeds_formal_mla_up_brings_more_needs_to_it(data: WorldData) -> None:
+    """Investigators weigh a channel's expected delay as the levers in force make it.
+
+    Germany's content needs at US providers can only go by formal MLA. With a patience that
+    the channel's expected delay tests, ``standard_procedures`` (shorter outgoing and legal
+    review) raises the share of those needs pursued; the same scenario without the lever
+    pursues fewer, the need's own draws being the same (docs/model.md 7.4).
+    """
+    codes = ["DEU", "USA"]
+    patient = {
+        "routing": {"pursuit_scale": HUGE},
+        "crime_types": {
+            name: {"patience_days": 300.0, "patience_sigma": 1.0}
+            for name in default_settings()["crime_types"]
+        },
+        "channels": {"bilateral_mlat": {"nominal_days": 300.0}},
+    }
+    first_day = default_settings()["simulation"]["start"]
+    reform = {
+        "levers": [
+            {"lever": "standard_procedures", "strength": 1.0, "group": "all", "start": first_day}
+        ]
+    }
+    counts = []
+    for changes in ({}, reform):
+        model, frame = run_model(data, make_scenario(codes, quiet(), patient, changes))
+        formal = frame["channel"].isin(["bilateral_mlat", "budapest_mla", "letters_rogatory"])
+        counts.append((int(formal.sum()), len(model.unpursued.to_frame(0))))
+    (formal_before, unpursued_before), (formal_after, unpursued_after) = counts
+    assert unpursued_after < unpursued_before
+    assert formal_after > formal_before
+    assert unpursued_before + formal_before > 50  # enough needs to tell

@@ -64,6 +64,7 @@ def test_urgent_requests_wait_less_at_a_congested_central_authority(data: WorldD
             "traffic": 0.0,
             "content": 0.0,
             "dual_criminality_factor": 0.0,
+            "budapest_offence": True,
             "seriousness": 1.0,
             "patience_days": HUGE,
             "patience_sigma": 0.0,

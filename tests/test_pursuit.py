@@ -12,8 +12,8 @@ import pytest
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
 from sim.rules.channels import FORMAL_MLA
-from sim.rules.pursuit import PursuitRule, patience_outlasts, pursuit_probability
-from sim.vocabulary import DATA_TYPES
+from sim.rules.pursuit import UNCHANGED, PursuitRule, patience_outlasts, pursuit_probability
+from sim.vocabulary import DATA_TYPES, STAGES
 
 CONTENT, SUBSCRIBER = DATA_TYPES.index("content"), DATA_TYPES.index("subscriber")
 
@@ -119,4 +119,46 @@ def test_escalation_uses_the_same_rule() -> None:
     rule, _ = _rule()
     p = rule.probability("bilateral_mlat", 0, SUBSCRIBER, False)
     assert escalates(p * 0.5, p) and not escalates(p, p)
-    assert rule.probability("cloud_act", 0, SUBSCRIBER, False) == 1.0
+    assert rule.escalation("bilateral_mlat", 0, SUBSCRIBER, False) == p
+
+
+def test_escalation_to_a_fast_compelled_order_is_weighed_like_a_formal_request() -> None:
+    """After a provider declines, a CLOUD Act order is a judge's order, not a free retry.
+
+    As a first choice a fast channel is always used; as an escalation it needs the need's
+    value (scale x seriousness x data value), times a patience that a fast channel's short
+    expected delay hardly tests (docs/model.md 7.5; validation V29: the UK made about 18
+    stored-data orders a year under its US agreement).
+    """
+    rule, scenario = _rule()
+    csam = _crime(scenario, "csam")
+    routing, crime = scenario.routing, scenario.crime_types["csam"]
+    value = routing.pursuit_scale * crime.seriousness * routing.data_value.subscriber
+    expected = rule.expected_days("cloud_act")
+    patience = patience_outlasts(expected, crime.patience_days, crime.patience_sigma)
+    assert rule.probability("cloud_act", csam, SUBSCRIBER, False) == 1.0
+    escalation = rule.escalation("cloud_act", csam, SUBSCRIBER, False)
+    assert escalation == pytest.approx(min(1.0, value) * patience)
+    assert escalation < 1.0
+    # The fast channel tests the patience less than the slow one does.
+    assert escalation > rule.escalation("bilateral_mlat", csam, SUBSCRIBER, False)
+
+
+def test_a_lever_that_speeds_a_formal_channel_up_raises_pursuit() -> None:
+    """Investigators expect a reformed channel to be faster by its stages' factors, weighted.
+
+    A lever that halves every stage halves the expected delay; one that acts on a stage of
+    the channel raises the chance of a formal request; factors of exactly 1 (an inert lever)
+    leave the chance exactly as it was (docs/model.md 7.4).
+    """
+    rule, scenario = _rule()
+    fraud = _crime(scenario, "online_fraud")
+    stages = len(UNCHANGED)
+    half = (0.5,) * stages
+    assert rule.expected_days("bilateral_mlat", half) == pytest.approx(
+        0.5 * rule.expected_days("bilateral_mlat")
+    )
+    before = rule.probability("bilateral_mlat", fraud, CONTENT, False)
+    review = tuple(0.5 if s == "legal_review" else 1.0 for s in STAGES)
+    assert rule.probability("bilateral_mlat", fraud, CONTENT, False, review) > before
+    assert rule.probability("bilateral_mlat", fraud, CONTENT, False, (1.0,) * stages) == before

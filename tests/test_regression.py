@@ -20,6 +20,22 @@ depends on the crime's seriousness, the data type's value and the patience again
 channel's expected delay, instead of two flat 5% chances; the draws are the same ones. The
 queueing validation pursues every need and keeps its digest.
 
+Re-recorded for issue #12 (legal review that follows the law): dual criminality is tested only
+for the data types a channel lists as coercive, judged by conduct on the Budapest channel
+(Art. 25(5)), and never for child sexual abuse material (crime factor 0); fewer requests are
+refused, so the tiny scenarios' rows and series change. The draws are the same ones, and the
+queueing validation (no refusals) keeps its digest.
+
+Re-recorded for issue #12 (escalation to a compelled order): after a provider declines a
+direct request, going on to a fast channel (a CLOUD Act order, a European Production Order)
+is weighed by the pursuit rule like a formal request, instead of always; fewer declined
+requests go on. The draws are the same ones; the queueing validation has no direct requests.
+
+Re-recorded for issue #11, item 3 (pursuit reacts to levers): the delay investigators expect
+on a formal channel is scaled by the levers in force for the pair, stage by stage; the
+adaptive tiny scenario's ``standard_procedures`` lever now raises its pursuit of formal
+requests. Without levers nothing changes (the plain tiny scenario keeps its digest).
+
 Re-recorded for issue #12 (the treaty bases): a new channel, ``treaty_mla`` (UNTOC, the 1959
 Convention, ...), shifts the channel codes after ``bilateral_mlat``; Budapest Art. 27 gives
 way to any MLA treaty, letters rogatory close where a treaty basis exists and suspended pairs
@@ -70,8 +86,8 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "6b7b116fbdef56e2/0619162664f05999",
-    "tiny_adaptive": "4dedaa1abe1844b3/23d1a801e5be2190",
+    "tiny": "86d53b4de5636727/732cb335b5ac0c8f",
+    "tiny_adaptive": "fb47eac803812f38/1308d08f88b38103",
     "validation_queueing_5y": "62da7a4fb494aece/665191e35af7fec8",
 }
 

@@ -126,6 +126,37 @@ def test_leaving_without_publishing_removes_staging_and_made_parents(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_second_ctrl_c_during_cleanup_still_removes_everything(tmp_path, monkeypatch):
+    """Ctrl-C pressed again while an interrupted run cleans up waits for the cleanup to end.
+
+    The second interrupt arrives in the middle of the removal; the staging directory and the
+    parents made for it are still all gone, and the interrupt is raised afterwards.
+    """
+    import shutil
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers can be set only in the main thread")
+    destination = tmp_path / "a" / "out"
+    staged = StagedDirectory(destination, RUN_FORMAT)
+    (staged.path / "requests.parquet").write_bytes(b"half")
+    remove = shutil.rmtree
+
+    def interrupted_removal(path, **options):
+        os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C again, right now
+        for _ in range(1000):  # give the handler every chance to run inside the removal
+            pass
+        remove(path, **options)
+
+    monkeypatch.setattr(shutil, "rmtree", interrupted_removal)
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        staged.discard()
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGINT) is handler  # restored
+
+
 def test_unwritable_place_is_reported_before_any_work(tmp_path):
     """A destination that cannot be created fails at once, naming the option."""
     (tmp_path / "file").write_text("x")

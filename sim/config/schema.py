@@ -129,6 +129,9 @@ class CrimeType(_Section):
     traffic: NonNegative
     content: NonNegative
     dual_criminality_factor: NonNegative
+    """How unevenly the offence is defined across states: multiplies the dual-criminality risk."""
+    budapest_offence: bool
+    """Whether the conduct is an offence established under Budapest Arts 2-11 (Art. 25(5))."""
     seriousness: Probability
     patience_days: Positive
     patience_sigma: Annotated[float, Field(ge=0.0, le=10.0)]
@@ -299,6 +302,10 @@ class Channel(_Section):
     p_clarify: Probability
     p_refuse_grounds: Probability
     dual_criminality: bool
+    dual_criminality_data_types: list[DataType]
+    """The data types whose measure the test covers (the coercive ones, docs/model.md 7.7)."""
+    conduct_test: bool
+    """Budapest Art. 25(5): the condition is judged by the conduct, not the offence's label."""
     p_refuse_dual_criminality: Probability
     data_protection: bool
     p_refuse_data_protection: Probability

@@ -23,7 +23,7 @@ import numpy as np
 import simpy
 
 from sim.config.schema import CrimeType, Scenario
-from sim.engine import workload
+from sim.engine import driver, workload
 from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
 from sim.engine.arrivals import next_arrival
@@ -55,7 +55,7 @@ from sim.rules import levers, retention
 from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
-from sim.rules.pursuit import PursuitRule
+from sim.rules.pursuit import UNCHANGED, PursuitRule
 from sim.vocabulary import CHANNELS, DATA_TYPES, NO_REASON, PENDING, PRESERVATION_PATHS
 from sim.world.build import World
 
@@ -144,7 +144,7 @@ class CooperationModel(mesa.Model):
         """Whether requests ask for preservation at all (the journey skips the rules if not)."""
         self.preservation_time = scenario.preservation.time.sampler(KEYED)
         """A preservation request's time, drawn at a request's position for it."""
-        self._risks: dict[tuple[str, int, int, int], tuple[float, float]] = {}
+        self._risks: dict[tuple[str, int, int, int, int], tuple[float, float]] = {}
         self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
         self._retention = tuple(
             retention.retention_periods(agent.profile.params, scenario.retention)
@@ -222,6 +222,7 @@ class CooperationModel(mesa.Model):
         data_weights = self._data_weights[crime_number]
         now = self.env.now
         pursues, open_channels = self.pursuit.pursues, self.router.open_channels
+        effects = self.policy.effects if self.policy.active else None
         age_days, retention_factor = self.config.demand.data_age_days, self.policy.retention_factor
         for index, holder in enumerate(holders):
             need = draws
@@ -233,7 +234,11 @@ class CooperationModel(mesa.Model):
             period = self._retention[holder.number][data_type]
             expiry = now - age * age_days + period * retention_factor(holder.iso3, now)
             routes = open_channels(agent.profile, holder.profile, DATA_TYPES[data_type], now)
-            if not pursues(routes, u_pursue, crime_number, data_type, urgent):
+            # Levers that speed a formal channel up make investigators expect less delay.
+            times = (
+                UNCHANGED if effects is None else effects(agent.iso3, holder.iso3, now).stage_time
+            )
+            if not pursues(routes, u_pursue, crime_number, data_type, urgent, times):
                 agent.unpursued += 1
                 self.unpursued.add(
                     (
@@ -261,7 +266,7 @@ class CooperationModel(mesa.Model):
                 need,
             )
             self._next_request += 1
-            self.env.process(journey(self, request, routes))
+            driver.start(journey(self, request, routes))
 
     def _evidence_holders(
         self, agent: StateAgent, wanted: int, at: int, first: float
@@ -298,14 +303,24 @@ class CooperationModel(mesa.Model):
     # -- helpers of the request process ------------------------------------------------------
 
     def review_risks(
-        self, plan: ChannelPlan, crime: CrimeType, requesting: StateAgent, requested: StateAgent
+        self,
+        plan: ChannelPlan,
+        crime: CrimeType,
+        data_type: int,
+        requesting: StateAgent,
+        requested: StateAgent,
     ) -> tuple[float, float]:
-        """Dual-criminality and data-protection risks of a channel, crime and pair (cached)."""
-        key = (plan.name, id(crime), requesting.number, requested.number)
+        """Dual-criminality and data-protection risks of a channel, crime, data type and pair.
+
+        Cached by all five: dual criminality depends on the data type (docs/model.md 7.7).
+        """
+        key = (plan.name, id(crime), data_type, requesting.number, requested.number)
         risks = self._risks.get(key)
         if risks is None:
             risks = (
-                dual_criminality_risk(plan.settings, crime, requested.profile),
+                dual_criminality_risk(
+                    plan.settings, crime, requested.profile, self.data_type_names[data_type]
+                ),
                 data_protection_risk(
                     plan.settings, self.config.privacy, requesting.profile, requested.profile
                 ),

@@ -321,7 +321,9 @@ def _attempt_terms(
         plan.settings,
         model.evidentiary[requested.profile.params.evidentiary_standard],
         effects,
-        model.review_risks(plan, model.crime_types[req.crime], requesting, requested),
+        model.review_risks(
+            plan, model.crime_types[req.crime], req.data_type, requesting, requested
+        ),
         requesting.profile.params.clarification_factor,
         adaptation.trust_factor(requested.number, requesting.number),
         req.urgent,
@@ -388,6 +390,9 @@ def _falls_back(
     """
     if nth < len(tried) and rules.escalation_is_optional(reason, req.channel):
         plan = model.plans[tried[nth - 1]]
-        p = model.pursuit.probability(tried[nth], req.crime, req.data_type, req.urgent)
+        times = model.policy.effects(req.requesting.iso3, req.requested.iso3, model.env.now)
+        p = model.pursuit.escalation(
+            tried[nth], req.crime, req.data_type, req.urgent, times.stage_time
+        )
         return p >= 1.0 or rules.escalates(uniform_at(req.key + plan.at + _ATTEMPT + ESCALATION), p)
     return nth < len(tried)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.config.distributions import Sampler
+from sim.engine import driver
 from sim.engine.agents import StateAgent
 from sim.engine.arrivals import DAYS_PER_YEAR, next_arrival
 from sim.engine.streams import KEYED, STEP, state_key
@@ -66,7 +67,7 @@ def _other_matters(
             return
         yield env.timeout(arrival - env.now)
         duration = sample(key + (matter + 1) * STEP)
-        env.process(_matter(model.env, agent, duration))
+        driver.start(_matter(model.env, agent, duration))
         matter += 1
 
 

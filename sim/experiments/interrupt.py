@@ -64,6 +64,34 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Let cleanup finish: a Ctrl-C or SIGTERM inside the block takes effect when it ends.
+
+    A user who presses Ctrl-C again while an interrupted run removes its staging directory
+    would otherwise stop the removal half-way and leave part of it behind. Inside the block
+    both signals are only noted; at its end the first one noted is raised as
+    ``KeyboardInterrupt`` or :class:`Terminated`. Handlers can be set only in the main thread,
+    so elsewhere the block changes nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        noted.append(signum)
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if noted:
+            raise KeyboardInterrupt if noted[0] == signal.SIGINT else Terminated
+
+
 def start_worker(parent_pid: int, target: str, *args: Any) -> None:
     """Run a worker process: :func:`prepare_worker`, then ``target(*args)``.
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from sim.errors import InputError
+from sim.experiments.interrupt import interrupts_deferred
 
 RUN_FORMAT = "mlatsim-run/1"
 """Format tag in the manifest of a run's result directory."""
@@ -212,9 +213,10 @@ class StagedDirectory:
             self.discard()
 
     def discard(self) -> None:
-        """Remove the staging directory and the parents made for it."""
-        shutil.rmtree(self.path, ignore_errors=True)
-        self._remove_created()
+        """Remove the staging directory and the parents made for it, even if interrupted again."""
+        with interrupts_deferred():
+            shutil.rmtree(self.path, ignore_errors=True)
+            self._remove_created()
 
     def _remove_created(self) -> None:
         for parent in reversed(self._created):

@@ -355,6 +355,6 @@ def escalates(u_escalate: float, p_escalate: float) -> bool:
     Args:
         u_escalate: The attempt's uniform number for the escalation.
         p_escalate: The pursuit rule's chance for the next channel
-            (:meth:`sim.rules.pursuit.PursuitRule.probability`).
+            (:meth:`sim.rules.pursuit.PursuitRule.escalation`).
     """
     return u_escalate < p_escalate

@@ -5,6 +5,12 @@ it with a recorded reason. Dual-criminality and data-protection failures are pro
 request and the pair of states, not luck of the draw at each attempt: each request carries one
 uniform number per test, drawn when it is created, so a request refused for dual criminality
 under one channel is refused again under a channel that applies the test as strictly or more.
+
+Dual criminality is tested only where the channel's instrument requires it, for the data types
+whose measure is coercive, judged by conduct between Budapest Parties (Art. 25(5)); it is never
+a condition of preservation (Art. 29(3)), which has no review here. The other refusal grounds
+(political offence, sovereignty, security, ordre public, ne bis in idem, death penalty) have
+no published rates and are folded into the channel's ``p_refuse_grounds``.
 """
 
 from __future__ import annotations
@@ -22,16 +28,38 @@ from sim.vocabulary import (
 from sim.world.build import StateProfile
 
 
-def dual_criminality_risk(channel: Channel, crime: CrimeType, requested: StateProfile) -> float:
+def dual_criminality_applies(channel: Channel, data_type: str) -> bool:
+    """Whether the requested state may test dual criminality for a request of ``data_type``.
+
+    Only where the channel's instrument allows the test (``dual_criminality``), and only for
+    the data types whose measure is coercive in its law (``dual_criminality_data_types``):
+    the 1959 European Convention lets a Party reserve the test for letters rogatory for
+    search or seizure only (Art. 5(1)(a)); many bilateral treaties require it only for
+    coercive measures (EU-Japan MLA Agreement) or not at all (AIT-TECRO Art. 2(3)).
+    """
+    return channel.dual_criminality and data_type in channel.dual_criminality_data_types
+
+
+def dual_criminality_risk(
+    channel: Channel, crime: CrimeType, requested: StateProfile, data_type: str
+) -> float:
     """Chance that the conduct is not an offence in the requested state's law.
 
     It grows with the gaps in the requested state's substantive cybercrime law and with how
-    unevenly the crime type is defined across states.
+    unevenly the crime type is defined across states (its ``dual_criminality_factor``). It is
+    0 where the test does not apply to the data type (:func:`dual_criminality_applies`).
+    Where the channel judges the condition by conduct (``conduct_test``, Budapest Art. 25(5))
+    and the crime type is an offence of Budapest Arts 2-11, differences of label and category
+    do not count: the crime factor is capped at 1, so the risk falls to the gap in the
+    requested state's law (a state that does not criminalise the conduct still refuses).
     """
-    if not channel.dual_criminality:
+    if not dual_criminality_applies(channel, data_type):
         return 0.0
     gap = 1.0 - requested.params.cyber_law_completeness
-    return min(1.0, channel.p_refuse_dual_criminality * crime.dual_criminality_factor * gap)
+    factor = crime.dual_criminality_factor
+    if channel.conduct_test and crime.budapest_offence:
+        factor = min(factor, 1.0)
+    return min(1.0, channel.p_refuse_dual_criminality * factor * gap)
 
 
 def data_protection_risk(

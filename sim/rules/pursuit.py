@@ -19,7 +19,8 @@ urgency and channel. Channels that are not formal MLA are fast and always pursue
 a need with no channel open (it is requested and abandoned for want of a channel).
 
 The same rule decides the escalation after a provider declines a direct request (section
-7.5), with the expected delay of the next channel.
+7.5), with the expected delay of the next channel, and there for every channel: after a
+voluntary request is refused, any further step needs a compelled order or a formal request.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ from collections.abc import Mapping, Sequence
 
 from sim.config.schema import Channel, CrimeType, Routing
 from sim.rules.channels import FORMAL_MLA
-from sim.vocabulary import DATA_TYPES
+from sim.rules.lever_kinds import NEUTRAL
+from sim.vocabulary import DATA_TYPES, STAGES
+
+UNCHANGED = NEUTRAL.stage_time
+"""The stage-time factors of a pair no lever acts on (the default of every method)."""
 
 _ROOT_HALF = math.sqrt(0.5)
 
@@ -87,14 +92,33 @@ class PursuitRule:
         self._expected = {
             name: channel.nominal_days * channel.time_scale for name, channel in channels.items()
         }
+        self._weights = {name: _stage_weights(channel) for name, channel in channels.items()}
         self._values = tuple(getattr(routing.data_value, name) for name in DATA_TYPES)
-        self._cache: dict[tuple[str, int, int, bool], float] = {}
+        self._cache: dict[tuple[str, int, int, bool, float], float] = {}
 
-    def expected_days(self, channel: str) -> float:
-        """The delay an investigator expects on ``channel``: nominal days times time scale."""
-        return self._expected[channel]
+    def expected_days(self, channel: str, stage_time: tuple[float, ...] = UNCHANGED) -> float:
+        """The delay an investigator expects on ``channel``: nominal days times time scale.
 
-    def probability(self, channel: str, crime: int, data_type: int, urgent: bool) -> float:
+        Levers in force for the pair (``stage_time``, :class:`~sim.rules.lever_kinds.Effects`)
+        change it as they change the channel's stages: by their factors, each weighted by
+        its stage's share of the channel's mean time, so investigators expect a reformed
+        channel to be as much faster as it is on average.
+        """
+        return self._expected[channel] * self._speed(channel, stage_time)
+
+    def _speed(self, channel: str, stage_time: tuple[float, ...]) -> float:
+        if stage_time is UNCHANGED or stage_time == UNCHANGED:  # exactly 1, as without levers
+            return 1.0
+        return sum(w * f for w, f in zip(self._weights[channel], stage_time, strict=True))
+
+    def probability(
+        self,
+        channel: str,
+        crime: int,
+        data_type: int,
+        urgent: bool,
+        stage_time: tuple[float, ...] = UNCHANGED,
+    ) -> float:
         """The chance that a need whose best (or next) channel is ``channel`` is pursued.
 
         Args:
@@ -102,23 +126,57 @@ class PursuitRule:
             crime: The crime type's number.
             data_type: The data type's number in ``DATA_TYPES``.
             urgent: Whether the case is urgent (its patience is a fraction of the median).
+            stage_time: The levers' factors on the stage times for the pair, if any.
         """
         if channel not in FORMAL_MLA:
             return 1.0
-        key = (channel, crime, data_type, urgent)
+        return self.escalation(channel, crime, data_type, urgent, stage_time)
+
+    def escalation(
+        self,
+        channel: str,
+        crime: int,
+        data_type: int,
+        urgent: bool,
+        stage_time: tuple[float, ...] = UNCHANGED,
+    ) -> float:
+        """The chance that investigators go on to ``channel`` after a provider declined.
+
+        A declined direct request is a voluntary request refused; every further step is a
+        compelled order (a CLOUD Act order, a European Production Order, an EIO) or a formal
+        request, drafted by a prosecutor and issued or validated by a judge. So it is weighed
+        as a slow formal request is, whatever the channel: the need's value (seriousness x data
+        value x ``pursuit_scale``) times the chance that the patience outlasts that channel's
+        expected delay, which for a fast channel is close to 1 (docs/model.md section 7.5).
+
+        Args:
+            channel: The next channel of the request's routes.
+            crime: The crime type's number.
+            data_type: The data type's number in ``DATA_TYPES``.
+            urgent: Whether the case is urgent.
+            stage_time: The levers' factors on the stage times for the pair, if any.
+        """
+        speed = self._speed(channel, stage_time)
+        key = (channel, crime, data_type, urgent, speed)
         p = self._cache.get(key)
         if p is None:
             routing, crime_type = self._routing, self._crime_types[crime]
             median = crime_type.patience_days * (routing.urgent_patience if urgent else 1.0)
             value = routing.pursuit_scale * crime_type.seriousness * self._values[data_type]
             p = pursuit_probability(
-                value, self._expected[channel], median, crime_type.patience_sigma
+                value, self._expected[channel] * speed, median, crime_type.patience_sigma
             )
             self._cache[key] = p
         return p
 
     def pursues(
-        self, routes: tuple[str, ...], u: float, crime: int, data_type: int, urgent: bool
+        self,
+        routes: tuple[str, ...],
+        u: float,
+        crime: int,
+        data_type: int,
+        urgent: bool,
+        stage_time: tuple[float, ...] = UNCHANGED,
     ) -> bool:
         """Whether a need becomes a request: always, unless its best channel is formal MLA.
 
@@ -128,7 +186,17 @@ class PursuitRule:
             crime: The crime type's number.
             data_type: The data type's number.
             urgent: Whether the case is urgent.
+            stage_time: The levers' factors on the stage times for the pair, if any.
         """
         if not routes or routes[0] not in FORMAL_MLA:
             return True
-        return u < self.probability(routes[0], crime, data_type, urgent)
+        return u < self.probability(routes[0], crime, data_type, urgent, stage_time)
+
+
+def _stage_weights(channel: Channel) -> tuple[float, ...]:
+    """Each stage's share of the channel's mean time, in ``STAGES`` order (0 off its path)."""
+    means = {name: channel.stages[name].time.expected() for name in channel.path()}
+    total = math.fsum(means.values())
+    if total <= 0.0:
+        return tuple(1.0 / len(STAGES) for _ in STAGES)
+    return tuple(means.get(name, 0.0) / total for name in STAGES)
