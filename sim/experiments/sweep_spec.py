@@ -140,6 +140,10 @@ def _spec(path: Path, table: dict[str, Any], calibration: Calibration) -> SweepS
     fields = tuple(raw_points[0])
     for field_path in fields:
         _check_path(field_path, f"design field {field_path}")
+    if kind == "lhs":  # each end of a range is a value the field must accept
+        for field_path, bounds in flatten(design["ranges"]).items():
+            for end, value in zip(("low", "high"), bounds, strict=True):
+                point_scenario(base, {field_path: value}, where=f"design.ranges {end}")
     points = tuple(
         SweepPoint(index, values, point_scenario(base, values, where=f"point {index}"))
         for index, values in enumerate(raw_points)
@@ -171,25 +175,24 @@ def _base_path(path: Path, base: Any) -> Path:
     return path.parent / base
 
 
-def _whole_number(table: Mapping[str, Any], key: str, low: int) -> int | None:
+def _whole_number(table: Mapping[str, Any], key: str, low: int, prefix: str = "") -> int | None:
     """A whole-number setting of at least ``low``, or None when the file does not give it."""
     if key not in table:
         return None
     value = table[key]
     if not isinstance(value, int) or isinstance(value, bool):
-        raise InputError(key, f"must be a whole number, not {value!r}")
+        raise InputError(f"{prefix}{key}", f"must be a whole number, not {value!r}")
     if value < low:
-        raise InputError(key, f"must be at least {low}, not {value}")
+        raise InputError(f"{prefix}{key}", f"must be at least {low}, not {value}")
     return value
 
 
 def _base(base_path: Path, table: Mapping[str, Any], calibration: Calibration) -> Scenario:
-    """The base scenario with the fixed changes, the sweep's seed and its replications."""
-    try:
-        base = scenario_from_settings(read_settings(base_path), base_path, calibration)
-    except InputError as exc:
-        where = exc.where if exc.where.startswith(str(base_path)) else f"{base_path}: {exc.where}"
-        raise type(exc)(f"base {where}", exc.problem) from None
+    """The base scenario with the fixed changes, the sweep's seed and its replications.
+
+    The fixed changes are laid on the base file's own table, as if written in it, so that
+    they load as the file would (``world.states`` keeps only those states' fitted staff).
+    """
     replications = _whole_number(table, "replications", 1)
     seed = _whole_number(table, "seed", 0)
     fixed = table.get("fixed", {})
@@ -202,7 +205,15 @@ def _base(base_path: Path, table: Mapping[str, Any], calibration: Calibration) -
         changes["simulation.replications"] = replications
     if seed is not None:
         changes["simulation.seed"] = seed
-    return point_scenario(base, changes, where="fixed")
+    try:
+        settings = read_settings(base_path)
+        for field_path, value in changes.items():
+            set_path(settings, field_path, copy.deepcopy(value), "fixed")
+        return scenario_from_settings(settings, base_path, calibration)
+    except InputError as exc:
+        where = exc.where if exc.where.startswith(str(base_path)) else f"{base_path}: {exc.where}"
+        laid = " with the fixed changes" if changes else ""
+        raise type(exc)(f"base {where}{laid}", exc.problem) from None
 
 
 def _metrics(names: Any) -> tuple[str, ...]:
@@ -270,10 +281,10 @@ def _listed(points: Any) -> list[Point]:
 
 
 def _hypercube(design: dict[str, Any]) -> list[Point]:
-    samples = _whole_number(design, "samples", 1)
+    samples = _whole_number(design, "samples", 1, "design.")
     if samples is None:
         raise InputError("design.samples", "required: how many points to draw (at least 1)")
-    seed = _whole_number(design, "seed", 0)
+    seed = _whole_number(design, "seed", 0, "design.")
     if seed is None:
         raise InputError("design.seed", "required: the design's seed, so it can be drawn again")
     ranges = design.get("ranges")
