@@ -32,8 +32,10 @@ GRID = (
 )
 
 
-def _sweep(directory: Path, body: str, write_tiny, replications: int = 2) -> Path:
-    write_tiny(directory, name="base", replications=replications)
+def _sweep(
+    directory: Path, body: str, write_tiny, replications: int = 2, scale: float = 0.05
+) -> Path:
+    write_tiny(directory, name="base", replications=replications, scale=scale)
     path = directory / "sweep.toml"
     path.write_text(f'base = "base.toml"\n{body}', encoding="utf-8")
     return path
@@ -148,7 +150,7 @@ def _stored(out: Path) -> list[Path]:
 def test_a_killed_sweep_resumes_with_only_the_missing_points(tmp_path, write_tiny, capsys):
     """SIGKILL mid-sweep, start again: only missing points run; the table is unbroken."""
     body = GRID.replace("[0.12, 0.5]", "[0.06, 0.12, 0.5, 2.0]")
-    path = _sweep(tmp_path, body, write_tiny, replications=1)
+    path = _sweep(tmp_path, body, write_tiny, replications=1, scale=0.02)
     killed = tmp_path / "killed"
     command = [sys.executable, "-m", "sim", "sweep", str(path), "--out", str(killed)]
     process = subprocess.Popen(
@@ -160,7 +162,7 @@ def test_a_killed_sweep_resumes_with_only_the_missing_points(tmp_path, write_tin
     try:
         deadline = time.monotonic() + 120
         while len(_stored(killed)) < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.02)
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait()
