@@ -1,10 +1,13 @@
-"""The ``mlatsim`` command line: run, validate, compare, calibrate, world.
+"""The ``mlatsim`` command line: run, validate, compare, calibrate, world, sweep.
 
 ``run`` and ``validate`` take scenario files, ``compare`` two or more; ``calibrate`` refits the
 baseline to the published delays into a directory of its own (``--out``), or with ``--check``
 compares a calibrated run with them. Each of these takes ``--calibration FILE|DIR|none``: the
 fitted values laid over the defaults, by default the packaged ``sim/data/calibration.toml``
 (none when the ``MLATSIM_UNCALIBRATED`` environment variable is set).
+
+``sweep`` runs a scenario over a design of field values, stores each point as it finishes
+and resumes where it stopped (:mod:`sim.experiments.sweep`).
 
 ``world`` prints the loaded world data (one row per state: treaty ties, privacy regime, which
 facts are unverified) as a terminal table, CSV or JSON, so it can be checked against sources.
@@ -13,7 +16,7 @@ User mistakes (a bad scenario, a missing file, a wrong option) end with one line
 error naming what is wrong and exit status 2; no traceback and no partial result directory. A
 replication that fails otherwise ends the run with one line and exit status 1.
 
-The module is over 400 lines because it holds each of the five subcommands' options and steps
+The module is over 400 lines because it holds each of the six subcommands' options and steps
 (one small function each); the work itself, and the checks before it, are in
 :mod:`sim.experiments`.
 """
@@ -82,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_calibrate(commands)
     _add_compare(commands)
     _add_world(commands)
+    _add_sweep(commands)
     return parser
 
 
@@ -195,6 +199,23 @@ def _add_world(commands: argparse._SubParsersAction) -> None:
         default="table",
         help="terminal table (default), full CSV, or JSON records",
     )
+
+
+def _add_sweep(commands: argparse._SubParsersAction) -> None:
+    sweep = commands.add_parser(
+        "sweep", help="run a scenario over a design of field values (resumable)"
+    )
+    sweep.add_argument("spec", type=Path, help="sweep file (TOML; see docs/experiments.md)")
+    sweep.add_argument(
+        "--out", type=Path, help="sweep directory (default results/sweeps/<name>/); resumed"
+    )
+    sweep.add_argument(
+        "--retry-failed", action="store_true", help="run again the points stored as failed"
+    )
+    _add_calibration(sweep)
+    _add_workers(sweep, " for points")
+    sweep.add_argument("--quiet", action="store_true", help="no progress lines")
+    _add_force(sweep, "run even if a point is expected to exceed the time or memory limits")
 
 
 def _calibration(args: argparse.Namespace) -> Calibration:
@@ -392,6 +413,37 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.experiments import sweep
+    from sim.experiments.sweep_spec import read_sweep
+
+    calibration = _calibration(args)
+    spec = read_sweep(args.spec, calibration)
+    sweep.check_points(spec, workers=args.workers, force=args.force)
+    destination = args.out if args.out is not None else sweep.default_destination(spec)
+    report = None if args.quiet else (lambda line: sys.stderr.write(f"{line}\n"))
+    outcome = sweep.run_sweep(
+        spec,
+        calibration,
+        destination,
+        workers=args.workers,
+        retry_failed=args.retry_failed,
+        report=report,
+        command=["mlatsim", *sys.argv[1:]],
+    )
+    if outcome.failed:
+        _error(
+            f"{outcome.failed} of {outcome.points} point(s) failed (their errors are in "
+            f"{destination / 'failures.csv'}); run again with --retry-failed to retry them"
+        )
+        return EXIT_FAILED
+    _say(
+        f"sweep {spec.name}: {outcome.points} point(s), {outcome.ran} run now, "
+        f"{outcome.reused} stored before, {outcome.seconds:.1f} s -> {destination}"
+    )
+    return 0
+
+
 def _say(text: str) -> None:
     """Print a line; if the reader has gone (``| head``), carry on without output.
 
@@ -465,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibrate": _calibrate,
         "compare": _compare,
         "validate": _validate,
+        "sweep": _sweep,
     }
     try:
         return commands[args.command](args)

@@ -29,11 +29,14 @@ COMPARISON_FORMAT = "mlatsim-comparison/1"
 """Format tag in the manifest of a comparison directory."""
 CALIBRATION_FORMAT = "mlatsim-calibration/1"
 """Format tag in the manifest of a calibration directory (``mlatsim calibrate --out``)."""
+SWEEP_FORMAT = "mlatsim-sweep/1"
+"""Format tag in the manifest of a sweep's directory (``mlatsim sweep``), which is resumed."""
 MANIFEST = "manifest.json"
 _KIND_NAMES = {
     RUN_FORMAT: "a run's result",
     COMPARISON_FORMAT: "a comparison",
     CALIBRATION_FORMAT: "a calibration",
+    SWEEP_FORMAT: "a sweep",
 }
 _MAX_MANIFEST_BYTES = 64 << 20
 _STAGING = "staging"

@@ -9,7 +9,8 @@ a run is never replaced by one of other settings. A directory is reused only if 
 records the same key and both tables hold every replication; anything else (no directory,
 another key, a manifest written before keys existed, a damaged table) is not.
 
-``compare`` stores its runs here; sweeps will too.
+``compare`` stores its runs here. Sweeps store only each point's metrics, by the same key
+(:mod:`sim.experiments.point_store`): a point's request records would be too heavy to keep.
 """
 
 from __future__ import annotations
