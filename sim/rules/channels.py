@@ -90,6 +90,19 @@ def _direct_provider(
     return b.params.voluntary_disclosure and data != "content"
 
 
+def _e_evidence(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
+    # Reg. (EU) 2023/1543 Arts. 2-3: the issuing state must be bound (EU, not DNK) and the
+    # provider must offer services in the Union, wherever it is established or the data are.
+    # A holder without a provider (a plain profile) has its domestic provider, which offers
+    # services in the Union if its state is an EU member (an assumption for non-EU ones: no).
+    in_union = getattr(b, "provider_in_union", None)
+    if in_union is None:
+        in_union = cal.is_party(b.iso3, "eu", day)
+    return in_union and cal.in_force("e_evidence", day) and cal.is_party(a.iso3, "e_evidence", day)
+
+
 def _budapest_mla(
     cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
 ) -> bool:
@@ -118,11 +131,12 @@ CHANNEL_SPECS: tuple[ChannelSpec, ...] = (
         formal_mla=False,
         basis="Second Additional Protocol to the Budapest Convention (CETS 224), Arts. 6-8",
     ),
-    ChannelSpec.under_instrument(
+    ChannelSpec(
         "e_evidence",
-        "e_evidence",
+        _e_evidence,
         formal_mla=False,
-        basis="EU e-Evidence Regulation 2023/1543: production orders, from 2026-08-18",
+        basis="EU e-Evidence Regulation 2023/1543: orders to providers offering services in the EU",
+        instruments=("e_evidence", "eu"),
     ),
     ChannelSpec.under_instrument(
         "eio",
@@ -242,14 +256,26 @@ class ChannelRouter:
         self._ranked = [
             (name, frozenset(channel.data_types), rules[name]) for name, channel in ranked
         ]
-        self._cache: dict[tuple[str, str, str, int, int], tuple[str, ...]] = {}
+        self._cache: dict[tuple[str, str, bool | None, str, int, int], tuple[str, ...]] = {}
 
     def open_channels(
         self, requesting: StateProfile, requested: StateProfile, data_type: str, day: float
     ) -> tuple[str, ...]:
-        """The channels open to this request on ``day``, fastest first."""
+        """The channels open to this request on ``day``, fastest first.
+
+        ``requested`` may be a :class:`~sim.world.build.HolderProfile`: whether its provider
+        offers services in the Union is then part of the cache key (the e-Evidence rule).
+        """
         calendar = self._calendar
-        key = (requesting.iso3, requested.iso3, data_type, calendar.epoch(day), calendar.version)
+        in_union = getattr(requested, "provider_in_union", None)
+        key = (
+            requesting.iso3,
+            requested.iso3,
+            in_union,
+            data_type,
+            calendar.epoch(day),
+            calendar.version,
+        )
         found = self._cache.get(key)
         if found is None:
             found = tuple(
