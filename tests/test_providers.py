@@ -6,6 +6,7 @@ published rate for the requesting state (``provider_rates.csv``) or by the fallb
 ``sim.rules.providers.answer_rate``; e-Evidence opens by the provider (Reg. (EU) 2023/1543).
 """
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -68,6 +69,17 @@ def test_unverified_provider_rows_are_flagged(data: WorldData) -> None:
     by_name = {p.provider: p for p in data.providers}
     assert not by_name["telegram"].verified
     assert not by_name["tiktok"].verified
+
+
+def test_every_provider_source_tag_is_listed_in_sources_md() -> None:
+    """Each ``source`` tag of the two provider files has its citation in SOURCES.md."""
+    listed = (DATA_DIR / "SOURCES.md").read_text(encoding="utf-8")
+    for name in ("providers.csv", "provider_rates.csv"):
+        with (DATA_DIR / name).open(encoding="utf-8", newline="") as handle:
+            tags = {tag for row in csv.DictReader(handle) for tag in row["source"].split(";")}
+        assert tags
+        missing = sorted(tag for tag in tags if f"- {tag}: " not in listed)
+        assert not missing, (name, missing)
 
 
 def _broken(tmp_path: Path, name: str, text: str) -> Path:

@@ -30,6 +30,14 @@ Re-recorded for issue #12 (escalation to a compelled order): after a provider de
 direct request, going on to a fast channel (a CLOUD Act order, a European Production Order)
 is weighed by the pursuit rule like a formal request, instead of always; fewer declined
 requests go on. The draws are the same ones; the queueing validation has no direct requests.
+
+Re-recorded for issue #12 (providers as evidence holders): the request rows gain a
+``provider`` column; a need held in the USA draws its provider (Apple, Google, Meta or the
+domestic rest) at a new keyed position, and a direct request is declined at that provider's
+published rate for the requesting state instead of a flat 35%; e-Evidence opens by the
+provider offering services in the Union, not by the holder state. No existing draw moves:
+the queueing validation (no declines, no e-Evidence) keeps its rows (without the new column
+its digest is still 62da7a4fb494aece) and its time series; the tiny scenarios' rows change.
 """
 
 from __future__ import annotations
@@ -75,9 +83,9 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "b6b9c8665a3d0ef4/63c9e7737db0acf9",
-    "tiny_adaptive": "74fcc2fe3a7864e4/52da4937ee4a21ee",
-    "validation_queueing_5y": "62da7a4fb494aece/665191e35af7fec8",
+    "tiny": "33b959b80dbac902/e0e7cde4c6706830",
+    "tiny_adaptive": "87f2e60a2d794ab9/4fc23e4d03182dc0",
+    "validation_queueing_5y": "381c6bdef8b45a7f/665191e35af7fec8",
 }
 
 

@@ -122,18 +122,9 @@ class CooperationModel(mesa.Model):
         for day, code, factor in self.policy.staffing_changes():
             agent = next(a for a in self.states if a.iso3 == code)
             self.env.process(workload.restaff(self.env, agent, day, factor))
-        tables = provider_tables(
-            [agent.profile for agent in self.states],
-            world,
-            self.calendar,
-            scenario.channels["direct_provider"].p_provider_decline,
-        )
-        self.provider_names = tables.names
-        """The providers by code (0: a state's domestic provider), as the records name them."""
-        self._provider_choice, self._direct_decline = tables.choice, tables.direct_decline
-        self.log = RequestLog(
-            [s.iso3 for s in self.states], self.crime_type_names, self.provider_names
-        )
+        self._use_providers(world)
+        codes = [s.iso3 for s in self.states]
+        self.log = RequestLog(codes, self.crime_type_names, self.provider_names)
         self.unpursued = UnpursuedLog([s.iso3 for s in self.states], self.crime_type_names)
         """The evidence needs not turned into requests, with the channel each would have taken."""
         self.timeseries = TimeseriesLog([s.iso3 for s in self.states], TIMESERIES_COLUMNS)
@@ -175,6 +166,14 @@ class CooperationModel(mesa.Model):
         self.adaptation = Adaptation(self)
         self._observe_every = scenario.simulation.timeseries_interval_days
         self._observe()
+
+    def _use_providers(self, world: World) -> None:
+        """Take the run's provider tables (``sim.rules.providers``): who holds what, and rates."""
+        direct = self.config.channels["direct_provider"].p_provider_decline
+        tables = provider_tables([a.profile for a in self.states], world, self.calendar, direct)
+        self.provider_names = tables.names
+        """The providers by code (0: a state's domestic provider), as the records name them."""
+        self._provider_choice, self._direct_decline = tables.choice, tables.direct_decline
 
     # -- the investigations ------------------------------------------------------------------
 
