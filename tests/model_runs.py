@@ -78,8 +78,13 @@ def only(*names: str) -> dict[str, Any]:
 
 
 def quiet() -> dict[str, Any]:
-    """No refusals, clarifications, declines or timeouts on any channel or domestic order."""
+    """No refusals, clarifications, declines or timeouts on any channel or domestic order.
+
+    Providers are off (``world.providers``): every holder is its state's domestic provider,
+    declining direct requests at the channel's ``p_provider_decline`` only.
+    """
     return {
+        "world": {"providers": False},
         "channels": {name: dict(QUIET_CHANNEL) for name in CHANNELS},
         "evidentiary_standards": {
             name: {"p_refuse_content": 0.0}

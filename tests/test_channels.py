@@ -108,15 +108,23 @@ def test_deu_fra_eio_open_and_e_evidence_from_august_2026(data: WorldData) -> No
     assert after == ("e_evidence", "eio", "treaty_mla")
 
 
-def test_dnk_deu_has_no_eio_and_no_e_evidence(data: WorldData) -> None:
-    """Denmark is outside the EIO and e-Evidence (opt-out): MLA under ETS 030 and UNTOC only."""
+def test_dnk_deu_has_no_eio_and_dnk_issues_no_e_evidence(data: WorldData) -> None:
+    """Denmark is outside the EIO and e-Evidence (opt-out): it never issues an EPOC.
+
+    Reg. (EU) 2023/1543 Arts. 2-3 bind providers offering services in the Union wherever
+    established, so from 2026-08-18 Germany may send one to a Danish provider (a domestic
+    provider of an EU state offers services in the Union: the model's assumption). Between
+    the two, MLA goes under ETS 030 and UNTOC (treaty_mla).
+    """
     world, router = setup(data, ["DNK", "DEU"])
     for day in (0.0, E_EVIDENCE_DAY, 1500.0):
-        for a, b in (("DNK", "DEU"), ("DEU", "DNK")):
-            found = open_to(router, world, a, b, "traffic", day)
-            assert "eio" not in found
-            assert "e_evidence" not in found
-            assert found == ("treaty_mla",)
+        assert open_to(router, world, "DNK", "DEU", "traffic", day) == ("treaty_mla",)
+        assert "eio" not in open_to(router, world, "DEU", "DNK", "traffic", day)
+    assert open_to(router, world, "DEU", "DNK", "traffic", 0.0) == ("treaty_mla",)
+    assert open_to(router, world, "DEU", "DNK", "traffic", E_EVIDENCE_DAY) == (
+        "e_evidence",
+        "treaty_mla",
+    )
 
 
 def test_irl_deu_no_eio_but_e_evidence_after_august_2026(data: WorldData) -> None:

@@ -41,6 +41,7 @@ from sim.engine.request import (
     PRESERVATION,
     PRESERVATION_TIME,
     PROVIDER,
+    PROVIDER_CHOICE,
     REVIEW,
     TIME,
     compile_channel,
@@ -181,7 +182,7 @@ def request_positions(passes: int = 3) -> list[int]:
     stage, the stage's time and decisions; for each channel, the attempt's preservation time,
     success and escalation.
     """
-    positions = [DATA, DATA_AGE, LEGAL_TESTS, _CASE]
+    positions = [DATA, DATA_AGE, LEGAL_TESTS, _CASE, PROVIDER_CHOICE]
     block_size = (len(STAGES) + 1) * _SLOTS
     for number in range(len(CHANNELS)):
         block = (_FIRST_BLOCK + number * block_size) * STEP

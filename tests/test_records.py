@@ -79,6 +79,7 @@ def ints(
         outcome,
         reason,
         5 if outcome == LOST else 0,  # loss_driver: hold_expired
+        0,  # provider: domestic
     )
 
 

@@ -41,6 +41,14 @@ Convention, ...), shifts the channel codes after ``bilateral_mlat``; Budapest Ar
 way to any MLA treaty, letters rogatory close where a treaty basis exists and suspended pairs
 have no formal channel, so the tiny scenarios' formal requests change channel. The queueing
 validation (its only channel is ``bilateral_mlat``, ``treaty_mla`` disabled) keeps its digest.
+
+Re-recorded for issue #12 (providers as evidence holders): the request rows gain a
+``provider`` column; a need held in the USA draws its provider (Apple, Google, Meta or the
+domestic rest) at a new keyed position, and a direct request is declined at that provider's
+published rate for the requesting state instead of a flat 35%; e-Evidence opens by the
+provider offering services in the Union, not by the holder state. No existing draw moves:
+the queueing validation (no declines, no e-Evidence) keeps its rows (without the new column
+its digest is still 62da7a4fb494aece) and its time series; the tiny scenarios' rows change.
 """
 
 from __future__ import annotations
@@ -86,9 +94,9 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "86d53b4de5636727/732cb335b5ac0c8f",
-    "tiny_adaptive": "fb47eac803812f38/1308d08f88b38103",
-    "validation_queueing_5y": "62da7a4fb494aece/665191e35af7fec8",
+    "tiny": "068dfdb18e1d6a27/8acd552ce1025175",
+    "tiny_adaptive": "a58beac413a6e2b9/234a68de8fe2c30d",
+    "validation_queueing_5y": "381c6bdef8b45a7f/665191e35af7fec8",
 }
 
 

@@ -70,6 +70,15 @@ def world_dir(tmp_path: Path) -> Path:
     (tmp_path / "bilateral.csv").write_text(BILATERAL, encoding="utf-8")
     (tmp_path / "instruments.csv").write_text(instruments_text(INSTRUMENT_ROWS), encoding="utf-8")
     (tmp_path / "parameters.csv").write_text(PARAMETERS, encoding="utf-8")
+    # No listed provider: every state's weight is its domestic provider's.
+    (tmp_path / "providers.csv").write_text(
+        "provider,name,home,eu_establishment,offers_services_in_eu,transparency_report,"
+        "share_of_home,share_basis,verified,source\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "provider_rates.csv").write_text(
+        "provider,requesting,rate,period,requests,verified,source,note\n", encoding="utf-8"
+    )
     return tmp_path
 
 

@@ -104,6 +104,10 @@ class World(_Section):
     """Which states of the world data take part."""
 
     states: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]]
+    providers: bool = True
+    """Draw each need's provider (providers.csv) and answer direct requests at the providers'
+    published rates (provider_rates.csv); False: every holder is its state's domestic provider,
+    answering at the direct channel's ``1 - p_provider_decline`` (the model before providers)."""
 
 
 class Demand(_Section):

@@ -32,6 +32,7 @@ from sim.engine.records import RequestLog, TimeseriesLog, UnpursuedLog
 from sim.engine.request import (
     DATA,
     DATA_AGE,
+    PROVIDER_CHOICE,
     ChannelPlan,
     Request,
     compile_channel,
@@ -55,6 +56,7 @@ from sim.rules import levers, retention
 from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
+from sim.rules.providers import provider_tables
 from sim.rules.pursuit import UNCHANGED, PursuitRule
 from sim.vocabulary import CHANNELS, DATA_TYPES, NO_REASON, PENDING, PRESERVATION_PATHS
 from sim.world.build import World
@@ -120,7 +122,9 @@ class CooperationModel(mesa.Model):
         for day, code, factor in self.policy.staffing_changes():
             agent = next(a for a in self.states if a.iso3 == code)
             self.env.process(workload.restaff(self.env, agent, day, factor))
-        self.log = RequestLog([s.iso3 for s in self.states], self.crime_type_names)
+        self._use_providers(world)
+        codes = [s.iso3 for s in self.states]
+        self.log = RequestLog(codes, self.crime_type_names, self.provider_names)
         self.unpursued = UnpursuedLog([s.iso3 for s in self.states], self.crime_type_names)
         """The evidence needs not turned into requests, with the channel each would have taken."""
         self.timeseries = TimeseriesLog([s.iso3 for s in self.states], TIMESERIES_COLUMNS)
@@ -162,6 +166,14 @@ class CooperationModel(mesa.Model):
         self.adaptation = Adaptation(self)
         self._observe_every = scenario.simulation.timeseries_interval_days
         self._observe()
+
+    def _use_providers(self, world: World) -> None:
+        """Take the run's provider tables (``sim.rules.providers``): who holds what, and rates."""
+        direct = self.config.channels["direct_provider"].p_provider_decline
+        tables = provider_tables([a.profile for a in self.states], world, self.calendar, direct)
+        self.provider_names = tables.names
+        """The providers by code (0: a state's domestic provider), as the records name them."""
+        self._provider_choice, self._direct_decline = tables.choice, tables.direct_decline
 
     # -- the investigations ------------------------------------------------------------------
 
@@ -224,6 +236,7 @@ class CooperationModel(mesa.Model):
         pursues, open_channels = self.pursuit.pursues, self.router.open_channels
         effects = self.policy.effects if self.policy.active else None
         age_days, retention_factor = self.config.demand.data_age_days, self.policy.retention_factor
+        provider_choice, direct_decline = self._provider_choice, self._direct_decline
         for index, holder in enumerate(holders):
             need = draws
             if index > 0:  # the first need's draws came with the case's
@@ -233,7 +246,13 @@ class CooperationModel(mesa.Model):
             data_type = choice_index(data_weights, u_data)
             period = self._retention[holder.number][data_type]
             expiry = now - age * age_days + period * retention_factor(holder.iso3, now)
-            routes = open_channels(agent.profile, holder.profile, DATA_TYPES[data_type], now)
+            choice = provider_choice[holder.number]
+            if choice is None:
+                provider, profile = 0, holder.profile
+            else:  # the need's own draw: which of the holder state's providers has the data
+                nth = choice_index(choice[0], uniform_at(need + PROVIDER_CHOICE))
+                provider, profile = choice[1][nth], choice[2][nth]
+            routes = open_channels(agent.profile, profile, DATA_TYPES[data_type], now)
             # Levers that speed a formal channel up make investigators expect less delay.
             times = (
                 UNCHANGED if effects is None else effects(agent.iso3, holder.iso3, now).stage_time
@@ -264,6 +283,8 @@ class CooperationModel(mesa.Model):
                 now,
                 expiry,
                 need,
+                provider,
+                direct_decline[provider][agent.number],
             )
             self._next_request += 1
             driver.start(journey(self, request, routes))

@@ -51,6 +51,7 @@ class RequestLog:
     Args:
         states: ISO3 codes, indexed by the state numbers the model uses.
         crime_types: Crime-type names, indexed likewise.
+        providers: Provider names, indexed by their codes (0: a state's domestic provider).
     """
 
     _INTS = (
@@ -70,13 +71,20 @@ class RequestLog:
         "outcome",
         "reason",
         "loss_driver",
+        "provider",
     )
     _FLOATS = ("created_day", "outcome_day")
     _WIDTH = len(_INTS)
 
-    def __init__(self, states: Sequence[str], crime_types: Sequence[str]) -> None:
+    def __init__(
+        self,
+        states: Sequence[str],
+        crime_types: Sequence[str],
+        providers: Sequence[str] = ("domestic",),
+    ) -> None:
         self.states = tuple(states)
         self.crime_types = tuple(crime_types)
+        self.providers = tuple(providers)
         self._ints = {name: array("q") for name in self._INTS}
         self._floats = {name: array("d") for name in self._FLOATS}
         self._stage_days = [array("d") for _ in STAGES]
@@ -151,6 +159,7 @@ class RequestLog:
             "crime_type": categorical("crime_type", self.crime_types),
             "requesting": categorical("requesting", self.states),
             "requested": categorical("requested", self.states),
+            "provider": categorical("provider", self.providers),
             "channel": categorical("channel", RECORDED_CHANNELS),
             "first_channel": categorical("first_channel", RECORDED_CHANNELS),
             "data_type": categorical("data_type", DATA_TYPES),

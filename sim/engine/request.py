@@ -60,7 +60,8 @@ _NO_DAYS = [0.0] * len(STAGES)  # copied, never changed
 DATA, DATA_AGE, LEGAL_TESTS = (n * STEP for n in range(1, 4))
 """The need's draws: data type and pursuit (halves), taken when its case is opened; the age of
 the data; dual criminality and data protection (halves), at each review. Positions 4 to 7 are
-free for the case's own draws (``sim.engine.model``)."""
+for the case's own draws (``sim.engine.model``) and the need's provider."""
+PROVIDER_CHOICE = 5 * STEP  # which of the holder state's providers has it (if it has any)
 _FIRST_BLOCK = 8
 _SLOTS = 4
 """Positions per stage, and of the attempt's own draws after the stages."""
@@ -151,6 +152,8 @@ class Request:
     expiry: float
     key: int
     """The key of the request's draws (the position of its draw 0)."""
+    provider: int = 0  # who holds the data: its code in model.provider_names (0: domestic)
+    direct_decline: float = 0.0  # the chance it declines a direct request from `requesting`
     channel: int = field(default=-1, init=False)
     first_channel: int = field(default=-1, init=False)
     attempts: int = field(default=0, init=False)
@@ -222,6 +225,7 @@ def record(model: CooperationModel, req: Request, outcome: int, reason: int, day
             outcome,
             reason,
             req.loss_driver if outcome == LOST else 0,  # a loss not yet known at the horizon
+            req.provider,
         ),
         req.created,
         day,
@@ -358,7 +362,8 @@ def _decide(
                 req.expiry, req.created, req.preserved, req.preservation_due, req.path_open
             )
             return LOST, RETENTION_EXPIRED
-        p_decline = plan.settings.p_provider_decline
+        # Channel 0 is direct_provider (vocabulary.CHANNELS): declined at the provider's rate.
+        p_decline = plan.settings.p_provider_decline if plan.number else req.direct_decline
         if p_decline > 0.0 and rules.provider_declines(uniform_at(at + PROVIDER), p_decline):
             return REFUSED, PROVIDER_DECLINED
     if stage.index == _DOMESTIC_ORDER and terms.content_refusal > 0.0:  # content only

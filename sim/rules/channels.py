@@ -193,6 +193,19 @@ def _treaty_mla(
     return treaty_instrument(cal, a.iso3, b.iso3, day)
 
 
+def _e_evidence(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
+    # Reg. (EU) 2023/1543 Arts. 2-3: the issuing state must be bound (EU, not DNK) and the
+    # provider must offer services in the Union, wherever it is established or the data are.
+    # A holder without a provider (a plain profile) has its domestic provider, which offers
+    # services in the Union if its state is an EU member (an assumption for non-EU ones: no).
+    in_union = getattr(b, "provider_in_union", None)
+    if in_union is None:
+        in_union = cal.is_party(b.iso3, "eu", day)
+    return in_union and cal.in_force("e_evidence", day) and cal.is_party(a.iso3, "e_evidence", day)
+
+
 def _budapest_mla(
     cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
 ) -> bool:
@@ -223,11 +236,12 @@ CHANNEL_SPECS: tuple[ChannelSpec, ...] = (
         formal_mla=False,
         basis="Second Additional Protocol to the Budapest Convention (CETS 224), Arts. 6-8",
     ),
-    ChannelSpec.under_instrument(
+    ChannelSpec(
         "e_evidence",
-        "e_evidence",
+        _e_evidence,
         formal_mla=False,
-        basis="EU e-Evidence Regulation 2023/1543: production orders, from 2026-08-18",
+        basis="EU e-Evidence Regulation 2023/1543: orders to providers offering services in the EU",
+        instruments=("e_evidence", "eu"),
     ),
     ChannelSpec.under_instrument(
         "eio",
@@ -359,10 +373,13 @@ class ChannelRouter:
             (name, frozenset(channel.data_types), rules[name]) for name, channel in ranked
         ]
         # One cache per treaty epoch (the days between two change days) and calendar version,
-        # keyed by the pair and the data type; the current one is kept with its day bounds, so
-        # a call inside them costs one comparison and one dict lookup, with no bisect.
-        self._caches: dict[tuple[int, int], dict[tuple[str, str, str], tuple[str, ...]]] = {}
-        self._cache: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        # keyed by the pair (with whether the holder's provider offers services in the Union,
+        # which the e-Evidence rule reads) and the data type; the current one is kept with its
+        # day bounds, so a call inside them costs one comparison and one lookup, no bisect.
+        self._caches: dict[
+            tuple[int, int], dict[tuple[str, str, bool | None, str], tuple[str, ...]]
+        ] = {}
+        self._cache: dict[tuple[str, str, bool | None, str], tuple[str, ...]] = {}
         self._low = self._high = 0.0
         self._version = -1
 
@@ -379,10 +396,19 @@ class ChannelRouter:
     def open_channels(
         self, requesting: StateProfile, requested: StateProfile, data_type: str, day: float
     ) -> tuple[str, ...]:
-        """The channels open to this request on ``day``, fastest first."""
+        """The channels open to this request on ``day``, fastest first.
+
+        ``requested`` may be a :class:`~sim.world.build.HolderProfile`: whether its provider
+        offers services in the Union is then part of the cache key (the e-Evidence rule).
+        """
         if not self._low <= day < self._high or self._version != self._calendar.version:
             self._enter_epoch(day)
-        key = (requesting.iso3, requested.iso3, data_type)
+        key = (
+            requesting.iso3,
+            requested.iso3,
+            getattr(requested, "provider_in_union", None),
+            data_type,
+        )
         found = self._cache.get(key)
         if found is None:
             calendar = self._calendar

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from sim.config.schema import Scenario, StateParameters
 from sim.errors import ScenarioError, WorldDataError
-from sim.world.data import StateFacts, WorldData
+from sim.world.data import Provider, ProviderRate, StateFacts, WorldData
 from sim.world.treaties import TreatyCalendar
 
 
@@ -31,6 +31,19 @@ class StateProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class HolderProfile(StateProfile):
+    """A state as the holder of a need's data, with what the channel rules need of its provider.
+
+    The channel router sees the holder through this profile, so a rule that depends on the
+    provider (e-Evidence: Regulation (EU) 2023/1543 binds providers offering services in the
+    Union) reads it here, and the router's cache tells the two kinds of holder apart.
+    """
+
+    provider_in_union: bool
+    """Whether the provider holding the data offers services in the Union."""
+
+
+@dataclass(frozen=True, slots=True)
 class World:
     """The states of a run, in code order, and the treaty calendar among them.
 
@@ -41,6 +54,10 @@ class World:
 
     states: tuple[StateProfile, ...]
     calendar: TreatyCalendar
+    providers: tuple[Provider, ...] = ()
+    """The listed providers whose home state is in the world (none if providers are off)."""
+    provider_rates: tuple[ProviderRate, ...] = ()
+    """Their published answer rates (``provider_rates.csv``)."""
 
     def __getitem__(self, iso3: str) -> StateProfile:
         for state in self.states:
@@ -101,4 +118,7 @@ def build_world(data: WorldData, scenario: Scenario) -> World:
         (t for t in data.ties if t.state_a in chosen and t.state_b in chosen),
         data.instrument_in_force,
     )
-    return World(states, calendar)
+    if not scenario.world.providers:
+        return World(states, calendar)
+    providers = tuple(p for p in data.providers if p.home in chosen)
+    return World(states, calendar, providers, data.provider_rates)

@@ -76,6 +76,45 @@ class WorldData:
     ties: tuple[Tie, ...]
     instrument_in_force: dict[str, dt.date | None]
     parameters: dict[str, dict[str, str]]
+    providers: tuple[Provider, ...] = ()
+    """The major service providers by name (``providers.csv``), in file order."""
+    provider_rates: tuple[ProviderRate, ...] = ()
+    """Published answer rates of direct requests (``provider_rates.csv``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A major service provider named in ``providers.csv``.
+
+    It holds ``share_of_home`` of its home state's holder weight (``provider_share``); the
+    rest of that weight is held by the home state's implicit domestic provider.
+    """
+
+    provider: str
+    name: str
+    home: str
+    eu_establishment: str | None
+    offers_services_in_eu: bool
+    transparency_report: bool
+    share_of_home: float
+    verified: bool
+
+
+ANY = "*"
+"""In ``provider_rates.csv``: any requesting state (as requesting) or any listed provider."""
+EU_BLOC = "EU"
+"""In ``provider_rates.csv``: the EU member states, reported as one bloc."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRate:
+    """A published share of direct requests answered (some data produced)."""
+
+    provider: str
+    requesting: str
+    rate: float
+    period: str
+    verified: bool
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -163,6 +202,7 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
         _read_ties(base / "bilateral.csv", states),
         _read_instruments(base / "instruments.csv"),
         _read_parameters(base / "parameters.csv", states),
+        *_read_providers(base / "providers.csv", base / "provider_rates.csv", states),
     )
 
 
@@ -255,6 +295,79 @@ def _read_parameters(path: Path, states: dict[str, StateFacts]) -> dict[str, dic
     return parameters
 
 
+def _fraction(row: _Row, column: str, *, empty: float | None = None) -> float:
+    value = row.text(column)
+    if not value and empty is not None:
+        return empty
+    try:
+        number = float(value)
+    except ValueError:
+        raise WorldDataError(row.where, f"{column} '{value}' is not a number") from None
+    if not 0.0 <= number <= 1.0:
+        raise WorldDataError(row.where, f"{column} {number} is not between 0 and 1")
+    return number
+
+
+def _read_providers(
+    path: Path, rates_path: Path, states: dict[str, StateFacts]
+) -> tuple[tuple[Provider, ...], tuple[ProviderRate, ...]]:
+    """The providers of ``providers.csv`` and their rates in ``provider_rates.csv``.
+
+    A provider appears once, with a known home state; the shares of one home state's
+    providers add up to at most 1 (the rest is its domestic provider's). A rate names a listed
+    provider or ``*`` (any listed provider without a row of its own for the requesting
+    state), and a requesting state, ``EU`` (the bloc) or ``*`` (any); each pair once.
+    """
+    providers: list[Provider] = []
+    names: set[str] = set()
+    shares: dict[str, float] = {}
+    for number, raw in _rows(path):
+        row = _Row(path, number, raw)
+        name = row.text("provider")
+        if not re.match(r"^[a-z0-9_]+$", name):
+            raise WorldDataError(row.where, f"provider '{name}' is not a lower-case identifier")
+        if name in names or name == "domestic":
+            raise WorldDataError(row.where, f"provider '{name}' appears twice or is reserved")
+        names.add(name)
+        home = _known(row, states, "home")
+        eu_site = _known(row, states, "eu_establishment") if row.text("eu_establishment") else None
+        share = _fraction(row, "share_of_home", empty=0.0)
+        shares[home] = shares.get(home, 0.0) + share
+        if shares[home] > 1.0 + 1e-9:
+            raise WorldDataError(row.where, f"the shares of {home}'s providers exceed 1")
+        if not row.text("source"):
+            raise WorldDataError(row.where, "source is empty")
+        providers.append(
+            Provider(
+                *(name, row.text("name"), home, eu_site, row.flag("offers_services_in_eu")),
+                *(row.flag("transparency_report"), share, row.flag("verified")),
+            )
+        )
+    rates: list[ProviderRate] = []
+    pairs: set[tuple[str, str]] = set()
+    for number, raw in _rows(rates_path):
+        row = _Row(rates_path, number, raw)
+        name = row.text("provider")
+        if name != ANY and name not in names:
+            raise WorldDataError(row.where, f"provider '{name}' is not in providers.csv")
+        requesting = row.text("requesting")
+        if requesting not in (ANY, EU_BLOC):
+            requesting = _known(row, states, "requesting")
+        if name == ANY and requesting in (ANY, EU_BLOC):
+            raise WorldDataError(row.where, "a row for any provider must name a state")
+        if (name, requesting) in pairs:
+            raise WorldDataError(row.where, f"{name} and {requesting} appear twice")
+        pairs.add((name, requesting))
+        if not row.text("period") or not row.text("source"):
+            raise WorldDataError(row.where, "period and source must be given")
+        rates.append(
+            ProviderRate(
+                name, requesting, _fraction(row, "rate"), row.text("period"), row.flag("verified")
+            )
+        )
+    return tuple(providers), tuple(rates)
+
+
 def world_data_files(directory: str | Path | None = None) -> dict[str, str]:
     """SHA-256 of each file :func:`load_world_data` reads from ``directory``, by file name.
 
@@ -267,7 +380,8 @@ def world_data_files(directory: str | Path | None = None) -> dict[str, str]:
         WorldDataError: if a file is missing or cannot be read.
     """
     base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
-    names = ["states.csv", "memberships.csv", "bilateral.csv", "instruments.csv", "parameters.csv"]
+    names = ["states.csv", "memberships.csv", "bilateral.csv", "instruments.csv"]
+    names += ["parameters.csv", "providers.csv", "provider_rates.csv"]
     hashes = {}
     for name in names:
         try:

@@ -1,0 +1,136 @@
+"""Which provider holds a need's data, and how often it answers a direct request.
+
+An evidence holder is a provider: one of the major providers named in ``providers.csv``, or
+the implicit domestic provider of the holder state, which holds the rest of the state's weight
+(``provider_share``). A listed provider answers a direct request at the rate its transparency
+reports (or SIRIUS) give for the requesting state (``provider_rates.csv``); for pairs with no
+published row the fallback rule of :func:`answer_rate` applies (docs/model.md, section on
+direct requests). A domestic provider answers at ``1 - p_provider_decline`` of the direct
+channel, the model's rate before providers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+from sim.world.build import HolderProfile, StateProfile, World
+from sim.world.data import ANY, EU_BLOC, Provider, ProviderRate
+from sim.world.treaties import TreatyCalendar
+
+DOMESTIC = "domestic"
+"""The name of every state's implicit domestic provider (code 0 in the request records)."""
+
+
+def answer_rate(
+    provider: str | None,
+    requesting: str,
+    requesting_in_eu: bool,
+    rates: dict[tuple[str, str], float],
+    domestic_rate: float,
+) -> float:
+    """The share of direct requests from ``requesting`` that ``provider`` answers.
+
+    The most specific published row wins: (1) the provider's row for the requesting state;
+    (2) a row for any listed provider and the requesting state (a requesting state whose
+    requests no listed provider answers, from the sources: Russia); (3) the provider's row for
+    the EU as a bloc, if the requesting state is an EU member (SIRIUS); (4) the provider's
+    global row; (5) ``domestic_rate``, the channel's ``1 - p_provider_decline`` (an assumption:
+    a provider with no published rate answers as the model's providers did before). A domestic
+    provider (``provider`` None) always answers at ``domestic_rate``.
+
+    Args:
+        provider: A listed provider's name, or None for a domestic provider.
+        requesting: The requesting state's ISO3 code.
+        requesting_in_eu: Whether the requesting state is an EU member.
+        rates: Published rates by (provider or ``*``, ISO3, ``EU`` or ``*``).
+        domestic_rate: The rate of a domestic provider, and the last fallback.
+    """
+    if provider is None:
+        return domestic_rate
+    for key in (
+        (provider, requesting),
+        (ANY, requesting),
+        (provider, EU_BLOC) if requesting_in_eu else None,
+        (provider, ANY),
+    ):
+        if key is not None and key in rates:
+            return rates[key]
+    return domestic_rate
+
+
+def rate_table(rates: Iterable[ProviderRate]) -> dict[tuple[str, str], float]:
+    """The published rates by (provider, requesting) as :func:`answer_rate` reads them."""
+    return {(row.provider, row.requesting): row.rate for row in rates}
+
+
+def holders_by_home(providers: Iterable[Provider]) -> dict[str, list[Provider]]:
+    """The listed providers holding some of a state's weight, by home state, in file order."""
+    found: dict[str, list[Provider]] = {}
+    for provider in providers:
+        if provider.share_of_home > 0.0:
+            found.setdefault(provider.home, []).append(provider)
+    return found
+
+
+Choice = tuple[list[float], list[int], list[StateProfile]]
+"""A holder state's providers: cumulative shares, provider codes, holder profiles (the last
+of each is its domestic provider, holding the rest of the weight)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderTables:
+    """What the model needs of the providers, computed once per run (no lookups per request).
+
+    Attributes:
+        names: The providers by code; code 0 is every state's domestic provider.
+        choice: By state number, its providers as a holder (:data:`Choice`), or None where
+            all its weight is its domestic provider's (no draw is then taken).
+        direct_decline: By provider code, then requesting state number: the chance a direct
+            request is declined, ``1 - answer_rate``.
+    """
+
+    names: tuple[str, ...]
+    choice: list[Choice | None]
+    direct_decline: list[list[float]]
+
+
+def provider_tables(
+    states: Sequence[StateProfile],
+    world: World,
+    calendar: TreatyCalendar,
+    p_provider_decline: float,
+) -> ProviderTables:
+    """The provider tables of a run over ``states`` (in state-number order).
+
+    A requesting state counts as an EU member if it is one on the run's first day.
+    ``p_provider_decline`` is the direct channel's, a domestic provider's chance to decline.
+    """
+    listed = world.providers
+    code = {p.provider: n for n, p in enumerate(listed, 1)}
+    by_home = holders_by_home(listed)
+    choice: list[Choice | None] = []
+    for state in states:
+        held = by_home.get(state.iso3, [])
+        if not held:
+            choice.append(None)
+            continue
+        cumulative = [*accumulate(p.share_of_home for p in held), 1.0]
+        codes = [code[p.provider] for p in held] + [0]
+        profiles: list[StateProfile] = [
+            HolderProfile(state.facts, state.params, p.offers_services_in_eu) for p in held
+        ]
+        choice.append((cumulative, codes, [*profiles, state]))
+    rates = rate_table(world.provider_rates)
+    domestic = 1.0 - p_provider_decline
+    in_eu = [calendar.is_party(state.iso3, "eu", 0.0) for state in states]
+    names: list[str | None] = [None, *(p.provider for p in listed)]
+    decline = [
+        [
+            1.0 - answer_rate(name, state.iso3, eu, rates, domestic)
+            for state, eu in zip(states, in_eu, strict=True)
+        ]
+        for name in names
+    ]
+    return ProviderTables((DOMESTIC, *code), choice, decline)
