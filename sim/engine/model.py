@@ -258,18 +258,8 @@ class CooperationModel(mesa.Model):
                 UNCHANGED if effects is None else effects(agent.iso3, holder.iso3, now).stage_time
             )
             if not pursues(routes, u_pursue, crime_number, data_type, urgent, times):
-                agent.unpursued += 1
-                self.unpursued.add(
-                    (
-                        case_id,
-                        crime_number,
-                        agent.number,
-                        holder.number,
-                        _CHANNEL_NUMBER[routes[0]],
-                        data_type,
-                        int(urgent),
-                    ),
-                    now,
+                self._leave_unpursued(
+                    agent, holder, (case_id, crime_number), routes, data_type, urgent
                 )
                 continue
             request = Request(
@@ -288,6 +278,27 @@ class CooperationModel(mesa.Model):
             )
             self._next_request += 1
             driver.start(journey(self, request, routes))
+
+    def _leave_unpursued(
+        self,
+        agent: StateAgent,
+        holder: StateAgent,
+        case: tuple[int, int],
+        routes: tuple[str, ...],
+        data_type: int,
+        urgent: bool,
+    ) -> None:
+        """Count a need nobody pursued and write its row (``case``: its id and crime type)."""
+        agent.unpursued += 1
+        row = (
+            *case,
+            agent.number,
+            holder.number,
+            _CHANNEL_NUMBER[routes[0]],
+            data_type,
+            int(urgent),
+        )
+        self.unpursued.add(row, self.env.now)
 
     def _evidence_holders(
         self, agent: StateAgent, wanted: int, at: int, first: float
