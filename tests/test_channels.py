@@ -27,10 +27,10 @@ from sim.rules import channels as channels_module
 from sim.rules.channels import (
     CHANNEL_SPECS,
     FORMAL_MLA,
-    ChannelRouter,
     ChannelSpec,
     check_registry,
 )
+from sim.rules.routing import ChannelRouter
 from sim.vocabulary import CHANNELS
 from sim.world.build import World, build_world
 from sim.world.data import WorldData, load_world_data

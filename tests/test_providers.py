@@ -15,8 +15,8 @@ from model_runs import HUGE, make_scenario, only, quiet, run_model, state_settin
 
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.errors import WorldDataError
-from sim.rules.channels import ChannelRouter
 from sim.rules.providers import DOMESTIC, answer_rate, provider_tables, rate_table
+from sim.rules.routing import ChannelRouter
 from sim.world.build import HolderProfile, build_world
 from sim.world.data import WorldData, load_world_data
 

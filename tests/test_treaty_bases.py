@@ -12,7 +12,8 @@ import datetime as dt
 import pytest
 
 from sim.config.loading import default_settings, merge, validate_settings
-from sim.rules.channels import FORMAL_MLA, TREATY_MLA_INSTRUMENTS, ChannelRouter
+from sim.rules.channels import FORMAL_MLA, TREATY_MLA_INSTRUMENTS
+from sim.rules.routing import ChannelRouter
 from sim.world.build import World, build_world
 from sim.world.data import Membership, Tie, WorldData, load_world_data
 from sim.world.treaties import TreatyCalendar

@@ -10,6 +10,10 @@ in turn through that set. The model never reads files or prints: it receives a v
 scenario and a resolved world, which it leaves unchanged (it works on its own fork of the
 treaty calendar), and leaves its records in :attr:`CooperationModel.log` and
 :attr:`CooperationModel.timeseries`.
+
+The module is just over 400 lines because opening a case (its holders, their providers, each
+need's routes and pursuit) is the model's one hot path besides the journey, and its steps
+share the model's precomputed tables; the stages themselves live in :mod:`sim.engine.request`.
 """
 
 from __future__ import annotations
@@ -53,11 +57,11 @@ from sim.engine.streams import (
     uniforms_at,
 )
 from sim.rules import levers, retention
-from sim.rules.channels import ChannelRouter
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
 from sim.rules.providers import provider_tables
 from sim.rules.pursuit import UNCHANGED, PursuitRule
+from sim.rules.routing import ChannelRouter
 from sim.vocabulary import CHANNELS, DATA_TYPES, NO_REASON, PENDING, PRESERVATION_PATHS
 from sim.world.build import World
 

@@ -20,13 +20,11 @@ section 7.3). (Whether 24/7 preservation is open is :mod:`sim.rules.preservation
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sim import vocabulary
-from sim.config.schema import Channels
 from sim.world.build import StateProfile
 from sim.world.treaties import TreatyCalendar
 
@@ -352,70 +350,3 @@ check_registry()
 
 FORMAL_MLA: tuple[str, ...] = tuple(spec.name for spec in CHANNEL_SPECS if spec.formal_mla)
 """The formal mutual legal assistance channels: through central authorities, slow, costly."""
-
-
-class ChannelRouter:
-    """Ranks the channels open to a request, caching the answer between treaty changes.
-
-    Args:
-        channels: The scenario's channel settings.
-        calendar: The treaty calendar of the run.
-    """
-
-    def __init__(self, channels: Channels, calendar: TreatyCalendar) -> None:
-        self._calendar = calendar
-        rules = {spec.name: spec.rule for spec in CHANNEL_SPECS}
-        ranked = sorted(
-            ((name, channel) for name, channel in channels.items() if channel.enabled),
-            key=lambda item: item[1].nominal_days,
-        )
-        self._ranked = [
-            (name, frozenset(channel.data_types), rules[name]) for name, channel in ranked
-        ]
-        # One cache per treaty epoch (the days between two change days) and calendar version,
-        # keyed by the pair (with whether the holder's provider offers services in the Union,
-        # which the e-Evidence rule reads) and the data type; the current one is kept with its
-        # day bounds, so a call inside them costs one comparison and one lookup, no bisect.
-        self._caches: dict[
-            tuple[int, int], dict[tuple[str, str, bool | None, str], tuple[str, ...]]
-        ] = {}
-        self._cache: dict[tuple[str, str, bool | None, str], tuple[str, ...]] = {}
-        self._low = self._high = 0.0
-        self._version = -1
-
-    def _enter_epoch(self, day: float) -> None:
-        """Make the cache of the epoch that contains ``day`` the current one."""
-        calendar = self._calendar
-        epoch = calendar.epoch(day)
-        changes = calendar.change_days
-        self._low = changes[epoch - 1] if epoch > 0 else -math.inf
-        self._high = changes[epoch] if epoch < len(changes) else math.inf
-        self._version = calendar.version
-        self._cache = self._caches.setdefault((epoch, calendar.version), {})
-
-    def open_channels(
-        self, requesting: StateProfile, requested: StateProfile, data_type: str, day: float
-    ) -> tuple[str, ...]:
-        """The channels open to this request on ``day``, fastest first.
-
-        ``requested`` may be a :class:`~sim.world.build.HolderProfile`: whether its provider
-        offers services in the Union is then part of the cache key (the e-Evidence rule).
-        """
-        if not self._low <= day < self._high or self._version != self._calendar.version:
-            self._enter_epoch(day)
-        key = (
-            requesting.iso3,
-            requested.iso3,
-            getattr(requested, "provider_in_union", None),
-            data_type,
-        )
-        found = self._cache.get(key)
-        if found is None:
-            calendar = self._calendar
-            found = tuple(
-                name
-                for name, data_types, rule in self._ranked
-                if data_type in data_types and rule(calendar, requesting, requested, data_type, day)
-            )
-            self._cache[key] = found
-        return found
