@@ -49,6 +49,10 @@ published rate for the requesting state instead of a flat 35%; e-Evidence opens 
 provider offering services in the Union, not by the holder state. No existing draw moves:
 the queueing validation (no declines, no e-Evidence) keeps its rows (without the new column
 its digest is still 62da7a4fb494aece) and its time series; the tiny scenarios' rows change.
+
+Re-recorded for issue #12 (fallback to formal MLA is a choice): a request whose next channel
+is formal MLA goes on only as the pursuit rule says, whatever ended its last attempt (a refused
+European Production Order or CLOUD Act order no longer starts a formal request by itself).
 """
 
 from __future__ import annotations
@@ -94,8 +98,8 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "068dfdb18e1d6a27/8acd552ce1025175",
-    "tiny_adaptive": "a58beac413a6e2b9/234a68de8fe2c30d",
+    "tiny": "d0156883741325e7/9b32738449c86969",
+    "tiny_adaptive": "6d7f03ed1bccbb75/98fcc771d0211b74",
     "validation_queueing_5y": "381c6bdef8b45a7f/665191e35af7fec8",
 }
 

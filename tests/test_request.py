@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from model_runs import QUIET_CHANNEL
+from model_runs import QUIET_CHANNEL, pursue_all
 
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.config.schema import Scenario
@@ -259,12 +259,18 @@ def test_only_refusals_and_timeouts_fall_back(outcome: int, reason: int, ends: b
     assert rules.ends_request(outcome, reason) is ends
 
 
-def test_escalation_is_a_choice_only_after_a_declined_direct_request() -> None:
-    """Only a provider's decline of a direct request makes going on the investigators' choice."""
+def test_escalation_is_a_choice_after_a_direct_decline_or_before_formal_mla() -> None:
+    """Going on is a choice after a direct decline, and before any formal MLA request.
+
+    A refused EPOC or CLOUD Act order does not start a formal request by itself; a fast
+    channel after another failed fast channel is always tried.
+    """
     direct, cloud = CHANNELS.index("direct_provider"), CHANNELS.index("cloud_act")
-    assert rules.escalation_is_optional(PROVIDER_DECLINED, direct)
-    assert not rules.escalation_is_optional(PROVIDER_DECLINED, cloud)
-    assert not rules.escalation_is_optional(INSUFFICIENT_GROUNDS, direct)
+    assert rules.escalation_is_optional(PROVIDER_DECLINED, direct, False)
+    assert rules.escalation_is_optional(PROVIDER_DECLINED, direct, True)
+    assert rules.escalation_is_optional(INSUFFICIENT_GROUNDS, cloud, True)
+    assert not rules.escalation_is_optional(PROVIDER_DECLINED, cloud, False)
+    assert not rules.escalation_is_optional(INSUFFICIENT_GROUNDS, direct, False)
     assert rules.escalates(0.04, 0.05)
     assert not rules.escalates(0.05, 0.05)
 
@@ -310,7 +316,8 @@ def small_model(data: WorldData, *changes: dict[str, Any], days: int = 400) -> C
 
     The bilateral MLAT (queued at one-officer central authorities with no prior caseload) and
     the Second Protocol are the only channels; nothing is refused, returned, declined or timed
-    out, and no data are preserved, unless one of ``changes`` says so.
+    out, and no data are preserved, unless one of ``changes`` says so. Every fallback is made
+    (the pursuit rule is set to pursue everything).
     """
     channels: dict[str, Any] = {name: {"enabled": False} for name in CHANNELS}
     channels["bilateral_mlat"] = {**QUIET, "enabled": True, "stages": fixed(MLAT_DAYS, CENTRAL)}
@@ -332,6 +339,7 @@ def small_model(data: WorldData, *changes: dict[str, Any], days: int = 400) -> C
             "channels": channels,
         },
     )
+    settings = merge(settings, pursue_all())
     settings["simulation"]["end"] = settings["simulation"]["start"] + dt.timedelta(days=days)
     for change in changes:
         settings = merge(settings, change)

@@ -32,6 +32,7 @@ from sim.config.schema import Channel
 from sim.engine import preserving
 from sim.engine.streams import KEYED, STEP, uniform_at, uniforms_at
 from sim.rules import attempts as rules
+from sim.rules.channels import FORMAL_MLA
 from sim.vocabulary import (
     ABANDONED,
     CHANNELS,
@@ -393,10 +394,13 @@ def _falls_back(
 ) -> bool:
     """Whether a request goes on after attempt ``nth`` of ``tried`` ended for ``reason``.
 
-    A declined direct request goes on only if the pursuit rule says so for the next channel
-    (docs/model.md section 7.5), decided by the attempt's escalation draw.
+    A declined direct request, or any request whose next channel is formal MLA, goes on only
+    if the pursuit rule says so for that channel (docs/model.md 7.5), by the attempt's
+    escalation draw.
     """
-    if nth < len(tried) and rules.escalation_is_optional(reason, req.channel):
+    if nth < len(tried) and rules.escalation_is_optional(
+        reason, req.channel, tried[nth] in FORMAL_MLA
+    ):
         plan = model.plans[tried[nth - 1]]
         times = model.policy.effects(req.requesting.iso3, req.requested.iso3, model.env.now)
         p = model.pursuit.escalation(

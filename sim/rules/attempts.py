@@ -339,14 +339,23 @@ def ends_request(outcome: int, reason: int) -> bool:
     return outcome in (FULFILLED, LOST) or reason == TOO_MANY_CLARIFICATIONS
 
 
-def escalation_is_optional(reason: int, channel: int) -> bool:
-    """Whether falling back is the investigators' choice: a direct request the provider declined.
+def escalation_is_optional(reason: int, channel: int, to_formal: bool) -> bool:
+    """Whether going on to the next channel is the investigators' choice.
 
-    Whether they go on to the next channel is then decided like the pursuit of a new need,
-    with that channel's expected delay (``sim.rules.pursuit``, docs/model.md section 7.5); a
-    refusal on any other channel always falls back.
+    It is after a provider declined a direct (voluntary) request, whatever the next channel
+    (every next step is a compelled order or a formal request), and before any formal MLA
+    request, whatever ended the last attempt: starting a formal request after a refused
+    European Production Order or CLOUD Act order weighs the same as starting one for a new
+    need. Either is decided like the pursuit of a new need, with the next channel's expected
+    delay (``sim.rules.pursuit``, docs/model.md sections 7.4-7.5). Any other fallback (a fast
+    channel after a fast one failed) is always made.
+
+    Args:
+        reason: Why the last attempt ended.
+        channel: The last attempt's channel (its number in ``CHANNELS``).
+        to_formal: Whether the next channel is formal mutual legal assistance.
     """
-    return reason == PROVIDER_DECLINED and channel == _DIRECT_PROVIDER
+    return to_formal or (reason == PROVIDER_DECLINED and channel == _DIRECT_PROVIDER)
 
 
 def escalates(u_escalate: float, p_escalate: float) -> bool:
