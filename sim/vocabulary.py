@@ -75,13 +75,7 @@ LEVER_NAMES = (
 their scenario models (``sim.config.schema.LEVER_MODELS``); both refuse to load otherwise."""
 
 
-INSTRUMENTS = (
-    "budapest",
-    "second_protocol",
-    "eu",
-    "eio",
-    "e_evidence",
-    "un_cybercrime",
+TREATY_MLA_INSTRUMENTS = (
     "untoc",
     "ecma_1959",
     "iacmla",
@@ -91,8 +85,19 @@ INSTRUMENTS = (
     "eu_uk_tca",
     "harare",
 )
+"""The multilateral and regional treaty bases of formal MLA (channel ``treaty_mla``)."""
+
+INSTRUMENTS = (
+    "budapest",
+    "second_protocol",
+    "eu",
+    "eio",
+    "e_evidence",
+    "un_cybercrime",
+    *TREATY_MLA_INSTRUMENTS,
+)
 """Multilateral instruments whose parties and dates the world data holds. The last eight are
-the treaty bases of formal mutual legal assistance (``TREATY_MLA_INSTRUMENTS`` in
+the treaty bases of formal mutual legal assistance (``TREATY_MLA_INSTRUMENTS`` above, used by
 ``sim.rules.channels``): UNTOC Art. 18, the 1959 European Convention (ETS 030), the
 Inter-American Convention (1992), the ASEAN MLA Treaty, the EU's agreements with the US, Japan
 and the UK (TCA Part Three), and the Commonwealth's Harare Scheme."""

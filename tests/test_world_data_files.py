@@ -12,18 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from sim.vocabulary import TREATY_MLA_INSTRUMENTS
+
 DATA = Path(__file__).parents[1] / "sim" / "data"
 
-TREATY_BASES = (
-    "untoc",
-    "ecma_1959",
-    "iacmla",
-    "asean_mla",
-    "eu_us_mla",
-    "eu_japan_mla",
-    "eu_uk_tca",
-    "harare",
-)
+TREATY_BASES = TREATY_MLA_INSTRUMENTS
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 BOOLS = {"true", "false"}
 ALLOWED = {

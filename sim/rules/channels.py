@@ -102,17 +102,8 @@ BILATERAL_TIES: tuple[str, ...] = ("mlat", "mla_agreement")
 """Bilateral bases of formal MLA: a treaty, or an agreement that is not one (US-China 2000,
 AIT-TECRO 2002); both are "treaties or arrangements" in the sense of Budapest Art. 27(1)."""
 
-TREATY_MLA_INSTRUMENTS: tuple[str, ...] = (
-    "untoc",
-    "ecma_1959",
-    "iacmla",
-    "asean_mla",
-    "eu_us_mla",
-    "eu_japan_mla",
-    "eu_uk_tca",
-    "harare",
-)
-"""The multilateral and regional treaty bases of formal MLA (channel ``treaty_mla``)."""
+TREATY_MLA_INSTRUMENTS = vocabulary.TREATY_MLA_INSTRUMENTS
+"""The treaty bases of channel ``treaty_mla`` (one list, in the vocabulary)."""
 
 COUNTERPART: dict[str, str] = {"eu_us_mla": "USA", "eu_japan_mla": "JPN", "eu_uk_tca": "GBR"}
 """Agreements of the EU with one third state: each binds that state with every EU member
