@@ -1,4 +1,4 @@
-"""The ``mlatsim`` command line: run, validate, compare, calibrate, world, sweep.
+"""The ``mlatsim`` command line: run, validate, compare, calibrate, world, sweep, trace.
 
 ``run`` and ``validate`` take scenario files, ``compare`` two or more; ``calibrate`` refits the
 baseline to the published delays into a directory of its own (``--out``), or with ``--check``
@@ -9,6 +9,10 @@ fitted values laid over the defaults, by default the packaged ``sim/data/calibra
 ``sweep`` runs a scenario over a design of field values, stores each point as it finishes
 and resumes where it stopped (:mod:`sim.experiments.sweep`).
 
+``trace`` tells one request's story from a run's result directory: each stage and queue
+wait, the channels tried, preservation, returns, and the rule behind its outcome
+(:mod:`sim.analysis.trace`).
+
 ``world`` prints the loaded world data (one row per state: treaty ties, privacy regime, which
 facts are unverified) as a terminal table, CSV or JSON, so it can be checked against sources.
 
@@ -16,7 +20,7 @@ User mistakes (a bad scenario, a missing file, a wrong option) end with one line
 error naming what is wrong and exit status 2; no traceback and no partial result directory. A
 replication that fails otherwise ends the run with one line and exit status 1.
 
-The module is over 400 lines because it holds each of the six subcommands' options and steps
+The module is over 400 lines because it holds each of the seven subcommands' options and steps
 (one small function each); the work itself, and the checks before it, are in
 :mod:`sim.experiments`.
 """
@@ -35,6 +39,7 @@ from sim.config.loading import (
     read_calibration,
     read_settings,
     scenario_from_settings,
+    with_changes,
 )
 from sim.config.schema import Scenario
 from sim.errors import InputError
@@ -86,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(commands)
     _add_world(commands)
     _add_sweep(commands)
+    _add_trace(commands)
     return parser
 
 
@@ -120,6 +126,12 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     _add_calibration(run)
     _add_workers(run, " for replications")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--no-timeline",
+        action="store_true",
+        help="keep no timeline of each request's stages (timeline.parquet, read by 'trace'); "
+        "the request rows are the same",
+    )
     _add_force(run, "run even if the run is expected to exceed the time or memory limits")
 
 
@@ -218,6 +230,23 @@ def _add_sweep(commands: argparse._SubParsersAction) -> None:
     _add_force(sweep, "run even if a point is expected to exceed the time or memory limits")
 
 
+def _add_trace(commands: argparse._SubParsersAction) -> None:
+    trace = commands.add_parser(
+        "trace", help="tell one request's story from a run's result directory"
+    )
+    trace.add_argument("result", type=Path, metavar="RESULT_DIR", help="a run's result directory")
+    which = trace.add_mutually_exclusive_group(required=True)
+    which.add_argument("--request", type=_seed, metavar="ID", help="the request's id")
+    which.add_argument(
+        "--pick",
+        choices=("slow", "refused", "lost"),
+        help="a typical slow (99th percentile), refused or lost request, the same every time",
+    )
+    trace.add_argument(
+        "--replication", type=_seed, default=0, metavar="N", help="replication (default 0)"
+    )
+
+
 def _calibration(args: argparse.Namespace) -> Calibration:
     """The calibration ``--calibration`` names (the default one without it).
 
@@ -247,6 +276,8 @@ def _run(args: argparse.Namespace) -> int:
     calibration = _calibration(args)
     loaded = preflight.load(args.scenario, calibration)
     scenario = preflight.with_overrides(loaded, args.replications, args.seed)
+    if args.no_timeline:
+        scenario = with_changes(scenario, {"simulation": {"timeline": False}})
     world = preflight.resolve(scenario, args.scenario)
     preflight.check_size(scenario, world, args.workers, args.force, args.scenario)
     inputs = RunInputs(scenario, calibration)
@@ -444,6 +475,16 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trace(args: argparse.Namespace) -> int:
+    from sim.analysis.trace import format_story, load_story, pick_request
+
+    request = args.request
+    if request is None:
+        request = pick_request(args.result, args.pick, args.replication)
+    _say(format_story(load_story(args.result, request, args.replication)))
+    return 0
+
+
 def _say(text: str) -> None:
     """Print a line; if the reader has gone (``| head``), carry on without output.
 
@@ -518,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         "compare": _compare,
         "validate": _validate,
         "sweep": _sweep,
+        "trace": _trace,
     }
     try:
         return commands[args.command](args)

@@ -15,7 +15,9 @@ class RunResult:
     """The records of every replication of a run.
 
     ``unpursued`` holds one row per evidence need that was not turned into a request
-    (``sim.engine.records.UnpursuedLog``); empty for records made without it.
+    (``sim.engine.records.UnpursuedLog``); empty for records made without it. ``timeline``
+    holds each request's steps in order (``sim.engine.timeline``, read by
+    :mod:`sim.analysis.trace`); empty when the scenario keeps none.
     """
 
     requests: pd.DataFrame
@@ -23,6 +25,7 @@ class RunResult:
     seconds: float
     replication_seconds: tuple[float, ...]
     unpursued: pd.DataFrame = field(default_factory=pd.DataFrame)
+    timeline: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,9 @@ class Simulation(_Section):
     replications: Annotated[int, Field(ge=1, le=10_000)]
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
     timeseries_interval_days: Annotated[int, Field(ge=1, le=36_500)]
+    timeline: bool = True
+    """Keep each request's steps (``timeline.parquet``, what ``mlatsim trace`` tells); the
+    request rows are the same either way."""
 
     @model_validator(mode="after")
     def _periods_fit(self) -> Simulation:

@@ -56,6 +56,7 @@ from sim.engine.streams import (
     uniform_at,
     uniforms_at,
 )
+from sim.engine.timeline import TimelineLog
 from sim.rules import levers, retention
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
@@ -133,6 +134,8 @@ class CooperationModel(mesa.Model):
         """The evidence needs not turned into requests, with the channel each would have taken."""
         self.timeseries = TimeseriesLog([s.iso3 for s in self.states], TIMESERIES_COLUMNS)
         self._observers = tuple(column.observe for column in TIMESERIES_COLUMNS)
+        self.timeline = TimelineLog() if scenario.simulation.timeline else None
+        """Each request's steps in order (``mlatsim trace``), or None if the run keeps none."""
         self.in_flight: dict[int, Request] = {}
         self._next_request = 0
         self._next_case = 0
@@ -406,6 +409,8 @@ class CooperationModel(mesa.Model):
         there (``Request.censor``; ``journey`` counts stages without a queue up to it).
         """
         for request in sorted(self.in_flight.values(), key=lambda r: r.request_id):
+            if self.timeline is not None:
+                self.timeline.censor(request, self.env.now)
             request.censor(self.env.now)
             record(self, request, PENDING, NO_REASON, self.env.now)
         self.in_flight.clear()

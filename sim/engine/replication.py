@@ -20,8 +20,9 @@ from sim.world.data import load_world_data
 _PROGRESS_EVERY_DAYS = 30
 
 
-ReplicationOutput = tuple[pd.DataFrame, pd.DataFrame, float, pd.DataFrame]
-"""Requests, time series, seconds taken and the evidence needs not pursued."""
+ReplicationOutput = tuple[pd.DataFrame, pd.DataFrame, float, pd.DataFrame, pd.DataFrame]
+"""Requests, time series, seconds taken, the evidence needs not pursued and the timeline
+(each request's steps, ``sim.engine.timeline``; empty if the scenario keeps none)."""
 
 
 def run_replication(
@@ -30,7 +31,7 @@ def run_replication(
     world_dir: str | Path | None = None,
     progress: Any = None,
 ) -> ReplicationOutput:
-    """Simulate one replication: its requests, time series, run time and unpursued needs.
+    """Simulate one replication: requests, time series, run time, unpursued needs, timeline.
 
     Args:
         scenario: The validated scenario.
@@ -55,4 +56,5 @@ def run_replication(
         model.timeseries.to_frame(replication),
         time.perf_counter() - began,
         model.unpursued.to_frame(replication),
+        pd.DataFrame() if model.timeline is None else model.timeline.to_frame(replication),
     )

@@ -247,6 +247,7 @@ def journey(
     choice, made once by the model when it decided to pursue the need).
     """
     env, horizon, priority = model.env, model.horizon, 0 if req.urgent else 1
+    trace = model.timeline  # None unless the run keeps a timeline (sim/engine/timeline.py)
     model.in_flight[req.request_id] = req
     req.requested.open_requests += 1
     outcome, reason = ABANDONED, NO_CHANNEL
@@ -260,6 +261,8 @@ def journey(
         if model.preserving and (path := preserving.due(model, req, plan.settings.nominal_days)):
             yield env.timeout(model.preservation_time(attempt + PRESERVATION_TIME))
             preserving.preserve(model, req, effects.preservation_gap, attempt + PRESERVATION, path)
+            if trace is not None:
+                trace.preservation(req, path, env.now)
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
         # The request's own clock: stages without a queue advance it with no SimPy event (cheap
@@ -297,6 +300,8 @@ def journey(
                 req.queue_stage = -1
                 clock = env.now
                 req.stage_days[index] += clock - entered
+            if trace is not None:
+                trace.stage(req, index, entered, duration, clock)
             if stage.decides:
                 outcome, reason = _decide(stage, entered, req, plan, terms, at + stage.at)
                 if outcome == rules.REDRAFT:
@@ -313,6 +318,8 @@ def journey(
             outcome, reason = FULFILLED, NO_REASON
         if clock > env.now:
             yield env.timeout(clock - env.now)
+        if trace is not None:
+            trace.attempt_end(req, outcome, reason, env.now)
         if rules.ends_request(outcome, reason) or not _falls_back(model, req, reason, tried, nth):
             break
     del model.in_flight[req.request_id]

@@ -22,6 +22,8 @@ from sim.engine.streams import DERIVATION
 from sim.experiments.inputs import RunInputs
 from sim.experiments.result_dir import MANIFEST, RUN_FORMAT, StagedDirectory
 
+TIMELINE_FILE = "timeline.parquet"
+"""Each request's steps (``simulation.timeline``), what ``mlatsim trace`` reads."""
 _PACKAGES = ("mlatsim", "mesa", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib")
 
 
@@ -70,6 +72,8 @@ def write_result_files(
     result.requests.to_parquet(directory / "requests.parquet", index=False)
     result.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
     result.unpursued.to_parquet(directory / "unpursued.parquet", index=False)
+    if scenario.simulation.timeline:
+        result.timeline.to_parquet(directory / TIMELINE_FILE, index=False)
     summary = summarise_run(result, scenario)
     (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     write_figures(run_context(result, scenario), directory / "figures")

@@ -97,6 +97,7 @@ class Replications:
             seconds=self.seconds,
             replication_seconds=tuple(self.outputs[r][2] for r in order),
             unpursued=pd.concat([self.outputs[r][3] for r in order], ignore_index=True),
+            timeline=pd.concat([self.outputs[r][4] for r in order], ignore_index=True),
         )
 
 
