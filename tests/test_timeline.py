@@ -8,7 +8,7 @@ import pytest
 
 from sim.config.loading import load_scenario, with_changes
 from sim.engine.replication import run_replication
-from sim.engine.timeline import TIMELINE_STAGES
+from sim.engine.timeline import TIMELINE_STAGES, TimelineLog
 from sim.vocabulary import STAGES
 
 QUEUED = "".join(
@@ -84,10 +84,13 @@ def test_stage_rows_add_up_to_each_request_row(output):
 
 
 def test_every_attempt_ends_once_with_the_request_outcome_last(output):
-    """Each attempt has one end row; the last attempt's is the request's outcome."""
+    """Each attempt's last stage carries its outcome; the last attempt's is the request's."""
     requests, timeline = output[0], output[4]
-    ends = timeline[timeline["stage"] == "attempt_end"]
+    ends = timeline[timeline["outcome"].notna()]
     assert not ends.duplicated(["request_id", "attempt"]).any()
+    assert (ends["stage"] != "attempt_end").all()  # always on the attempt's last stage
+    last_rows = timeline.groupby(["request_id", "attempt"]).tail(1)
+    assert ends.index.isin(last_rows.index).all()
     last = ends.groupby("request_id").tail(1).set_index("request_id")
     done = requests[requests["outcome"] != "pending"].set_index("request_id")
     routed = done[done["channel"] != "none"]
@@ -95,3 +98,21 @@ def test_every_attempt_ends_once_with_the_request_outcome_last(output):
     assert (last.loc[routed.index, "reason"].astype(str) == routed["reason"].astype(str)).all()
     attempts = ends.groupby("request_id").size()
     assert (attempts.loc[routed.index] == routed["attempts"]).all()
+
+
+def test_an_end_after_another_request_is_a_row_of_its_own():
+    """If another request wrote last, an attempt's end becomes an ``attempt_end`` row."""
+    from types import SimpleNamespace
+
+    log = TimelineLog()
+    first = SimpleNamespace(request_id=1, attempts=1, channel=0, clarifications=0)
+    other = SimpleNamespace(request_id=2, attempts=1, channel=0, clarifications=0)
+    log.stage(first, 0, 0.0, 1.0, 1.0)
+    log.stage(other, 0, 0.5, 1.0, 1.5)
+    log.attempt_end(other, 1, 5, 1.5)  # on its own last row
+    log.attempt_end(first, 0, 0, 1.0)  # another request wrote since: a row of its own
+    frame = log.to_frame(0, release=True)
+    assert list(frame["stage"].astype(str)) == ["drafting", "attempt_end", "drafting"]
+    assert list(frame["outcome"].astype(object).fillna("")) == ["", "fulfilled", "refused"]
+    assert frame["start_day"].iloc[0] == 0.0  # no queue: the start is the entry
+    assert len(log) == 0

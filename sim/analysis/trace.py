@@ -276,8 +276,7 @@ def _spans(
     previous_end = created
     for step in steps.itertuples(index=False):
         stage = str(step.stage)
-        if stage == "attempt_end":
-            previous_end = min(float(step.end_day), outcome_day)
+        if stage == "attempt_end":  # an attempt's end as a row of its own: no time in it
             continue
         entered = previous_end if stage == "preservation" else float(step.entered_day)
         if entered >= outcome_day and entered > created:
@@ -317,7 +316,7 @@ def _attempts(
     ends = {
         int(step.attempt): step
         for step in steps.itertuples(index=False)
-        if str(step.stage) == "attempt_end"
+        if isinstance(step.outcome, str)  # the attempt's last step carries its outcome
     }
     channels: dict[int, str] = {}
     for step in steps.itertuples(index=False):

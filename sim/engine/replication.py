@@ -56,5 +56,7 @@ def run_replication(
         model.timeseries.to_frame(replication),
         time.perf_counter() - began,
         model.unpursued.to_frame(replication),
-        pd.DataFrame() if model.timeline is None else model.timeline.to_frame(replication),
+        pd.DataFrame()
+        if model.timeline is None
+        else model.timeline.to_frame(replication, release=True),
     )

@@ -316,10 +316,10 @@ def journey(
                 break
         else:
             outcome, reason = FULFILLED, NO_REASON
+        if trace is not None:  # before the next yield: see TimelineLog.attempt_end
+            trace.attempt_end(req, outcome, reason, clock)
         if clock > env.now:
             yield env.timeout(clock - env.now)
-        if trace is not None:
-            trace.attempt_end(req, outcome, reason, env.now)
         if rules.ends_request(outcome, reason) or not _falls_back(model, req, reason, tried, nth):
             break
     del model.in_flight[req.request_id]

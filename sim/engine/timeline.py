@@ -12,18 +12,22 @@ is None when the scenario switches the timeline off (``simulation.timeline = fal
 run without it pays one test of a local variable per stage. Recording takes no draw and
 changes no state of the request, so the request rows are the same with it or without it.
 
-Rows come in three kinds, told by ``stage``:
+Rows come in two kinds, told by ``stage``:
 
 - a stage of ``STAGES``: ``entered_day`` (it joined the stage, or its queue),
   ``start_day`` (a server took it; the same day for a stage without a queue) and
   ``end_day``; the stages of a request whose own clock runs ahead of the simulation (stages
-  without a queue) are written when planned, so they may end after the run's horizon;
+  without a queue) are written when planned, so they may end after the run's horizon. The
+  last stage of an attempt carries the attempt's ``outcome`` and ``reason`` (``refused`` and
+  the reason for an attempt that the request then took to another channel); the others
+  leave them missing;
 - ``preservation``: the request for expedited preservation before an attempt, ending on
   ``end_day``; it began where the request's previous row ended (on its creation day for the
   first), since a request is never in two steps at once; ``preservation`` is the path asked,
-  ``preserved`` whether it froze the data;
-- ``attempt_end``: the attempt's outcome and reason on ``end_day`` (``refused`` and the
-  reason for an attempt that the request then took to another channel).
+  ``preserved`` whether it froze the data.
+
+(Should an attempt's end ever come after another request's row, it is a row of its own,
+``attempt_end``, on the day it ended: see :meth:`TimelineLog.attempt_end`.)
 
 A request still in a queued stage when the run ends gets that stage's row at the horizon
 (:meth:`TimelineLog.censor`): ``start_day`` is the horizon if it was still waiting, and
@@ -45,7 +49,7 @@ if TYPE_CHECKING:
     from sim.engine.request import Request
 
 TIMELINE_STAGES = (*STAGES, "preservation", "attempt_end")
-"""The kinds of a timeline row (the ``stage`` column): the stages, then the two others."""
+"""The kinds of a timeline row (the ``stage`` column): the stages, then the other two."""
 PRESERVATION_ROW = len(STAGES)
 ATTEMPT_END = len(STAGES) + 1
 _NONE = -1
@@ -55,10 +59,10 @@ _SAME_DAY = 1e-9
 
 
 class TimelineLog:
-    """One row per step of every request: its stages, preservation and attempts' ends."""
+    """One row per step of every request: its stages and its requests for preservation."""
 
     _INTS = ("request_id", "attempt", "channel", "returns", "stage", "outcome", "reason")
-    _TYPECODES = ("q", "b", "b", "h", "b", "b", "b")
+    _TYPECODES = ("i", "b", "b", "h", "b", "b", "b")
     _FLOATS = ("entered_day", "start_day", "end_day")
 
     def __init__(self) -> None:
@@ -76,93 +80,112 @@ class TimelineLog:
             self._reason,
         ) = (column.append for column in self._ints)
         self._entered, self._start, self._end = (column.append for column in self._floats)
+        self._path, self._kept = self._preservation.append, self._preserved.append
 
     def __len__(self) -> int:
         return len(self._floats[0])
 
-    def _step(self, req: Request, stage: int) -> None:
-        """Append the identity of a step of ``req`` (its attempt, channel, returns so far)."""
+    def stage(self, req: Request, stage: int, entered: float, duration: float, end: float) -> None:
+        """A stage of ``req``: entered on ``entered``, served for ``duration``, left on ``end``."""
         self._id(req.request_id)
         self._attempt(req.attempts)
         self._channel(req.channel)
         self._returns(req.clarifications)
         self._stage(stage)
-
-    def stage(self, req: Request, stage: int, entered: float, duration: float, end: float) -> None:
-        """A stage of ``req``: entered on ``entered``, served for ``duration``, left on ``end``."""
-        self._step(req, stage)
         self._outcome(_NONE)
         self._reason(_NONE)
         start = end - duration
         self._entered(entered)
         self._start(entered if start - entered < _SAME_DAY else start)
         self._end(end)
-        self._preservation.append(0)
-        self._preserved.append(0)
+        self._path(0)
+        self._kept(0)
 
     def preservation(self, req: Request, path: int, end: float) -> None:
         """``req``'s request for preservation by ``path``, answered on ``end``."""
-        self._step(req, PRESERVATION_ROW)
-        self._outcome(_NONE)
-        self._reason(_NONE)
-        self._entered(math.nan)  # where the previous row ended (the module docstring)
-        self._start(math.nan)
-        self._end(end)
-        self._preservation.append(path)
-        self._preserved.append(int(req.preservation == path and req.preserved))
+        self._row(req, PRESERVATION_ROW, math.nan, math.nan, end)  # begun: the previous end
+        self._preservation[-1] = path
+        self._preserved[-1] = int(req.preservation == path and req.preserved)
 
     def attempt_end(self, req: Request, outcome: int, reason: int, day: float) -> None:
-        """The end of ``req``'s current attempt on ``day``: its outcome and reason."""
-        self._step(req, ATTEMPT_END)
-        self._outcome(outcome)
-        self._reason(reason)
-        self._entered(day)
-        self._start(day)
-        self._end(day)
-        self._preservation.append(0)
-        self._preserved.append(0)
+        """The end of ``req``'s current attempt on ``day``: its outcome and reason.
+
+        Written on the attempt's last stage row when that is the log's last row (the journey
+        calls this before it next yields, so no other request has written since); otherwise,
+        as a row of its own (``attempt_end``).
+        """
+        ints = self._ints
+        if len(self) and ints[0][-1] == req.request_id and ints[1][-1] == req.attempts:
+            ints[5][-1], ints[6][-1] = outcome, reason
+            return
+        self._row(req, ATTEMPT_END, day, day, day)
+        ints[5][-1], ints[6][-1] = outcome, reason
 
     def censor(self, req: Request, day: float) -> None:
         """The queued stage ``req`` is in when the run ends on ``day`` (none if it is in none).
 
         Call it before :meth:`Request.censor`, which forgets the stage.
         """
-        if req.queue_stage < 0:
-            return
-        self._step(req, req.queue_stage)
+        if req.queue_stage >= 0:
+            start = day if req.queue_waiting else math.nan
+            self._row(req, req.queue_stage, req.queue_since, start, day)
+
+    def _row(self, req: Request, stage: int, entered: float, start: float, end: float) -> None:
+        """Append a row of ``req`` with no outcome (the steps other than stages)."""
+        for append, value in zip(
+            (self._id, self._attempt, self._channel, self._returns, self._stage),
+            (req.request_id, req.attempts, req.channel, req.clarifications, stage),
+            strict=True,
+        ):
+            append(value)
         self._outcome(_NONE)
         self._reason(_NONE)
-        self._entered(req.queue_since)
-        self._start(day if req.queue_waiting else math.nan)
-        self._end(day)
-        self._preservation.append(0)
-        self._preserved.append(0)
+        self._entered(entered)
+        self._start(start)
+        self._end(end)
+        self._path(0)
+        self._kept(0)
 
-    def to_frame(self, replication: int) -> pd.DataFrame:
-        """The rows as a DataFrame, by request id and, within a request, in time order."""
-        ids = np.frombuffer(self._ints[0], dtype=np.int64) if len(self) else np.zeros(0, np.int64)
+    def to_frame(self, replication: int, *, release: bool = False) -> pd.DataFrame:
+        """The rows as a DataFrame, by request id and, within a request, in time order.
+
+        Each column is copied once, in request order; with ``release`` each of the log's
+        columns is emptied once copied, so the log and the frame are never both whole.
+        """
+        count = len(self)
+        ids = np.frombuffer(self._ints[0], dtype=np.int32) if count else np.zeros(0, np.int32)
         order = np.argsort(ids, kind="stable")  # a request's rows were appended in time order
+        del ids
 
-        def column(values: array, dtype: type) -> np.ndarray:
-            return np.asarray(values, dtype=dtype)[order]
+        def take(columns: list[array], index: int, dtype: type) -> np.ndarray:
+            values = columns[index]
+            taken = (
+                np.frombuffer(values, dtype=np.dtype(values.typecode))[order].astype(dtype)
+                if count
+                else np.zeros(0, dtype)
+            )
+            if release:
+                columns[index] = array(values.typecode)
+            return taken
 
-        def categorical(values: array, names: tuple[str, ...]) -> pd.Categorical:
-            return pd.Categorical.from_codes(column(values, np.int16), categories=list(names))
+        def categorical(columns: list[array], index: int, names: tuple[str, ...]):
+            codes = take(columns, index, np.int16)
+            return pd.Categorical.from_codes(codes, categories=list(names))
 
-        _, attempt, channel, returns, stage, outcome, reason = self._ints
+        ints, floats, flags = self._ints, self._floats, [self._preservation, self._preserved]
         frame = {
-            "replication": np.full(len(self), replication, dtype=np.int32),
-            "request_id": ids[order],
-            "attempt": column(attempt, np.int8),
-            "channel": categorical(channel, RECORDED_CHANNELS),
-            "returns": column(returns, np.int16),
-            "stage": categorical(stage, TIMELINE_STAGES),
-            "entered_day": column(self._floats[0], np.float64),
-            "start_day": column(self._floats[1], np.float64),
-            "end_day": column(self._floats[2], np.float64),
-            "outcome": categorical(outcome, OUTCOMES),
-            "reason": categorical(reason, REASONS),
-            "preservation": categorical(self._preservation, PRESERVATION_PATHS),
-            "preserved": column(self._preserved, bool),
+            "replication": np.full(count, replication, dtype=np.int32),
+            "request_id": take(ints, 0, np.int64),
+            "attempt": take(ints, 1, np.int8),
+            "channel": categorical(ints, 2, RECORDED_CHANNELS),
+            "returns": take(ints, 3, np.int16),
+            "stage": categorical(ints, 4, TIMELINE_STAGES),
+            "entered_day": take(floats, 0, np.float64),
+            "start_day": take(floats, 1, np.float64),
+            "end_day": take(floats, 2, np.float64),
+            "outcome": categorical(ints, 5, OUTCOMES),
+            "reason": categorical(ints, 6, REASONS),
+            "preservation": categorical(flags, 0, PRESERVATION_PATHS),
+            "preserved": take(flags, 1, bool),
         }
-        return pd.DataFrame(frame)
+        return pd.DataFrame(frame, copy=False)
