@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench bench-full calibrate-check clean
+.PHONY: run test test-slow lint bench bench-full calibrate-check figures clean
 
 $(BIN)/mlatsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ bench: $(BIN)/mlatsim
 
 bench-full: $(BIN)/mlatsim
 	$(BIN)/python bench/full_world.py
+
+# The figures of README.md: the baseline and a comparison at 2 replications -> docs/images/
+figures: $(BIN)/mlatsim
+	$(BIN)/python tools/readme_figures.py --replications 2 --workers 2
 
 calibrate-check: $(BIN)/mlatsim
 	$(BIN)/mlatsim calibrate scenarios/baseline.toml --check

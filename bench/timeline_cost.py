@@ -4,8 +4,9 @@ What is measured
     One replication of ``scenarios/baseline.toml`` (calibrated, every state) at a reduced
     ``--scale`` of demand (default 0.25, a quarter of the cases; the horizon and everything
     else as in the file), run as ``mlatsim run`` runs one
-    (:func:`sim.engine.replication.run_replication`, frames included) and the timeline then
-    written to Parquet as a result directory would, with the timeline on and off. Each run is
+    (:func:`sim.engine.replication.run_replication`, frames included), then its requests and,
+    when on, its timeline written to Parquet as a result directory holds them
+    (:func:`sim.experiments.results.write_timeline`), with the timeline on and off. Each run is
     a fresh process, so its peak resident memory (``ru_maxrss``) is its own; CPU time is the
     process's user + system time for the replication and the write (imports and loading not
     counted). Runs alternate on, off, on, off, ... (``--repeats`` pairs) so a load that comes
@@ -35,6 +36,7 @@ import json, resource, sys, tempfile, time
 from pathlib import Path
 from sim.config.loading import load_scenario, with_changes
 from sim.engine.replication import run_replication
+from sim.experiments.results import write_timeline
 
 scale, timeline = float(sys.argv[1]), sys.argv[2] == "on"
 scenario = load_scenario(Path("scenarios/baseline.toml"))
@@ -44,9 +46,10 @@ scenario = with_changes(
 before = resource.getrusage(resource.RUSAGE_SELF)
 began = time.perf_counter()
 requests, _, _, _, steps = run_replication(scenario, 0)
-if timeline:
-    with tempfile.TemporaryDirectory() as folder:
-        steps.to_parquet(Path(folder) / "timeline.parquet", index=False)
+with tempfile.TemporaryDirectory() as folder:
+    requests.to_parquet(Path(folder) / "requests.parquet", index=False)
+    if timeline:
+        write_timeline(steps, Path(folder) / "timeline.parquet")
 after = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 print(json.dumps({

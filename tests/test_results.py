@@ -58,11 +58,15 @@ def test_figure_tables_are_the_registry_run_tables(written):
 
 
 def test_result_tables_and_manifest_are_written_too(written):
-    """The tables, summary and manifest are still written beside the figures."""
+    """The tables, summary and manifest are still written beside the figures.
+
+    The timeline is written too (on by default), in row groups, and reads back whole.
+    """
     directory = written[0]
     names = {path.name for path in directory.iterdir()}
     assert names == {
         "requests.parquet",
+        "timeline.parquet",
         "timeseries.parquet",
         "unpursued.parquet",
         "summary.json",
@@ -94,3 +98,21 @@ def test_summary_leads_with_the_share_of_evidence_needs_met(written):
         fulfilled = (requests["outcome"] == "fulfilled").sum()
         expected = fulfilled / (len(requests) + len(unpursued))
         assert section["share_met"]["estimate"] == pytest.approx(expected)
+
+
+def test_the_timeline_is_written_in_row_groups(tmp_path):
+    """``write_timeline`` writes chunk by chunk, and the file reads back as the frame."""
+    import pyarrow.parquet as pq
+
+    from sim.engine.timeline import TimelineLog
+    from sim.experiments.results import write_timeline
+
+    log = TimelineLog()
+    for number in range(10):
+        step = type("R", (), {"request_id": number, "attempts": 1, "channel": 0})()
+        step.clarifications = 0
+        log.stage(step, 0, float(number), 1.0, number + 1.0)
+    frame = log.to_frame(0)
+    write_timeline(frame, tmp_path / "t.parquet", rows=3)
+    assert pq.ParquetFile(tmp_path / "t.parquet").metadata.num_row_groups == 4
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)

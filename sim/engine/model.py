@@ -134,8 +134,7 @@ class CooperationModel(mesa.Model):
         """The evidence needs not turned into requests, with the channel each would have taken."""
         self.timeseries = TimeseriesLog([s.iso3 for s in self.states], TIMESERIES_COLUMNS)
         self._observers = tuple(column.observe for column in TIMESERIES_COLUMNS)
-        self.timeline = TimelineLog() if scenario.simulation.timeline else None
-        """Each request's steps in order (``mlatsim trace``), or None if the run keeps none."""
+        self.timeline = TimelineLog() if scenario.simulation.timeline else None  # or no steps
         self.in_flight: dict[int, Request] = {}
         self._next_request = 0
         self._next_case = 0

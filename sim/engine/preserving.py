@@ -53,7 +53,7 @@ def preserve(
     A draw (at ``position`` of the request's key) decides it if the data are still held;
     preserved data are held for the path's hold and renewals (``renewed_hold``) and kept
     until the decision where the path says so. ``lever_gap`` is the levers' share of the
-    chance of failure left.
+    chance of failure left. The run's timeline, if kept, notes the step.
     """
     settings, day = model.config.preservation, model.env.now
     if attempts.data_held(day, req.expiry) and attempts.preservation_succeeds(
@@ -65,3 +65,5 @@ def preserve(
         req.kept_pending = terms.until_decision
         hold = attempts.renewed_hold(terms.hold_days, terms.renewal_days, terms.renewals)
         req.expiry = attempts.preserved_expiry(req.expiry, day, hold)
+    if model.timeline is not None:
+        model.timeline.preservation(req, path, day)

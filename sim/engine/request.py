@@ -247,10 +247,9 @@ def journey(
     choice, made once by the model when it decided to pursue the need).
     """
     env, horizon, priority = model.env, model.horizon, 0 if req.urgent else 1
-    trace = model.timeline  # None unless the run keeps a timeline (sim/engine/timeline.py)
     model.in_flight[req.request_id] = req
     req.requested.open_requests += 1
-    outcome, reason = ABANDONED, NO_CHANNEL
+    outcome, reason, trace = ABANDONED, NO_CHANNEL, model.timeline  # None if the run keeps none
     tried = rules.channels_to_try(routes, model.config.routing.max_channels)
     for nth, name in enumerate(tried, 1):
         plan = model.plans[name]
@@ -261,8 +260,6 @@ def journey(
         if model.preserving and (path := preserving.due(model, req, plan.settings.nominal_days)):
             yield env.timeout(model.preservation_time(attempt + PRESERVATION_TIME))
             preserving.preserve(model, req, effects.preservation_gap, attempt + PRESERVATION, path)
-            if trace is not None:
-                trace.preservation(req, path, env.now)
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
         # The request's own clock: stages without a queue advance it with no SimPy event (cheap
@@ -300,8 +297,7 @@ def journey(
                 req.queue_stage = -1
                 clock = env.now
                 req.stage_days[index] += clock - entered
-            if trace is not None:
-                trace.stage(req, index, entered, duration, clock)
+            trace is None or trace.stage(req, index, entered, duration, clock)
             if stage.decides:
                 outcome, reason = _decide(stage, entered, req, plan, terms, at + stage.at)
                 if outcome == rules.REDRAFT:
@@ -316,15 +312,19 @@ def journey(
                 break
         else:
             outcome, reason = FULFILLED, NO_REASON
-        if trace is not None:  # before the next yield: see TimelineLog.attempt_end
-            trace.attempt_end(req, outcome, reason, clock)
+        trace is None or trace.attempt_end(req, outcome, reason, clock)  # before the next yield
         if clock > env.now:
             yield env.timeout(clock - env.now)
         if rules.ends_request(outcome, reason) or not _falls_back(model, req, reason, tried, nth):
             break
+    _leave(model, req, outcome, reason)
+
+
+def _leave(model: CooperationModel, req: Request, outcome: int, reason: int) -> None:
+    """The request's journey is over: it leaves the requests in flight for its row."""
     del model.in_flight[req.request_id]
     req.requested.open_requests -= 1
-    record(model, req, outcome, reason, env.now)
+    record(model, req, outcome, reason, model.env.now)
 
 
 def _attempt_terms(

@@ -14,16 +14,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from sim.analysis.figure_registry import run_context
 from sim.analysis.figure_registry import write as write_figures
 from sim.analysis.runs import RunResult
 from sim.analysis.summary import summarise_run
+from sim.analysis.trace import TIMELINE_FILE
 from sim.engine.streams import DERIVATION
 from sim.experiments.inputs import RunInputs
 from sim.experiments.result_dir import MANIFEST, RUN_FORMAT, StagedDirectory
 
-TIMELINE_FILE = "timeline.parquet"
-"""Each request's steps (``simulation.timeline``), what ``mlatsim trace`` reads."""
+_TIMELINE_CHUNK = 1 << 18
+"""Rows of the timeline converted and written at a time (a row group each)."""
 _PACKAGES = ("mlatsim", "mesa", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib")
 
 
@@ -57,6 +62,21 @@ def manifest(result: RunResult, inputs: RunInputs, command: list[str]) -> dict[s
     }
 
 
+def write_timeline(timeline: pd.DataFrame, path: Path, rows: int = _TIMELINE_CHUNK) -> None:
+    """Write the timeline to Parquet ``rows`` at a time, each chunk a row group.
+
+    The timeline has several rows per request; converted whole, its Arrow copy and the
+    encoders' buffers would come on top of the frame (some 4 bytes of peak for each byte of
+    Parquet). Chunk by chunk, only one chunk's copy is held. The row groups, in request
+    order, also let a reader of one request (``mlatsim trace``) skip the others.
+    """
+    schema = pa.Schema.from_pandas(timeline.iloc[:0], preserve_index=False)
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, max(len(timeline), 1), rows):
+            chunk = timeline.iloc[start : start + rows]
+            writer.write_table(pa.Table.from_pandas(chunk, schema=schema, preserve_index=False))
+
+
 def write_result_files(
     result: RunResult, inputs: RunInputs, directory: Path, command: list[str]
 ) -> dict[str, Any]:
@@ -73,7 +93,7 @@ def write_result_files(
     result.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
     result.unpursued.to_parquet(directory / "unpursued.parquet", index=False)
     if scenario.simulation.timeline:
-        result.timeline.to_parquet(directory / TIMELINE_FILE, index=False)
+        write_timeline(result.timeline, directory / TIMELINE_FILE)
     summary = summarise_run(result, scenario)
     (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     write_figures(run_context(result, scenario), directory / "figures")
