@@ -338,6 +338,8 @@ def _calibrate(args: argparse.Namespace) -> int:
         check_outside_package(args.out)
     calibration = _calibration(args)
     scenario = preflight.with_overrides(preflight.load(args.scenario, calibration), None, args.seed)
+    # A fit and its check read the request rows only: no story is told from their runs.
+    scenario = with_changes(scenario, {"simulation": {"timeline": False}})
     preflight.resolve(scenario, args.scenario)
     if args.check:
         return _calibration_check(args, scenario)

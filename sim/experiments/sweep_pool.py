@@ -61,9 +61,12 @@ def run_point(scenario: Scenario) -> pd.DataFrame:
     Raises:
         ReplicationError: the first failed replication's error, in one line.
     """
+    from sim.config.loading import with_changes
     from sim.experiments.runner import run_replications
 
-    done = run_replications(scenario, executor=InProcess())
+    # A point keeps its metrics only, so its runs keep no timeline (the rows are the same).
+    untraced = with_changes(scenario, {"simulation": {"timeline": False}})
+    done = run_replications(untraced, executor=InProcess())
     if done.failures:
         raise ReplicationError(done.failures[0])
     return replication_rows(done.result(), scenario)
