@@ -125,3 +125,11 @@ def test_estimate_counts_other_matters_with_their_growth(tmp_path, write_tiny):
     assert grown.other_matters_per_replication == pytest.approx(
         730 * (1.1**years - 1) / math.log(1.1)
     )
+
+
+def test_a_timeline_is_counted_in_the_memory():
+    """A run that keeps its timeline is expected to need more memory per request."""
+    plain = run_size.RunSize(1e6, 2, 365, "USA")
+    traced = run_size.RunSize(1e6, 2, 365, "USA", timeline=True)
+    extra = traced.memory_bytes - plain.memory_bytes
+    assert extra == 2e6 * run_size.TIMELINE_BYTES_PER_REQUEST

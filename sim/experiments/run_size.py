@@ -29,6 +29,9 @@ MAX_HORIZON_DAYS = 100 * 365
 """The longest run: a century (the model's calendar and treaty dates mean nothing beyond)."""
 BYTES_PER_REQUEST = 1_000
 """Memory per request row held until the run is written (measured about 800 B; margin)."""
+TIMELINE_BYTES_PER_REQUEST = 250
+"""More memory per request when the run keeps its timeline: some three steps of about 50 B
+in the frame and 37 B in the log (bench/timeline_cost.py; margin)."""
 REQUESTS_PER_SECOND = 5_000
 """Requests simulated per second per worker (measured about 10,000; margin)."""
 MAX_SECONDS = 24 * 3600
@@ -57,6 +60,8 @@ class RunSize:
     largest_state: str
     other_matters_per_replication: float = 0.0
     busiest_authority: str = ""
+    timeline: bool = False
+    """The run keeps each request's steps (``simulation.timeline``)."""
 
     @property
     def rows(self) -> float:
@@ -66,7 +71,8 @@ class RunSize:
     @property
     def memory_bytes(self) -> float:
         """Expected memory: the run's records."""
-        return self.rows * BYTES_PER_REQUEST
+        per_request = BYTES_PER_REQUEST + (TIMELINE_BYTES_PER_REQUEST if self.timeline else 0)
+        return self.rows * per_request
 
     def seconds(self, workers: int) -> float:
         """Expected wall time with ``workers`` processes."""
@@ -104,6 +110,7 @@ def estimate(scenario: Scenario, world: World) -> RunSize:
         largest_state=largest,
         other_matters_per_replication=other,
         busiest_authority=busiest,
+        timeline=simulation.timeline,
     )
 
 
