@@ -240,7 +240,8 @@ def _add_trace(commands: argparse._SubParsersAction) -> None:
     which.add_argument(
         "--pick",
         choices=("slow", "refused", "lost"),
-        help="a typical slow (99th percentile), refused or lost request, the same every time",
+        help="a typical slow (formal MLA, 90th percentile), refused or lost request, the "
+        "same one every time",
     )
     trace.add_argument(
         "--replication", type=_seed, default=0, metavar="N", help="replication (default 0)"

@@ -28,6 +28,7 @@ import pandas as pd
 from sim.analysis.trace_rules import BASIS, rule_for
 from sim.analysis.trace_text import story_lines
 from sim.errors import InputError
+from sim.rules.channels import FORMAL_MLA
 from sim.vocabulary import STAGES
 
 TIMELINE_FILE = "timeline.parquet"
@@ -35,8 +36,8 @@ TIMELINE_FILE = "timeline.parquet"
 REQUESTS_FILE = "requests.parquet"
 PICKS = ("slow", "refused", "lost")
 """What :func:`pick_request` can choose: a slow fulfilled request, a refused one, a lost one."""
-_SLOW_QUANTILE = 0.99
-"""A "slow" request is the fulfilled one nearest this quantile of time to evidence."""
+_FORMAL_QUANTILE, _QUANTILE = 0.9, 0.99
+"""A "slow" request: nearest this quantile of formal MLA's times to evidence, or of all."""
 _BAR = 40
 """Width of the time bar of :func:`format_story`, in characters."""
 
@@ -350,10 +351,12 @@ def _reason(value: object) -> str:
 def pick_request(result_dir: Path, which: str, replication: int = 0) -> int:
     """A request to tell: ``slow``, ``refused`` or ``lost``, the same one every time.
 
-    ``slow``: the fulfilled request nearest the 99th percentile of time to evidence (slow, but
-    not a freak). ``refused``: among refusals for the most common reason, the one nearest
-    their median time to outcome. ``lost``: the lost request nearest the median time to
-    outcome of lost ones. Ties go to the lowest id.
+    ``slow``: among requests fulfilled through formal MLA (the slow path, through central
+    authorities' queues), the one nearest their 90th percentile of time to evidence (slow,
+    but not a freak); if none was, the fulfilled request nearest the 99th percentile (most
+    requests are direct ones, answered in days). ``refused``: among refusals for the most
+    common reason, the one nearest their median time to outcome. ``lost``: the lost request
+    nearest the median time to outcome of lost ones. Ties go to the lowest id.
 
     Raises:
         InputError: for another ``which``, a directory that is not a run's result, or a
@@ -362,7 +365,7 @@ def pick_request(result_dir: Path, which: str, replication: int = 0) -> int:
     if which not in PICKS:
         raise InputError("pick", f"'{which}' is not one of {', '.join(PICKS)}")
     requests_path, _ = _result_files(result_dir, timeline=False)
-    columns = ["request_id", "outcome", "reason", "time_to_outcome_days"]
+    columns = ["request_id", "channel", "outcome", "reason", "time_to_outcome_days"]
     rows = _read(requests_path, [("replication", "==", replication)], columns)
     if rows.empty:
         _explain_missing(requests_path, 0, replication)
@@ -370,7 +373,10 @@ def pick_request(result_dir: Path, which: str, replication: int = 0) -> int:
     chosen = rows[rows["outcome"] == outcome]
     if chosen.empty:
         raise InputError("pick", f"replication {replication} has no {outcome} request")
-    quantile = _SLOW_QUANTILE if which == "slow" else 0.5
+    quantile = 0.5
+    if which == "slow":
+        formal = chosen[chosen["channel"].astype(str).isin(FORMAL_MLA)]
+        chosen, quantile = (formal, _FORMAL_QUANTILE) if len(formal) else (chosen, _QUANTILE)
     if which == "refused":
         common = chosen["reason"].astype(str).value_counts()
         top = common[common == common.max()].index.min()  # ties: alphabetical, so stable

@@ -108,7 +108,7 @@ def rule_for(outcome: str, reason: str, channel: str, loss_driver: str = "") -> 
     """
     basis = BASIS.get(channel, "")
     if outcome == "fulfilled":
-        return f"answered under {basis}" if basis else "answered"
+        return f"answered; legal basis: {basis}" if basis else "answered"
     if outcome == "pending":
         return "still in progress when the run ended (censored at the horizon)"
     text = REASON_RULES.get(reason, reason)
