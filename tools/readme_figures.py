@@ -4,7 +4,7 @@ Run from the repository root (``make figures`` does)::
 
     .venv/bin/python tools/readme_figures.py [--replications 2] [--workers 2]
 
-It runs ``mlatsim compare scenarios/baseline.toml scenarios/central_authority_staffing.toml``
+It runs ``mlatsim compare scenarios/baseline.toml scenarios/all_reforms.toml``
 with the packaged calibration at full scale but few replications (a full baseline of the
 file's replications takes some six minutes on two cores; two replications give the same
 shapes with wider intervals), or reuses the stored runs of the same inputs, then copies the
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
 REFERENCE = "scenarios/baseline.toml"
-REFORM = "scenarios/central_authority_staffing.toml"
+REFORM = "scenarios/all_reforms.toml"
 COMPARISON = Path("results") / "readme_figures"
 RUN_FIGURES = ("time_to_evidence", "outcome_shares", "backlog")
 """The baseline run's figures copied, as ``baseline_<name>.png``."""
