@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow lint bench bench-full calibrate-check clean
+.PHONY: run test test-slow lint bench bench-full bench-teaching calibrate-check clean
 
 $(BIN)/mlatsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ bench: $(BIN)/mlatsim
 
 bench-full: $(BIN)/mlatsim
 	$(BIN)/python bench/full_world.py
+
+bench-teaching: $(BIN)/mlatsim
+	$(BIN)/python bench/teaching.py
 
 calibrate-check: $(BIN)/mlatsim
 	$(BIN)/mlatsim calibrate scenarios/baseline.toml --check

@@ -35,10 +35,9 @@ END = "# --- end of staff ---"
 
 def staff_table(path: Path, replications: int, workers: int) -> str:
     """The ``[states.ISO3]`` tables of the teaching world's staff, as TOML text."""
-    from sim.config.loading import packaged_calibration
+    from sim.config.loading import packaged_calibration, read_settings, scenario_from_settings
     from sim.experiments.calibration import pilot_scenario
     from sim.experiments.calibration_workload import UTILISATION, staffing, workload
-    from sim.config.loading import read_settings, scenario_from_settings
     from sim.experiments.runner import run_scenario
 
     calibration = packaged_calibration()
