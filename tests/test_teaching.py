@@ -49,6 +49,8 @@ def test_teaching_world_uses_every_channel_open_today() -> None:
     used = set(requests["channel"][requests["channel"] != "none"].astype(str))
     assert used == set(CHANNELS) - CLOSED_TODAY
     suspended = requests[requests["channel"] == "none"]
-    pairs = set(zip(suspended["requesting"].astype(str), suspended["requested"].astype(str)))
+    pairs = set(
+        zip(suspended["requesting"].astype(str), suspended["requested"].astype(str), strict=True)
+    )
     assert pairs <= {("RUS", "UKR"), ("UKR", "RUS"), ("HKG", "USA"), ("USA", "HKG")}
     assert len(requests) > 20_000
