@@ -1,4 +1,4 @@
-"""The ``mlatsim`` command line: run, validate, compare, calibrate, world, sweep.
+"""The ``mlatsim`` command line: run, validate, compare, calibrate, world, sweep, dashboard.
 
 ``run`` and ``validate`` take scenario files, ``compare`` two or more; ``calibrate`` refits the
 baseline to the published delays into a directory of its own (``--out``), or with ``--check``
@@ -8,6 +8,9 @@ fitted values laid over the defaults, by default the packaged ``sim/data/calibra
 
 ``sweep`` runs a scenario over a design of field values, stores each point as it finishes
 and resumes where it stopped (:mod:`sim.experiments.sweep`).
+
+``dashboard`` serves a local web page (:mod:`sim.dashboard`) that runs reforms against the
+teaching world through the same runner, store and comparison as ``compare``.
 
 ``world`` prints the loaded world data (one row per state: treaty ties, privacy regime, which
 facts are unverified) as a terminal table, CSV or JSON, so it can be checked against sources.
@@ -86,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(commands)
     _add_world(commands)
     _add_sweep(commands)
+    _add_dashboard(commands)
     return parser
 
 
@@ -216,6 +220,24 @@ def _add_sweep(commands: argparse._SubParsersAction) -> None:
     _add_workers(sweep, " for points")
     sweep.add_argument("--quiet", action="store_true", help="no progress lines")
     _add_force(sweep, "run even if a point is expected to exceed the time or memory limits")
+
+
+def _add_dashboard(commands: argparse._SubParsersAction) -> None:
+    dashboard = commands.add_parser(
+        "dashboard", help="serve a local web page to run reforms against the teaching world"
+    )
+    dashboard.add_argument(
+        "scenario",
+        type=Path,
+        nargs="?",
+        default=Path("scenarios/teaching.toml"),
+        help="the world the page starts from (default scenarios/teaching.toml)",
+    )
+    dashboard.add_argument(
+        "--port", type=_positive_int, help="port on 127.0.0.1 (default 8765, or a free one)"
+    )
+    _add_calibration(dashboard)
+    _add_workers(dashboard, " for a run")
 
 
 def _calibration(args: argparse.Namespace) -> Calibration:
@@ -444,6 +466,17 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard until Ctrl-C; a bad scenario or port is one line, before serving."""
+    from sim.dashboard.server import choose_port, serve
+
+    calibration = _calibration(args)
+    preflight.resolve(preflight.load(args.scenario, calibration), args.scenario)
+    port = choose_port(args.port)
+    serve(args.scenario, args.calibration, args.workers, port, say=_say)
+    return 0
+
+
 def _say(text: str) -> None:
     """Print a line; if the reader has gone (``| head``), carry on without output.
 
@@ -518,6 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         "compare": _compare,
         "validate": _validate,
         "sweep": _sweep,
+        "dashboard": _dashboard,
     }
     try:
         return commands[args.command](args)

@@ -1,0 +1,72 @@
+"""The dashboard's local server: Solara's Starlette app under uvicorn, on localhost.
+
+Settings reach the page (:mod:`sim.dashboard.app`) through environment variables set here
+before Solara is imported. The server listens on 127.0.0.1 only: the page runs simulations
+on this machine, for whoever sits at it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from sim.errors import InputError
+
+DEFAULT_PORT = 8765
+HOST = "127.0.0.1"
+
+
+def port_free(port: int, host: str = HOST) -> bool:
+    """Whether ``port`` can be listened on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_port(asked: int | None, host: str = HOST) -> int:
+    """The port asked for (an error if taken), else 8765 if free, else one the system picks.
+
+    Raises:
+        InputError: naming ``--port`` if the port asked for is taken.
+    """
+    if asked is not None:
+        if not port_free(asked, host):
+            raise InputError("--port", f"{asked} is in use; choose another or leave it out")
+        return asked
+    if port_free(DEFAULT_PORT, host):
+        return DEFAULT_PORT
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(scenario: Path, calibration: str | None, workers: int, port: int, say=print) -> None:
+    """Serve the dashboard until interrupted; ``say`` is told its address first."""
+    from sim.dashboard import app
+
+    root = tempfile.mkdtemp(prefix="mlatsim-dashboard-")
+    os.environ[app.SCENARIO_ENV] = str(scenario)
+    os.environ[app.CALIBRATION_ENV] = calibration or ""
+    os.environ[app.WORKERS_ENV] = str(workers)
+    os.environ[app.ROOT_ENV] = root
+    os.environ["SOLARA_APP"] = "sim.dashboard.app"
+    app.settings()  # load and check the scenario before serving (one-line error if bad)
+    import uvicorn
+    from solara.server.starlette import app as starlette_app
+
+    config = uvicorn.Config(starlette_app, host=HOST, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    say(f"mlatsim dashboard: http://{HOST}:{port}/ (results in {root}; Ctrl-C stops it)")
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    sys.stdout.flush()
+
+
+__all__ = ["DEFAULT_PORT", "HOST", "InputError", "choose_port", "port_free", "serve"]
