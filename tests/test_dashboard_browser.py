@@ -115,6 +115,7 @@ def test_bad_input_shows_the_command_lines_message_beside_the_field(page, tmp_pa
     message = "levers[0].strength: must be at most 4 for lever 'ca_staffing'"
     strength.get_by_text(message).wait_for(timeout=10_000)
     _type(page, ".mlatsim-strength-ca_staffing", "1")
+    strength.get_by_text(message).wait_for(state="detached", timeout=10_000)
     _type(page, ".mlatsim-start-ca_staffing", "2031-01-01")
     start = page.locator(".mlatsim-start-ca_staffing")
     message = "levers[0].start: 2031-01-01 is outside the run (2026-09-01 to 2030-09-01)"
@@ -123,7 +124,8 @@ def test_bad_input_shows_the_command_lines_message_beside_the_field(page, tmp_pa
     page.wait_for_timeout(1_000)
     assert page.locator(".mlatsim-progress").count() == 0  # nothing ran
     assert "Traceback" not in page.inner_text("body")
-    page.screenshot(path=str(tmp_path / "bad_input.png"), full_page=True)
+    page.locator(".mlatsim-lever-ca_staffing").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "bad_input.png"))
 
 
 def _run(page) -> tuple[str, list[bytes]]:

@@ -209,7 +209,7 @@ class DashboardRun:
                 figures / "time_to_evidence.csv",
             ),
             FigureFile(
-                "Median time to evidence by channel, with 95% CIs",
+                "Median time to evidence: reform against baseline, with 95% CIs",
                 figures / "median_time_to_evidence.png",
                 figures / "median_time_to_evidence.csv",
             ),
