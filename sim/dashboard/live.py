@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.config.schema import Scenario
+from sim.engine.collector import collector_for_a_run
 from sim.engine.model import CooperationModel
 from sim.engine.replication import ReplicationOutput
 from sim.experiments.executors import Advance, Outcome
@@ -95,21 +96,22 @@ def live_replication(
         Stopped: if ``stop`` was set.
     """
     began = time.perf_counter()
-    world = build_world(load_world_data(world_dir), scenario)
-    model = CooperationModel(scenario, world, replication)
-    reported = watched = 0
-    while not model.finished:
-        if stop is not None and stop.is_set():
-            raise Stopped
-        model.step()
-        day = model.day
-        if watch is not None and day - watched >= SNAPSHOT_DAYS:
-            watch(snapshot(model))
-            watched = day
-        if advance is not None and day - reported >= _PROGRESS_DAYS:
-            advance(day - reported)
-            reported = day
-    model.close()
+    with collector_for_a_run():  # as run_replication: a fifth less CPU, rows unchanged
+        world = build_world(load_world_data(world_dir), scenario)
+        model = CooperationModel(scenario, world, replication)
+        reported = watched = 0
+        while not model.finished:
+            if stop is not None and stop.is_set():
+                raise Stopped
+            model.step()
+            day = model.day
+            if watch is not None and day - watched >= SNAPSHOT_DAYS:
+                watch(snapshot(model))
+                watched = day
+            if advance is not None and day - reported >= _PROGRESS_DAYS:
+                advance(day - reported)
+                reported = day
+        model.close()
     if advance is not None and model.day > reported:
         advance(model.day - reported)
     return (
