@@ -473,7 +473,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     calibration = _calibration(args)
     preflight.resolve(preflight.load(args.scenario, calibration), args.scenario)
     port = choose_port(args.port)
-    serve(args.scenario, args.calibration, args.workers, port, say=_say)
+    serve(args.scenario, calibration, args.workers, port, say=_say)
     return 0
 
 

@@ -6,9 +6,8 @@ are the files the run wrote (each downloadable as PNG with its table as CSV). A 
 the command line's one-line message, shown beside the field it names; nothing on the page
 shows a traceback. Elements the browser test looks for carry ``mlatsim-*`` classes.
 
-The server (:mod:`sim.dashboard.server`) passes its settings in environment variables read
-once (:func:`settings`): the scenario file, the calibration, the workers and the folder of
-results.
+The server (:mod:`sim.dashboard.server`) gives the page its settings (:func:`configure`): the
+scenario, the calibration, the workers and the folder of results.
 """
 
 from __future__ import annotations
@@ -16,21 +15,15 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import solara
 from matplotlib.figure import Figure
 
 from sim.config.loading import (
-    NO_CALIBRATION,
     Calibration,
-    default_calibration,
-    read_calibration,
 )
 from sim.config.schema import Scenario
 from sim.dashboard import controls, world_graph
@@ -39,13 +32,7 @@ from sim.dashboard.session import DashboardRun, Outcome, RunState
 from sim.errors import InputError
 from sim.experiments import preflight
 
-SCENARIO_ENV = "MLATSIM_DASHBOARD_SCENARIO"
-CALIBRATION_ENV = "MLATSIM_DASHBOARD_CALIBRATION"
-WORKERS_ENV = "MLATSIM_DASHBOARD_WORKERS"
-ROOT_ENV = "MLATSIM_DASHBOARD_ROOT"
 POLL_SECONDS = 1.0
-GENERAL = "general"
-"""The error key of a message that names no field on the page."""
 
 
 @dataclass(frozen=True)
@@ -59,28 +46,23 @@ class Settings:
     root: Path
 
 
-def calibration_from(text: str) -> Calibration:
-    """The calibration a ``--calibration`` value names ('' for the default)."""
-    if not text:
-        return default_calibration()
-    if text == "none":
-        return NO_CALIBRATION
-    return read_calibration(text)
+_configured: list[Settings] = []
 
 
-@cache
+def configure(given: Settings) -> None:
+    """Set what the page runs on (the server calls this before serving)."""
+    _configured[:] = [given]
+
+
 def settings() -> Settings:
-    """The server's settings, from its environment (read once)."""
-    path = Path(os.environ.get(SCENARIO_ENV, "scenarios/teaching.toml"))
-    calibration = calibration_from(os.environ.get(CALIBRATION_ENV, ""))
-    root = os.environ.get(ROOT_ENV) or tempfile.mkdtemp(prefix="mlatsim-dashboard-")
-    return Settings(
-        preflight.load(path, calibration),
-        path,
-        calibration,
-        int(os.environ.get(WORKERS_ENV, "2")),
-        Path(root),
-    )
+    """What the server was started with.
+
+    Raises:
+        RuntimeError: if the server has not called :func:`configure`.
+    """
+    if not _configured:
+        raise RuntimeError("the dashboard's page is served by `mlatsim dashboard` only")
+    return _configured[0]
 
 
 def check(
@@ -320,8 +302,6 @@ def Page() -> None:
 
     solara.use_thread(poll, dependencies=[run])
     running = state.phase == "running"
-    specs = controls.lever_specs()
-
     solara.Title("mlatsim dashboard")
     with solara.Sidebar():
         solara.Markdown(f"**Scenario:** `{config.path}` — {base.description}")
@@ -330,52 +310,54 @@ def Page() -> None:
                 "Run", on_click=start, disabled=running, color="primary", classes=["mlatsim-run"]
             )
             solara.Button("Stop", on_click=stop, disabled=not running, classes=["mlatsim-stop"])
-        if errors.get(GENERAL):
-            solara.Error(errors[GENERAL], classes=["mlatsim-error"])
-        unplaced = [
-            message
-            for key, message in errors.items()
-            if key != GENERAL and not key.startswith("lever.") and key not in values
-        ]
-        for message in unplaced:
-            solara.Error(message, classes=["mlatsim-error"])
-        with solara.Details("Reforms", expand=True):
-            for spec in specs:
-                choice = next(c for c in levers if c.name == spec.name)
-                LeverPanel(spec, choice, errors, set_choice)
-        with solara.Details("Adaptive behaviours (0: off)"):
-            for spec in fields[1]:
-                FieldInput(
-                    spec, values[spec.path], errors.get(spec.path, ""), _setter(set_value, spec)
-                )
-        with solara.Details("Scenario fields (defaults from the scenario and the schema)"):
-            for spec in fields[0]:
-                FieldInput(
-                    spec, values[spec.path], errors.get(spec.path, ""), _setter(set_value, spec)
-                )
-
+        Controls(fields, values, levers, errors, set_value, set_choice)
     solara.Markdown("# Cross-border evidence: a reform against the teaching world")
+    Status(state, scenarios)
+
+
+@solara.component
+def Controls(fields, values, levers, errors, set_value, set_choice) -> None:
+    """The sidebar's fields: reforms, adaptive behaviours, scenario fields, and their errors."""
+    for key, message in errors.items():
+        if not key.startswith("lever.") and key not in values:  # names no field shown
+            solara.Error(message, classes=["mlatsim-error"])
+    with solara.Details("Reforms", expand=True):
+        for spec in controls.lever_specs():
+            choice = next(c for c in levers if c.name == spec.name)
+            LeverPanel(spec, choice, errors, set_choice)
+    with solara.Details("Adaptive behaviours (0: off)"):
+        for spec in fields[1]:
+            FieldInput(spec, values[spec.path], errors.get(spec.path, ""), _setter(set_value, spec))
+    with solara.Details("Scenario fields (defaults from the scenario and the schema)"):
+        for spec in fields[0]:
+            FieldInput(spec, values[spec.path], errors.get(spec.path, ""), _setter(set_value, spec))
+
+
+@solara.component
+def Status(state: RunState, scenarios: tuple[Scenario, Scenario] | None) -> None:
+    """The run: progress, the live replication, then the results."""
+    running = state.phase == "running"
     if state.phase == "idle":
         solara.Info(
             "Switch reforms on in the sidebar, then Run: the baseline and the reform run with "
             "common random numbers, and their comparison appears here."
         )
-    else:
-        solara.ProgressLinear(
-            value=100.0 * state.fraction if running else (100.0 if state.phase == "done" else 0),
-            classes=["mlatsim-progress"],
-        )
-        solara.Text(state.message, classes=["mlatsim-status"])
-        if state.phase == "failed":
-            solara.Error(state.message, classes=["mlatsim-error"])
-        if state.phase == "stopped":
-            solara.Warning("Stopped.", classes=["mlatsim-stopped"])
-        if running or state.snapshots:
-            with solara.Card("Live: the replication being run", classes=["mlatsim-live"]):
-                image = png_bytes(live_figure(state.snapshots, state.scenario))
-                solara.Image(image, width="100%")
-        if state.outcome is not None and scenarios is not None:
-            Results(state.outcome, scenarios[1])
+        return
+    solara.ProgressLinear(
+        value=100.0 * state.fraction if running else (100.0 if state.phase == "done" else 0),
+        classes=["mlatsim-progress"],
+    )
+    solara.Text(state.message, classes=["mlatsim-status"])
+    if state.phase == "failed":
+        solara.Error(state.message, classes=["mlatsim-error"])
+    if state.phase == "stopped":
+        solara.Warning("Stopped.", classes=["mlatsim-stopped"])
+    if running or state.snapshots:
+        with solara.Card("Live: the replication being run", classes=["mlatsim-live"]):
+            image = png_bytes(live_figure(state.snapshots, state.scenario))
+            solara.Image(image, width="100%")
+    if state.outcome is not None and scenarios is not None:
+        Results(state.outcome, scenarios[1])
 
 
 def _setter(set_value, spec: controls.FieldSpec):

@@ -1,19 +1,19 @@
 """The dashboard's local server: Solara's Starlette app under uvicorn, on localhost.
 
-Settings reach the page (:mod:`sim.dashboard.app`) through environment variables set here
-before Solara is imported. The server listens on 127.0.0.1 only: the page runs simulations
+The page (:mod:`sim.dashboard.app`) is given its settings and registered as Solara's default
+app before the server starts. The server listens on 127.0.0.1 only: the page runs simulations
 on this machine, for whoever sits at it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import sys
 import tempfile
 from pathlib import Path
 
+from sim.config.loading import Calibration
 from sim.errors import InputError
 
 DEFAULT_PORT = 8765
@@ -47,17 +47,22 @@ def choose_port(asked: int | None, host: str = HOST) -> int:
         return int(probe.getsockname()[1])
 
 
-def serve(scenario: Path, calibration: str | None, workers: int, port: int, say=print) -> None:
-    """Serve the dashboard until interrupted; ``say`` is told its address first."""
-    from sim.dashboard import app
+def serve(scenario: Path, calibration: Calibration, workers: int, port: int, say=print) -> None:
+    """Serve the dashboard until interrupted; ``say`` is told its address first.
 
-    root = tempfile.mkdtemp(prefix="mlatsim-dashboard-")
-    os.environ[app.SCENARIO_ENV] = str(scenario)
-    os.environ[app.CALIBRATION_ENV] = calibration or ""
-    os.environ[app.WORKERS_ENV] = str(workers)
-    os.environ[app.ROOT_ENV] = root
-    os.environ["SOLARA_APP"] = "sim.dashboard.app"
-    app.settings()  # load and check the scenario before serving (one-line error if bad)
+    The page is registered with Solara directly as its default app (what its ``SOLARA_APP``
+    variable would do), so nothing is passed through the environment.
+    """
+    from solara.server import app as solara_app
+
+    from sim.dashboard import app
+    from sim.experiments import preflight
+
+    root = Path(tempfile.mkdtemp(prefix="mlatsim-dashboard-"))
+    app.configure(
+        app.Settings(preflight.load(scenario, calibration), scenario, calibration, workers, root)
+    )
+    solara_app.apps["__default__"] = solara_app.AppScript("sim.dashboard.app:Page")
     import uvicorn
     from solara.server.starlette import app as starlette_app
 
