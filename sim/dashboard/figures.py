@@ -64,7 +64,7 @@ def live_figure(snapshots: Sequence[Snapshot], title: str = "") -> Figure:
     left.set_ylabel("requests waiting or in review")
     left.legend(fontsize=7, loc="upper left")
     channels = [name for name in last.in_flight if any(s.in_flight[name] for s in snapshots)]
-    colours = group_colours(channels)
+    colours = group_colours(list(last.in_flight))  # every channel: one colour all run long
     for name in channels:
         right.plot(days, [s.in_flight[name] for s in snapshots], label=name, color=colours[name])
     right.set_title("Requests in flight by channel")
