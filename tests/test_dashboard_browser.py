@@ -155,7 +155,8 @@ def test_a_reform_run_shows_charts_and_differences_that_change_with_it(page, tmp
     began = time.monotonic()
     strong, strong_charts = _run(page)
     first = time.monotonic() - began
-    page.screenshot(path=str(tmp_path / "after.png"), full_page=True)
+    page.locator(".mlatsim-live").scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "after.png"))
     page.locator(".mlatsim-figure").nth(2).scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "figures.png"))
     assert len(strong_charts) >= 6

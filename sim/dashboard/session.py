@@ -267,23 +267,26 @@ def differences_table(comparison: Comparison) -> pd.DataFrame:
     """The reform's paired differences from the baseline, by channel, as the page shows them.
 
     One row per group and metric: the baseline's and the reform's estimates, and the paired
-    difference with its 95% interval (common random numbers).
+    difference with its 95% interval (common random numbers); shares in percent.
     """
     table = comparison.table
     reference, reform = comparison.scenarios[0], comparison.scenarios[-1]
     base = table[table["scenario"] == reference].set_index(["group", "metric"])["estimate"]
     rows = table[table["scenario"] == reform]
+    # Shares are fractions in the comparison; their labels say "(%)", so the page shows percent.
+    scale = [100.0 if m.startswith(("fulfilled_", "share_")) else 1.0 for m in rows["metric"]]
+    keys = zip(rows["group"], rows["metric"], strict=True)
     out = pd.DataFrame(
         {
             "group": rows["group"].to_numpy(),
             "metric": [METRIC_LABELS.get(m, m) for m in rows["metric"]],
-            "baseline": [
-                base.get((g, m)) for g, m in zip(rows["group"], rows["metric"], strict=True)
-            ],
+            "baseline": [base.get(key) for key in keys],
             "reform": rows["estimate"].to_numpy(),
             "difference": rows["diff"].to_numpy(),
             "ci_low": rows["diff_ci_low"].to_numpy(),
             "ci_high": rows["diff_ci_high"].to_numpy(),
         }
     )
+    columns = ["baseline", "reform", "difference", "ci_low", "ci_high"]
+    out[columns] = out[columns].astype(float).mul(scale, axis=0)
     return out
