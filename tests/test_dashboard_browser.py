@@ -78,6 +78,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(5)
+    folder = re.search(r"runs kept in (\S+) until", log.read_text())
+    assert folder is not None and not Path(folder.group(1)).exists()  # removed when it stopped
 
 
 @pytest.fixture

@@ -58,19 +58,24 @@ def serve(scenario: Path, calibration: Calibration, workers: int, port: int, say
     from sim.dashboard import app
     from sim.experiments import preflight
 
-    root = Path(tempfile.mkdtemp(prefix="mlatsim-dashboard-"))
-    app.configure(
-        app.Settings(preflight.load(scenario, calibration), scenario, calibration, workers, root)
-    )
-    solara_app.apps["__default__"] = solara_app.AppScript("sim.dashboard.app:Page")
-    import uvicorn
-    from solara.server.starlette import app as starlette_app
+    loaded = preflight.load(scenario, calibration)
+    # The runs' files live as long as the server: removed when it stops (Ctrl-C or SIGTERM,
+    # which the command line turns into exceptions that leave this block).
+    with tempfile.TemporaryDirectory(prefix="mlatsim-dashboard-") as folder:
+        root = Path(folder)
+        app.configure(app.Settings(loaded, scenario, calibration, workers, root))
+        solara_app.apps["__default__"] = solara_app.AppScript("sim.dashboard.app:Page")
+        import uvicorn
+        from solara.server.starlette import app as starlette_app
 
-    config = uvicorn.Config(starlette_app, host=HOST, port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    say(f"mlatsim dashboard: http://{HOST}:{port}/ (results in {root}; Ctrl-C stops it)")
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+        config = uvicorn.Config(starlette_app, host=HOST, port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        say(
+            f"mlatsim dashboard: http://{HOST}:{port}/ (runs kept in {root} until it stops; "
+            "Ctrl-C stops it)"
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
     sys.stdout.flush()
 
 
