@@ -1,4 +1,4 @@
-"""The ``mlatsim`` command line: run, validate, compare, calibrate, world, sweep, trace.
+"""The ``mlatsim`` command line: run, compare, sweep, calibrate, dashboard, trace and more.
 
 ``run`` and ``validate`` take scenario files, ``compare`` two or more; ``calibrate`` refits the
 baseline to the published delays into a directory of its own (``--out``), or with ``--check``
@@ -8,6 +8,9 @@ fitted values laid over the defaults, by default the packaged ``sim/data/calibra
 
 ``sweep`` runs a scenario over a design of field values, stores each point as it finishes
 and resumes where it stopped (:mod:`sim.experiments.sweep`).
+
+``dashboard`` serves a local web page (:mod:`sim.dashboard`) that runs reforms against the
+teaching world through the same runner, store and comparison as ``compare``.
 
 ``trace`` tells one request's story from a run's result directory: each stage and queue
 wait, the channels tried, preservation, returns, and the rule behind its outcome
@@ -20,7 +23,7 @@ User mistakes (a bad scenario, a missing file, a wrong option) end with one line
 error naming what is wrong and exit status 2; no traceback and no partial result directory. A
 replication that fails otherwise ends the run with one line and exit status 1.
 
-The module is over 400 lines because it holds each of the seven subcommands' options and steps
+The module is over 400 lines because it holds each of the eight subcommands' options and steps
 (one small function each); the work itself, and the checks before it, are in
 :mod:`sim.experiments`.
 """
@@ -91,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(commands)
     _add_world(commands)
     _add_sweep(commands)
+    _add_dashboard(commands)
     _add_trace(commands)
     return parser
 
@@ -228,6 +232,24 @@ def _add_sweep(commands: argparse._SubParsersAction) -> None:
     _add_workers(sweep, " for points")
     sweep.add_argument("--quiet", action="store_true", help="no progress lines")
     _add_force(sweep, "run even if a point is expected to exceed the time or memory limits")
+
+
+def _add_dashboard(commands: argparse._SubParsersAction) -> None:
+    dashboard = commands.add_parser(
+        "dashboard", help="serve a local web page to run reforms against the teaching world"
+    )
+    dashboard.add_argument(
+        "scenario",
+        type=Path,
+        nargs="?",
+        default=Path("scenarios/teaching.toml"),
+        help="the world the page starts from (default scenarios/teaching.toml)",
+    )
+    dashboard.add_argument(
+        "--port", type=_positive_int, help="port on 127.0.0.1 (default 8765, or a free one)"
+    )
+    _add_calibration(dashboard)
+    _add_workers(dashboard, " for a run")
 
 
 def _add_trace(commands: argparse._SubParsersAction) -> None:
@@ -478,6 +500,16 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard until Ctrl-C; a bad scenario or port is one line, before serving."""
+    from sim.dashboard.server import choose_port, serve
+
+    calibration = _calibration(args)
+    preflight.resolve(preflight.load(args.scenario, calibration), args.scenario)
+    port = choose_port(args.port)
+    serve(args.scenario, calibration, args.workers, port, say=_say)
+
+
 def _trace(args: argparse.Namespace) -> int:
     from sim.analysis.trace import format_story, load_story, pick_request
 
@@ -562,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
         "compare": _compare,
         "validate": _validate,
         "sweep": _sweep,
+        "dashboard": _dashboard,
         "trace": _trace,
     }
     try:

@@ -42,5 +42,5 @@ def test_the_tutorial_runs(tmp_path):
     )
     assert "Outcome: fulfilled" in outputs
     assert "Outcome: refused (" in outputs
-    assert (tmp_path / "results" / "small_world" / "timeline.parquet").is_file()
+    assert (tmp_path / "results" / "teaching" / "timeline.parquet").is_file()
     assert seconds < BUDGET_SECONDS
