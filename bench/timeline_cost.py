@@ -17,7 +17,8 @@ The issue (#14) lets a normal run switch the timeline off if it costs more than 
 or memory; the last two lines are ``cpu_ratio: X`` and ``memory_ratio: Y``.
 
 Run it from the project root: ``.venv/bin/python bench/timeline_cost.py [--scale S]
-[--repeats N]``.
+[--repeats N] [--scenario FILE]`` (``--scenario scenarios/teaching.toml --scale 1``: the
+teaching world as it is).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from sim.config.loading import load_scenario, with_changes
 from sim.engine.replication import run_replication
 from sim.experiments.results import write_timeline
 
-scale, timeline = float(sys.argv[1]), sys.argv[2] == "on"
-scenario = load_scenario(Path("scenarios/baseline.toml"))
+path, factor, timeline = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3] == "on"
+scenario = load_scenario(path)
+scale = scenario.demand.scale * factor
 scenario = with_changes(
     scenario, {"demand": {"scale": scale}, "simulation": {"timeline": timeline}}
 )
@@ -59,10 +61,10 @@ print(json.dumps({
 """
 
 
-def measure(scale: float, timeline: bool) -> dict[str, float]:
+def measure(scenario: str, scale: float, timeline: bool) -> dict[str, float]:
     """One replication in a fresh process: its CPU seconds, wall seconds and peak memory."""
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(scale), "on" if timeline else "off"],
+        [sys.executable, "-c", CHILD, scenario, str(scale), "on" if timeline else "off"],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -74,13 +76,18 @@ def measure(scale: float, timeline: bool) -> dict[str, float]:
 def main() -> None:
     """Measure the pairs and print the medians and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=0.25, help="demand.scale (default 0.25)")
+    parser.add_argument(
+        "--scenario", default="scenarios/baseline.toml", help="default scenarios/baseline.toml"
+    )
+    parser.add_argument(
+        "--scale", type=float, default=0.25, help="times the file's demand.scale (default 0.25)"
+    )
     parser.add_argument("--repeats", type=int, default=2, help="pairs of runs (default 2)")
     args = parser.parse_args()
     runs: dict[bool, list[dict[str, float]]] = {True: [], False: []}
     for _ in range(args.repeats):
         for timeline in (True, False):
-            result = measure(args.scale, timeline)
+            result = measure(args.scenario, args.scale, timeline)
             runs[timeline].append(result)
             print(f"timeline {'on ' if timeline else 'off'}: {json.dumps(result)}", flush=True)
     median = {

@@ -59,28 +59,26 @@ _SAME_DAY = 1e-9
 
 
 class TimelineLog:
-    """One row per step of every request: its stages and its requests for preservation."""
+    """One row per step of every request: its stages and its requests for preservation.
 
-    _INTS = ("request_id", "attempt", "channel", "returns", "stage", "outcome", "reason")
-    _TYPECODES = ("i", "b", "b", "h", "b", "b", "b")
+    A stage appends eight values; the few rows that carry more (an attempt's end, a request
+    for preservation) note their row number and the rest in small arrays of their own, which
+    :meth:`to_frame` spreads into whole columns.
+    """
+
+    _INTS = ("request_id", "attempt", "channel", "returns", "stage")
+    _TYPECODES = ("i", "b", "b", "h", "b")
     _FLOATS = ("entered_day", "start_day", "end_day")
 
     def __init__(self) -> None:
         self._ints = [array(code) for code in self._TYPECODES]
         self._floats = [array("d") for _ in self._FLOATS]
-        self._preservation = array("b")
-        self._preserved = array("b")
-        (
-            self._id,
-            self._attempt,
-            self._channel,
-            self._returns,
-            self._stage,
-            self._outcome,
-            self._reason,
-        ) = (column.append for column in self._ints)
+        self._ends = [array("i"), array("b"), array("b")]  # row, outcome, reason
+        self._kept = [array("i"), array("b"), array("b")]  # row, path, preserved
+        self._id, self._attempt, self._channel, self._returns, self._stage = (
+            column.append for column in self._ints
+        )
         self._entered, self._start, self._end = (column.append for column in self._floats)
-        self._path, self._kept = self._preservation.append, self._preserved.append
 
     def __len__(self) -> int:
         return len(self._floats[0])
@@ -92,34 +90,30 @@ class TimelineLog:
         self._channel(req.channel)
         self._returns(req.clarifications)
         self._stage(stage)
-        self._outcome(_NONE)
-        self._reason(_NONE)
         start = end - duration
         self._entered(entered)
         self._start(entered if start - entered < _SAME_DAY else start)
         self._end(end)
-        self._path(0)
-        self._kept(0)
 
     def preservation(self, req: Request, path: int, end: float) -> None:
         """``req``'s request for preservation by ``path``, answered on ``end``."""
         self._row(req, PRESERVATION_ROW, math.nan, math.nan, end)  # begun: the previous end
-        self._preservation[-1] = path
-        self._preserved[-1] = int(req.preservation == path and req.preserved)
+        preserved = int(req.preservation == path and req.preserved)
+        for column, value in zip(self._kept, (len(self) - 1, path, preserved), strict=True):
+            column.append(value)
 
     def attempt_end(self, req: Request, outcome: int, reason: int, day: float) -> None:
         """The end of ``req``'s current attempt on ``day``: its outcome and reason.
 
-        Written on the attempt's last stage row when that is the log's last row (the journey
+        Noted on the attempt's last stage row when that is the log's last row (the journey
         calls this before it next yields, so no other request has written since); otherwise,
-        as a row of its own (``attempt_end``).
+        on a row of its own (``attempt_end``).
         """
         ints = self._ints
-        if len(self) and ints[0][-1] == req.request_id and ints[1][-1] == req.attempts:
-            ints[5][-1], ints[6][-1] = outcome, reason
-            return
-        self._row(req, ATTEMPT_END, day, day, day)
-        ints[5][-1], ints[6][-1] = outcome, reason
+        if not (len(self) and ints[0][-1] == req.request_id and ints[1][-1] == req.attempts):
+            self._row(req, ATTEMPT_END, day, day, day)
+        for column, value in zip(self._ends, (len(self) - 1, outcome, reason), strict=True):
+            column.append(value)
 
     def censor(self, req: Request, day: float) -> None:
         """The queued stage ``req`` is in when the run ends on ``day`` (none if it is in none).
@@ -131,20 +125,18 @@ class TimelineLog:
             self._row(req, req.queue_stage, req.queue_since, start, day)
 
     def _row(self, req: Request, stage: int, entered: float, start: float, end: float) -> None:
-        """Append a row of ``req`` with no outcome (the steps other than stages)."""
-        for append, value in zip(
-            (self._id, self._attempt, self._channel, self._returns, self._stage),
-            (req.request_id, req.attempts, req.channel, req.clarifications, stage),
-            strict=True,
-        ):
-            append(value)
-        self._outcome(_NONE)
-        self._reason(_NONE)
-        self._entered(entered)
-        self._start(start)
-        self._end(end)
-        self._path(0)
-        self._kept(0)
+        """Append a row of ``req`` with the times given (the steps other than stages)."""
+        values = (req.request_id, req.attempts, req.channel, req.clarifications, stage)
+        for column, value in zip(self._ints, values, strict=True):
+            column.append(value)
+        for column, value in zip(self._floats, (entered, start, end), strict=True):
+            column.append(value)
+
+    def _spread(self, notes: list[array], index: int, missing: int) -> np.ndarray:
+        """Column ``index`` of ``notes`` as a whole column by row (``missing`` elsewhere)."""
+        whole = np.full(len(self), missing, dtype=np.int16)
+        whole[np.asarray(notes[0], dtype=np.int64)] = np.asarray(notes[index], dtype=np.int16)
+        return whole
 
     def to_frame(self, replication: int, *, release: bool = False) -> pd.DataFrame:
         """The rows as a DataFrame, by request id and, within a request, in time order.
@@ -156,6 +148,12 @@ class TimelineLog:
         ids = np.frombuffer(self._ints[0], dtype=np.int32) if count else np.zeros(0, np.int32)
         order = np.argsort(ids, kind="stable")  # a request's rows were appended in time order
         del ids
+        spread = {
+            "outcome": self._spread(self._ends, 1, _NONE)[order],
+            "reason": self._spread(self._ends, 2, _NONE)[order],
+            "preservation": self._spread(self._kept, 1, 0)[order],
+            "preserved": self._spread(self._kept, 2, 0)[order].astype(bool),
+        }
 
         def take(columns: list[array], index: int, dtype: type) -> np.ndarray:
             values = columns[index]
@@ -168,24 +166,26 @@ class TimelineLog:
                 columns[index] = array(values.typecode)
             return taken
 
-        def categorical(columns: list[array], index: int, names: tuple[str, ...]):
-            codes = take(columns, index, np.int16)
+        def categorical(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
             return pd.Categorical.from_codes(codes, categories=list(names))
 
-        ints, floats, flags = self._ints, self._floats, [self._preservation, self._preserved]
+        ints, floats = self._ints, self._floats
         frame = {
             "replication": np.full(count, replication, dtype=np.int32),
             "request_id": take(ints, 0, np.int64),
             "attempt": take(ints, 1, np.int8),
-            "channel": categorical(ints, 2, RECORDED_CHANNELS),
+            "channel": categorical(take(ints, 2, np.int16), RECORDED_CHANNELS),
             "returns": take(ints, 3, np.int16),
-            "stage": categorical(ints, 4, TIMELINE_STAGES),
+            "stage": categorical(take(ints, 4, np.int16), TIMELINE_STAGES),
             "entered_day": take(floats, 0, np.float64),
             "start_day": take(floats, 1, np.float64),
             "end_day": take(floats, 2, np.float64),
-            "outcome": categorical(ints, 5, OUTCOMES),
-            "reason": categorical(ints, 6, REASONS),
-            "preservation": categorical(flags, 0, PRESERVATION_PATHS),
-            "preserved": take(flags, 1, bool),
+            "outcome": categorical(spread["outcome"], OUTCOMES),
+            "reason": categorical(spread["reason"], REASONS),
+            "preservation": categorical(spread["preservation"], PRESERVATION_PATHS),
+            "preserved": spread["preserved"],
         }
+        if release:
+            self._ends = [array("i"), array("b"), array("b")]
+            self._kept = [array("i"), array("b"), array("b")]
         return pd.DataFrame(frame, copy=False)
