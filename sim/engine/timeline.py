@@ -79,6 +79,7 @@ class TimelineLog:
             column.append for column in self._ints
         )
         self._entered, self._start, self._end = (column.append for column in self._floats)
+        self._end_row, self._end_outcome, self._end_reason = (c.append for c in self._ends)
 
     def __len__(self) -> int:
         return len(self._floats[0])
@@ -109,11 +110,12 @@ class TimelineLog:
         calls this before it next yields, so no other request has written since); otherwise,
         on a row of its own (``attempt_end``).
         """
-        ints = self._ints
-        if not (len(self) and ints[0][-1] == req.request_id and ints[1][-1] == req.attempts):
+        ids, attempts = self._ints[0], self._ints[1]
+        if not ids or ids[-1] != req.request_id or attempts[-1] != req.attempts:
             self._row(req, ATTEMPT_END, day, day, day)
-        for column, value in zip(self._ends, (len(self) - 1, outcome, reason), strict=True):
-            column.append(value)
+        self._end_row(len(ids) - 1)
+        self._end_outcome(outcome)
+        self._end_reason(reason)
 
     def censor(self, req: Request, day: float) -> None:
         """The queued stage ``req`` is in when the run ends on ``day`` (none if it is in none).
@@ -185,7 +187,4 @@ class TimelineLog:
             "preservation": categorical(spread["preservation"], PRESERVATION_PATHS),
             "preserved": spread["preserved"],
         }
-        if release:
-            self._ends = [array("i"), array("b"), array("b")]
-            self._kept = [array("i"), array("b"), array("b")]
         return pd.DataFrame(frame, copy=False)
