@@ -117,7 +117,7 @@ def scenario_text(table: pd.DataFrame) -> str:
     for code, row in table.iterrows():
         lines.append(
             f"#   {code}: {row.utilisation:.3f} / {row.full_world_utilisation:.3f}, "
-            f"{row.ca_staff} / {row.full_world_staff}"
+            f"{int(row.ca_staff)} / {int(row.full_world_staff)}"
         )
     lines += [
         'description = "Baseline regime, 16 largest states at reduced demand, utilisation kept"',
@@ -139,7 +139,7 @@ def scenario_text(table: pd.DataFrame) -> str:
         lines += [
             "",
             f"[states.{code}]",
-            f"ca_staff = {row.ca_staff}",
+            f"ca_staff = {int(row.ca_staff)}",
             f"other_matters_per_year = {row.other_matters_per_year}",
         ]
     return "\n".join(lines) + "\n"

@@ -114,21 +114,36 @@ def read_sweep(path: Path, calibration: Calibration) -> SweepSpec:
             empty design or zero replications.
     """
     path = Path(path)
-    table = read_settings(path)
+    return sweep_from_table(path, read_settings(path), calibration)
+
+
+def sweep_from_table(path: Path, table: dict[str, Any], calibration: Calibration) -> SweepSpec:
+    """A sweep from a sweep file's table, validated as :func:`read_sweep` does.
+
+    A sensitivity file (:mod:`sim.experiments.sensitivity_spec`) draws its design and lays it
+    here as a ``points`` design, so its points are checked, run and stored like a sweep's.
+
+    Raises:
+        InputError: naming ``path`` and the field, as :func:`read_sweep`.
+    """
     try:
         return _spec(path, table, calibration)
     except InputError as exc:
-        if exc.where.startswith(str(path)):
-            raise
-        raise type(exc)(f"{path}: {exc.where}", exc.problem) from None
+        raise in_file(path, exc) from None
+
+
+def in_file(path: Path, error: InputError) -> InputError:
+    """The error with the file's path in front of where it is (unless it is there already)."""
+    if error.where.startswith(str(path)):
+        return error
+    return type(error)(f"{path}: {error.where}", error.problem)
 
 
 def _spec(path: Path, table: dict[str, Any], calibration: Calibration) -> SweepSpec:
     unknown = sorted(set(table) - _TOP_KEYS)
     if unknown:
         raise InputError(unknown[0], f"unknown field (choose {', '.join(sorted(_TOP_KEYS))})")
-    base_path = _base_path(path, table.get("base"))
-    base = _base(base_path, table, calibration)
+    base_path, base = base_scenario(path, table, calibration)
     name = _text(table, "name", path.stem)
     if not name or name.startswith(".") or "/" in name or "\\" in name or len(name) > 100:
         raise InputError("name", "must be a plain directory name (no '/', no leading dot)")
@@ -140,10 +155,8 @@ def _spec(path: Path, table: dict[str, Any], calibration: Calibration) -> SweepS
     fields = tuple(raw_points[0])
     for field_path in fields:
         _check_path(field_path, f"design field {field_path}")
-    if kind == "lhs":  # each end of a range is a value the field must accept
-        for field_path, bounds in flatten(design["ranges"]).items():
-            for end, value in zip(("low", "high"), bounds, strict=True):
-                point_scenario(base, {field_path: value}, where=f"design.ranges {end}")
+    if kind == "lhs":
+        check_range_ends(base, flatten(design["ranges"]), "design.ranges")
     points = tuple(
         SweepPoint(index, values, point_scenario(base, values, where=f"point {index}"))
         for index, values in enumerate(raw_points)
@@ -160,6 +173,26 @@ def _spec(path: Path, table: dict[str, Any], calibration: Calibration) -> SweepS
         metrics=metrics,
         record=table,
     )
+
+
+def base_scenario(
+    path: Path, table: Mapping[str, Any], calibration: Calibration
+) -> tuple[Path, Scenario]:
+    """The base scenario's file and the base with the fixed changes, seed and replications."""
+    base_path = _base_path(path, table.get("base"))
+    return base_path, _base(base_path, table, calibration)
+
+
+def check_range_ends(base: Scenario, ranges: Mapping[str, Sequence[Any]], where: str) -> None:
+    """Check that both ends of each range are values its field accepts.
+
+    Raises:
+        InputError: naming ``where``, the end, the value and the field that refuses it.
+    """
+    for field_path, bounds in ranges.items():
+        _check_path(field_path, f"{where}.{field_path}")
+        for end, value in zip(("low", "high"), bounds, strict=True):
+            point_scenario(base, {field_path: value}, where=f"{where} {end}")
 
 
 def _text(table: Mapping[str, Any], key: str, default: str) -> str:
