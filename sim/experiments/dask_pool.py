@@ -36,7 +36,10 @@ CONNECT_SECONDS = 30
 
 
 def run_on_dask(
-    points: Sequence[tuple[int, Scenario]], scheduler: str, workers: int
+    points: Sequence[tuple[int, Scenario]],
+    scheduler: str,
+    workers: int,
+    connect_seconds: float = CONNECT_SECONDS,
 ) -> Iterator[PointEvent]:
     """Run the points on a Dask cluster, yielding events as they happen.
 
@@ -44,18 +47,19 @@ def run_on_dask(
         points: Each point's number and scenario.
         scheduler: A scheduler's address (``tcp://host:8786``) or :data:`LOCAL`.
         workers: The local cluster's worker processes (ignored for an address).
+        connect_seconds: How long to try reaching a scheduler's address.
 
     Raises:
         InputError: if the scheduler cannot be reached.
     """
     if not points:
         return
-    with _client(scheduler, workers) as client:
+    with _client(scheduler, workers, connect_seconds) as client:
         yield from _run(client, list(points))
 
 
 @contextlib.contextmanager
-def _client(scheduler: str, workers: int) -> Iterator[Any]:
+def _client(scheduler: str, workers: int, connect_seconds: float) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler == LOCAL:
@@ -72,7 +76,7 @@ def _client(scheduler: str, workers: int) -> Iterator[Any]:
             yield client
         return
     try:
-        client = Client(scheduler, timeout=CONNECT_SECONDS)
+        client = Client(scheduler, timeout=connect_seconds)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(
             "--scheduler", f"cannot reach the Dask scheduler at '{scheduler}' ({exc})"
