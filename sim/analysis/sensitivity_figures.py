@@ -28,13 +28,7 @@ LABELLED = 5
 
 
 def _panels(count: int, width: float = 4.6, height: float = 3.6) -> tuple[Figure, list[Axes]]:
-    columns = min(count, 3)
-    rows = -(-count // columns)
-    fig = figure_style.new_figure(width * columns, height * rows + 1.2)
-    axes = fig.subplots(rows, columns, squeeze=False).ravel().tolist()
-    for ax in axes[count:]:
-        ax.set_visible(False)
-    return fig, axes[:count]
+    return figure_style.panels(count, width, height, margin=1.2)
 
 
 def _title(metric: str) -> str:
