@@ -78,8 +78,8 @@ class ScenarioFunction:
 
     def __call__(self, **values: Any) -> dict[str, float]:
         """Run the experiment; EMA passes each uncertainty and lever by its EMA name."""
+        from sim.experiments.field_paths import point_scenario
         from sim.experiments.sweep_pool import run_point
-        from sim.experiments.sweep_spec import point_scenario
 
         dotted = {field_path(name): value for name, value in values.items()}
         scenario = point_scenario(self.base, _plain(dotted), where="experiment")

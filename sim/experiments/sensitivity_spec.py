@@ -24,11 +24,11 @@ import numpy as np
 
 from sim.config.loading import Calibration, read_settings
 from sim.errors import InputError
+from sim.experiments.field_paths import flatten
 from sim.experiments.sweep_spec import (
     SweepSpec,
     base_scenario,
     check_range_ends,
-    flatten,
     in_file,
     sweep_from_table,
 )

@@ -33,11 +33,12 @@ from sim.analysis import figure_style, sweep_figures, sweep_tables
 from sim.config.loading import Calibration
 from sim.errors import InputError
 from sim.experiments import preflight, run_size
+from sim.experiments.field_paths import point_labels
 from sim.experiments.inputs import RunInputs, package_version
 from sim.experiments.point_store import DONE, FAILED, PointStore
 from sim.experiments.result_dir import MANIFEST, SWEEP_FORMAT, check_destination
 from sim.experiments.sweep_pool import PointEvent, run_in_process, run_in_workers
-from sim.experiments.sweep_spec import SweepSpec, point_labels
+from sim.experiments.sweep_spec import SweepSpec
 
 Report = Callable[[str], None]
 """Told a line of progress."""
@@ -131,16 +132,7 @@ def run_sweep(
     failed_before = sum(
         1 for found in stored.values() if found is not None and found.status == FAILED
     )
-    say(
-        f"sweep {spec.name}: {len(spec.points)} point(s) x {spec.replications} replication(s), "
-        f"seed {spec.seed}; {reused} stored, {len(todo)} to run"
-        + (
-            f", {failed_before} failed before"
-            + (" (run again)" if retry_failed else " (kept; --retry-failed runs them again)")
-            if failed_before
-            else ""
-        )
-    )
+    say(_opening(spec, reused, len(todo), failed_before, retry_failed))
     tally = _Tally(spec, len(todo), say)
     events = _events(spec, list(todo.values()), workers, scheduler)
     with contextlib.closing(events):
@@ -166,6 +158,18 @@ def run_sweep(
         failed=failed,
         seconds=time.perf_counter() - began,
     )
+
+
+def _opening(spec: SweepSpec, reused: int, todo: int, failed: int, retry: bool) -> str:
+    """The first progress line: the sweep's size, what is stored and what runs now."""
+    line = (
+        f"sweep {spec.name}: {len(spec.points)} point(s) x {spec.replications} replication(s), "
+        f"seed {spec.seed}; {reused} stored, {todo} to run"
+    )
+    if failed:
+        kept = " (run again)" if retry else " (kept; --retry-failed runs them again)"
+        line += f", {failed} failed before{kept}"
+    return line
 
 
 def _events(
