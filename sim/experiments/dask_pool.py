@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -98,7 +99,9 @@ def _run(client: Any, waiting: list[tuple[int, Scenario]]) -> Iterator[PointEven
 
     def submit() -> PointEvent:
         index, scenario = waiting.pop(0)
-        future = client.submit(attempt, scenario, pure=False, key=f"mlatsim-point-{index}")
+        # A key of its own: two sweeps sharing a cluster must never share a task.
+        key = f"mlatsim-point-{index}-{uuid.uuid4().hex}"
+        future = client.submit(attempt, scenario, pure=False, key=key)
         running[future] = (index, time.perf_counter())
         finished.add(future)
         return PointEvent(index, "started")
