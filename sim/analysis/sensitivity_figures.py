@@ -19,12 +19,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from sim.analysis import figure_style
 from sim.analysis.sweep_metrics import METRICS
 
 LABELLED = 5
-"""Parameters labelled in each Morris panel: the top ones by mu*."""
+"""Parameters labelled in each Morris panel: the top ones by mu*..."""
+LABEL_SHARE = 0.05
+"""...whose mu* is at least this share of the largest (the others crowd the origin: the
+legend names every colour)."""
 
 
 def _panels(count: int, width: float = 4.6, height: float = 3.6) -> tuple[Figure, list[Axes]]:
@@ -75,6 +79,7 @@ def morris_figure(
                 capsize=2,
             )
         top = block.nsmallest(LABELLED, "rank")
+        top = top[top["mu_star"] >= LABEL_SHARE * block["mu_star"].max()]
         for row in top.itertuples():
             ax.annotate(
                 short_name(row.parameter),
@@ -87,6 +92,13 @@ def morris_figure(
         ax.set_ylabel("sigma (spread of effects)")
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
+    handles = [
+        Line2D([], [], color=colour, marker="o", linestyle="", label=short_name(parameter))
+        for parameter, colour in colours.items()
+    ]
+    # In the empty last panel's place when there is one, else beside the panels.
+    where = "lower right" if len(metrics) % 3 else "outside right center"
+    fig.legend(handles=handles, loc=where, fontsize=7, title="parameter")
     fig.suptitle(title, fontsize=11)
     figure_style.add_caption(
         fig,
@@ -94,8 +106,8 @@ def morris_figure(
             f"Morris elementary effects over {trajectories} trajectories; an effect is the "
             "change of the metric when one parameter moves across its whole range (unit "
             "coordinates), in the metric's unit. Bars: 95% bootstrap intervals over "
-            f"trajectories. The top {LABELLED} parameters by mu* are labelled. Every point "
-            "runs with one seed (common random numbers).",
+            f"trajectories. The top {LABELLED} parameters by mu* are labelled (unless near 0). "
+            "Every point runs with one seed (common random numbers).",
         ],
     )
     return fig
