@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Debian's chromium, driven by Playwright in the dashboard's browser test (Playwright's own
+# browser download cannot work here); installed by apt-get when missing (as root).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-slow lint bench bench-full calibrate-check clean
+.PHONY: run test test-slow lint bench bench-full bench-teaching calibrate-check clean
 
 $(BIN)/mlatsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +17,11 @@ $(BIN)/mlatsim: pyproject.toml
 run: $(BIN)/mlatsim
 	$(BIN)/mlatsim run scenarios/baseline.toml
 
-test: lint
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -n 2 -m "not slow"
 	$(BIN)/pytest -m slow
 
@@ -28,6 +35,9 @@ bench: $(BIN)/mlatsim
 
 bench-full: $(BIN)/mlatsim
 	$(BIN)/python bench/full_world.py
+
+bench-teaching: $(BIN)/mlatsim
+	$(BIN)/python bench/teaching.py
 
 calibrate-check: $(BIN)/mlatsim
 	$(BIN)/mlatsim calibrate scenarios/baseline.toml --check

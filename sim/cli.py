@@ -1,4 +1,6 @@
-"""The ``mlatsim`` command line: run, validate, compare, calibrate, world, sweep, sensitivity.
+"""The ``mlatsim`` command line and its eight subcommands.
+
+They are run, validate, compare, calibrate, world, sweep, sensitivity and dashboard.
 
 ``run`` and ``validate`` take scenario files, ``compare`` two or more; ``calibrate`` refits the
 baseline to the published delays into a directory of its own (``--out``), or with ``--check``
@@ -12,6 +14,9 @@ Sobol design over assumed parameters' ranges the same way and ranks them
 (:mod:`sim.experiments.sensitivity`). Both run their points on worker processes or, with
 ``--scheduler``, on a Dask cluster.
 
+``dashboard`` serves a local web page (:mod:`sim.dashboard`) that runs reforms against the
+teaching world through the same runner, store and comparison as ``compare``.
+
 ``world`` prints the loaded world data (one row per state: treaty ties, privacy regime, which
 facts are unverified) as a terminal table, CSV or JSON, so it can be checked against sources.
 
@@ -19,7 +24,7 @@ User mistakes (a bad scenario, a missing file, a wrong option) end with one line
 error naming what is wrong and exit status 2; no traceback and no partial result directory. A
 replication that fails otherwise ends the run with one line and exit status 1.
 
-The module is over 400 lines because it holds each of the seven subcommands' options and steps
+The module is over 400 lines because it holds each of the eight subcommands' options and steps
 (one small function each); the work itself, and the checks before it, are in
 :mod:`sim.experiments`.
 """
@@ -94,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_world(commands)
     _add_sweep(commands)
     _add_sensitivity(commands)
+    _add_dashboard(commands)
     return parser
 
 
@@ -252,6 +258,24 @@ def _add_point_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     _add_force(parser, "run even if a point is expected to exceed the time or memory limits")
+
+
+def _add_dashboard(commands: argparse._SubParsersAction) -> None:
+    dashboard = commands.add_parser(
+        "dashboard", help="serve a local web page to run reforms against the teaching world"
+    )
+    dashboard.add_argument(
+        "scenario",
+        type=Path,
+        nargs="?",
+        default=Path("scenarios/teaching.toml"),
+        help="the world the page starts from (default scenarios/teaching.toml)",
+    )
+    dashboard.add_argument(
+        "--port", type=_positive_int, help="port on 127.0.0.1 (default 8765, or a free one)"
+    )
+    _add_calibration(dashboard)
+    _add_workers(dashboard, " for a run")
 
 
 def _calibration(args: argparse.Namespace) -> Calibration:
@@ -511,6 +535,17 @@ def _failed_points(outcome: SweepOutcome, destination: Path) -> int:
     return EXIT_FAILED
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    """Serve the dashboard until Ctrl-C; a bad scenario or port is one line, before serving."""
+    from sim.dashboard.server import choose_port, serve
+
+    calibration = _calibration(args)
+    preflight.resolve(preflight.load(args.scenario, calibration), args.scenario)
+    port = choose_port(args.port)
+    serve(args.scenario, calibration, args.workers, port, say=_say)
+    return 0
+
+
 def _say(text: str) -> None:
     """Print a line; if the reader has gone (``| head``), carry on without output.
 
@@ -586,6 +621,7 @@ def main(argv: list[str] | None = None) -> int:
         "validate": _validate,
         "sweep": _sweep,
         "sensitivity": _sensitivity,
+        "dashboard": _dashboard,
     }
     try:
         return commands[args.command](args)

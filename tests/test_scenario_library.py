@@ -62,7 +62,7 @@ from sim.world.data import load_world_data
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 ALL_FILES = sorted(SCENARIOS.glob("*.toml"))
-NOT_IN_LIBRARY = {"baseline", "validation_queueing"}
+NOT_IN_LIBRARY = {"baseline", "validation_queueing", "teaching"}
 TEACHING = ("teaching_staffing_low", "teaching_staffing_high")
 REFORMS = (
     "harmonised_definitions",

@@ -31,6 +31,13 @@ def _after_warm_up(frame: pd.DataFrame, warm_up_days: float) -> pd.DataFrame:
     return frame[frame["created_day"].to_numpy(dtype=float) >= warm_up_days]
 
 
+def _integers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as int64 values (none for an empty frame, which may lack the column)."""
+    if frame.empty:
+        return np.zeros(0, dtype=np.int64)
+    return frame[column].to_numpy(dtype=np.int64)
+
+
 def replication_needs(
     requests: pd.DataFrame, unpursued: pd.DataFrame, warm_up_days: float
 ) -> pd.DataFrame:
@@ -42,43 +49,44 @@ def replication_needs(
     """
     requests = _after_warm_up(requests, warm_up_days)
     unpursued = _after_warm_up(unpursued, warm_up_days)
-    fulfilled = (requests["outcome"] == "fulfilled").to_numpy() if len(requests) else []
-    made = pd.DataFrame(
-        {
-            "replication": requests["replication"].to_numpy() if len(requests) else [],
-            "case_id": requests["case_id"].to_numpy() if len(requests) else [],
-            "need": 1,
-            "met": np.asarray(fulfilled, dtype=np.int64),
-        }
+    made_replication = _integers(requests, "replication")
+    made_met = (
+        (requests["outcome"] == "fulfilled").to_numpy(dtype=np.int64)
+        if len(requests)
+        else np.zeros(0, dtype=np.int64)
     )
-    dropped = pd.DataFrame(
-        {
-            "replication": unpursued["replication"].to_numpy() if len(unpursued) else [],
-            "case_id": unpursued["case_id"].to_numpy() if len(unpursued) else [],
-            "need": 1,
-            "met": 0,
-        }
-    )
-    needs = pd.concat([made, dropped], ignore_index=True)
-    cases = needs.groupby(["replication", "case_id"], sort=False)[["need", "met"]].sum()
+    dropped_replication = _integers(unpursued, "replication")
+    replication = np.concatenate([made_replication, dropped_replication])
+    case = np.concatenate([_integers(requests, "case_id"), _integers(unpursued, "case_id")])
+    met = np.concatenate([made_met, np.zeros(len(unpursued), dtype=np.int64)])
+    # A case is (replication, case id): numbered together by one sort, then counted.
+    order = np.lexsort((case, replication))
+    replication, case, met = replication[order], case[order], met[order]
+    first = np.ones(len(case), dtype=bool)
+    first[1:] = (case[1:] != case[:-1]) | (replication[1:] != replication[:-1])
+    starts = np.flatnonzero(first)
+    case_needs = np.diff(np.append(starts, len(case)))
+    case_met = np.add.reduceat(met, starts) if len(starts) else met[:0]
+    case_replication = replication[starts]
     rows = []
-    for replication, block in cases.groupby(level="replication", sort=True):
-        total, met = block["need"].to_numpy(), block["met"].to_numpy()
-        n_requests = int((made["replication"] == replication).sum())
-        n_unpursued = int((dropped["replication"] == replication).sum())
+    for number in np.unique(case_replication):
+        block = case_replication == number
+        total, met_in = case_needs[block], case_met[block]
+        n_requests = int(np.count_nonzero(made_replication == number))
+        n_unpursued = int(np.count_nonzero(dropped_replication == number))
         rows.append(
             {
-                "replication": int(replication),
+                "replication": int(number),
                 "needs": int(total.sum()),
                 "requests": n_requests,
                 "unpursued": n_unpursued,
-                "fulfilled": int(met.sum()),
+                "fulfilled": int(met_in.sum()),
                 "share_pursued": n_requests / total.sum(),
-                "share_met": met.sum() / total.sum(),
-                "cases": len(block),
-                "cases_all": float(np.mean(met == total)),
-                "cases_some": float(np.mean((met > 0) & (met < total))),
-                "cases_none": float(np.mean(met == 0)),
+                "share_met": met_in.sum() / total.sum(),
+                "cases": int(block.sum()),
+                "cases_all": float(np.mean(met_in == total)),
+                "cases_some": float(np.mean((met_in > 0) & (met_in < total))),
+                "cases_none": float(np.mean(met_in == 0)),
             }
         )
     return pd.DataFrame(rows)

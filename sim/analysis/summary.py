@@ -11,10 +11,12 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from sim.analysis import loss, needs, stationarity_report, statistics
+from sim.analysis import loss, needs, stationarity, stationarity_report, statistics
 from sim.analysis.runs import RunResult
 from sim.config.schema import Scenario
+from sim.vocabulary import STAGES
 
 
 def _clean(value: Any) -> Any:
@@ -35,13 +37,28 @@ def _clean_tree(value: Any) -> Any:
     return _clean(value)
 
 
+def _summarised_columns(requests: pd.DataFrame) -> pd.DataFrame:
+    """The requests without the stage and wait times no summary reads.
+
+    The summaries select rows by masks many times over; a mask copies every column, and
+    the stage and wait times are 14 of the table's 35 (the central authorities' waits stay,
+    for the stationarity report).
+    """
+    kept_waits = {f"{stage}_wait_days" for stage in stationarity.CA_STAGES}
+    unread = [f"{stage}_days" for stage in STAGES] + [
+        f"{stage}_wait_days" for stage in STAGES if f"{stage}_wait_days" not in kept_waits
+    ]
+    return requests.drop(columns=[c for c in unread if c in requests.columns])
+
+
 def summarise_run(result: RunResult, scenario: Scenario) -> dict[str, Any]:
     """The summary of a run: headline metrics overall and per channel, with 95% CIs."""
     warm_up = scenario.simulation.warm_up_days
+    requests = _summarised_columns(result.requests)
     groups: dict[str, Any] = {}
     for by in (None, "channel", "requested"):
         table = statistics.summarise(
-            statistics.replication_metrics(result.requests, by=by, warm_up_days=warm_up)
+            statistics.replication_metrics(requests, by=by, warm_up_days=warm_up)
         )
         section: dict[str, Any] = {}
         for row in table.itertuples(index=False):
@@ -65,9 +82,9 @@ def summarise_run(result: RunResult, scenario: Scenario) -> dict[str, Any]:
             "are competing outcomes, pending requests are censored at the end of the run; "
             "median, p90 and mean are among requests eventually fulfilled"
         ),
-        "requests_simulated": len(result.requests),
-        "evidence_needs": _clean(needs.needs_summary(result.requests, result.unpursued, warm_up)),
+        "requests_simulated": len(requests),
+        "evidence_needs": _clean(needs.needs_summary(requests, result.unpursued, warm_up)),
         **groups,
-        "loss": _clean_tree(loss.loss_summary(result.requests, warm_up)),
-        "stationarity": stationarity_report.report(result.requests, scenario.simulation).to_dict(),
+        "loss": _clean_tree(loss.loss_summary(requests, warm_up)),
+        "stationarity": stationarity_report.report(requests, scenario.simulation).to_dict(),
     }

@@ -68,19 +68,34 @@ EvidentiaryStandard = Literal["probable_cause", "reasonable_grounds", "relevance
 class _Section(BaseModel):
     # strict: a TOML value of the wrong type is an error, never coerced (true is not 1.0);
     # allow_inf_nan: an infinite rate or time would make a run never end.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    # use_attribute_docstrings: a field's docstring is its description, which the dashboard
+    # shows beside it (sim/dashboard/controls.py), so the schema is the one place it is said.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
+    )
 
 
 class Simulation(_Section):
     """Calendar, periods excluded from statistics, replications and seed."""
 
     start: dt.date
+    """Calendar date of day 0 (treaty dates are compared with it)."""
     end: dt.date
+    """The run stops here; requests still open are censored."""
     warm_up_days: NonNegative
+    """Requests created before this day are left out of the statistics."""
     drain_days: NonNegative
+    """No new cases in the last drain_days, so most requests finish."""
     replications: Annotated[int, Field(ge=1, le=10_000)]
+    """Independent replications (confidence intervals need at least 2)."""
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    """The run's seed; each replication and process derives its streams from it."""
     timeseries_interval_days: Annotated[int, Field(ge=1, le=36_500)]
+    """How often backlog and staff are recorded (days)."""
 
     @model_validator(mode="after")
     def _periods_fit(self) -> Simulation:
@@ -114,9 +129,13 @@ class Demand(_Section):
     """How many investigations need evidence abroad, and how old that data is."""
 
     scale: NonNegative
+    """Multiplies every state's cases a year."""
     growth_per_year: Annotated[float, Field(ge=-0.5, le=1.0)]
+    """Yearly growth of every arrival rate (cases and other matters)."""
     extra_holders_mean: Annotated[float, Field(ge=0.0, le=20.0)]  # more is not a case, a census
+    """A case needs 1 + Poisson(this) foreign evidence holders."""
     data_age_days: NonNegative
+    """Mean age (exponential) of the wanted data when the case opens."""
 
 
 class CrimeType(_Section):
@@ -222,8 +241,11 @@ class Routing(_Section):
     """
 
     max_channels: Annotated[int, Field(ge=1, le=len(CHANNELS))]
+    """Channels tried for one request (first choice plus fallbacks)."""
     pursuit_scale: NonNegative
+    """Multiplies a need's value in the pursuit rule (fitted to the US formal volume)."""
     urgent_patience: Annotated[float, Field(gt=0.0, le=1.0)]
+    """The fraction of its crime type's patience an urgent case has."""
     data_value: DataValue
 
 
@@ -231,16 +253,27 @@ class Adaptation(_Section):
     """The states' adaptive behaviours (DESIGN section 1); a strength of 0 switches one off."""
 
     capacity_response: Probability
+    """Capacity response: share of the staffing gap a state closes at each review (0: off)."""
     capacity_review_days: Positive
+    """How often a central authority's staffing is reviewed."""
     capacity_lag_days: NonNegative
+    """Hiring takes this long after the decision."""
     capacity_budget: Annotated[float, Field(ge=1.0, le=20.0)]
+    """Staff never grows past this multiple of the initial staff."""
     backlog_target_days: Positive
+    """The wait (backlog over daily capacity) a state tolerates."""
     reciprocity: Probability
+    """Reciprocity: normal requests from partners that answer slowly queue later (0: off)."""
     reciprocity_delay_days: NonNegative
+    """As if they arrived up to this much later (at full strength)."""
     trust: Probability
+    """Trust: shortens legal review and cuts returns, up to 50% (0: off)."""
     trust_rate: Probability
+    """How far one exchange moves trust (fulfilled up, refused down)."""
     treaty_uptake: Probability
+    """Treaty uptake: chance per review of joining Budapest at full unmet need (0: off)."""
     uptake_review_days: Positive
+    """How often a non-party considers joining."""
 
 
 class Retention(_Section):
@@ -250,8 +283,11 @@ class Retention(_Section):
     """
 
     subscriber_days: Positive
+    """Days providers keep subscriber data."""
     traffic_days: Positive
+    """Days providers keep traffic data (a state's statutory retention_days replaces it)."""
     content_days: Positive
+    """Days providers keep content."""
 
 
 class PreservationPath(_Section):
@@ -272,8 +308,11 @@ class Preservation(_Section):
     """Expedited preservation before a slow formal request, by the paths open to a pair."""
 
     enabled: bool
+    """Whether requests ask for expedited preservation at all."""
     margin_days: NonNegative
+    """Preserve if retention runs out within the channel's nominal time plus this margin."""
     p_success: Probability
+    """The provider finds and freezes the data."""
     time: Distribution
     g7_network: bool
     """Whether members of the G7 24/7 network (``g7_network`` states) count as contacts."""
@@ -393,7 +432,9 @@ class LeverSettings(_Section):
 
     lever: str
     strength: Annotated[float, Field(ge=0.0)] = 1.0
+    """How strongly it acts: 0 is off, 1 full (some kinds go further: ``MAX_STRENGTH``)."""
     start: dt.date | None = None
+    """The first day it applies, inside the run (none: from the run's first day)."""
 
     @classmethod
     def kind_name(cls) -> str:
@@ -413,7 +454,9 @@ class _Targeted(LeverSettings):
     """A lever acting on some states: ``states`` and/or a ``group`` (neither: every state)."""
 
     states: list[ISO3] = []
+    """The ISO3 codes of the states it targets."""
     group: str | None = None
+    """A group it targets: all, an instrument's parties, a region (none with no states: all)."""
 
     @field_validator("group")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from sim.config.schema import Scenario
+from sim.engine.collector import collector_for_a_run
 from sim.engine.model import CooperationModel
 from sim.world.build import build_world
 from sim.world.data import load_world_data
@@ -39,15 +40,16 @@ def run_replication(
         progress: A queue receiving ``(replication, days advanced)`` now and then, or None.
     """
     began = time.perf_counter()
-    world = build_world(load_world_data(world_dir), scenario)
-    model = CooperationModel(scenario, world, replication)
-    reported = 0
-    while not model.finished:
-        model.step()
-        if progress is not None and model.day - reported >= _PROGRESS_EVERY_DAYS:
-            progress.put((replication, model.day - reported))
-            reported = model.day
-    model.close()
+    with collector_for_a_run():
+        world = build_world(load_world_data(world_dir), scenario)
+        model = CooperationModel(scenario, world, replication)
+        reported = 0
+        while not model.finished:
+            model.step()
+            if progress is not None and model.day - reported >= _PROGRESS_EVERY_DAYS:
+                progress.put((replication, model.day - reported))
+                reported = model.day
+        model.close()
     if progress is not None and model.day > reported:
         progress.put((replication, model.day - reported))
     return (
