@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 $(BIN)/mlatsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,discovery]'
 	touch $(BIN)/mlatsim
 
 run: $(BIN)/mlatsim

@@ -1,4 +1,6 @@
-"""The ``mlatsim`` command line: run, compare, sweep, calibrate, dashboard, trace and more.
+"""The ``mlatsim`` command line and its nine subcommands.
+
+They are run, validate, compare, calibrate, world, sweep, sensitivity, dashboard and trace.
 
 ``run`` and ``validate`` take scenario files, ``compare`` two or more; ``calibrate`` refits the
 baseline to the published delays into a directory of its own (``--out``), or with ``--check``
@@ -7,7 +9,10 @@ fitted values laid over the defaults, by default the packaged ``sim/data/calibra
 (none when the ``MLATSIM_UNCALIBRATED`` environment variable is set).
 
 ``sweep`` runs a scenario over a design of field values, stores each point as it finishes
-and resumes where it stopped (:mod:`sim.experiments.sweep`).
+and resumes where it stopped (:mod:`sim.experiments.sweep`); ``sensitivity`` runs a Morris or
+Sobol design over assumed parameters' ranges the same way and ranks them
+(:mod:`sim.experiments.sensitivity`). Both run their points on worker processes or, with
+``--scheduler``, on a Dask cluster.
 
 ``dashboard`` serves a local web page (:mod:`sim.dashboard`) that runs reforms against the
 teaching world through the same runner, store and comparison as ``compare``.
@@ -34,6 +39,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.config.loading import (
     NO_CALIBRATION,
@@ -47,6 +53,9 @@ from sim.config.loading import (
 from sim.config.schema import Scenario
 from sim.errors import InputError
 from sim.experiments import preflight
+
+if TYPE_CHECKING:
+    from sim.experiments.sweep import SweepOutcome
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -94,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(commands)
     _add_world(commands)
     _add_sweep(commands)
+    _add_sensitivity(commands)
     _add_dashboard(commands)
     _add_trace(commands)
     return parser
@@ -222,16 +232,44 @@ def _add_sweep(commands: argparse._SubParsersAction) -> None:
         "sweep", help="run a scenario over a design of field values (resumable)"
     )
     sweep.add_argument("spec", type=Path, help="sweep file (TOML; see docs/experiments.md)")
-    sweep.add_argument(
-        "--out", type=Path, help="sweep directory (default results/sweeps/<name>/); resumed"
+    _add_point_options(sweep, "sweep directory (default results/sweeps/<name>/); resumed")
+
+
+def _add_sensitivity(commands: argparse._SubParsersAction) -> None:
+    sensitivity = commands.add_parser(
+        "sensitivity",
+        help="rank assumed parameters by their effect on metrics (Morris or Sobol; resumable)",
     )
-    sweep.add_argument(
+    sensitivity.add_argument(
+        "spec", type=Path, help="sensitivity file (TOML; see docs/experiments.md)"
+    )
+    sensitivity.add_argument(
+        "--method",
+        choices=("morris", "sobol"),
+        default="morris",
+        help="Morris screening (mu*, sigma; default) or Sobol indices (first and total order)",
+    )
+    _add_point_options(
+        sensitivity, "its directory (default results/sensitivity/<name>-<method>/); resumed"
+    )
+
+
+def _add_point_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """The options of commands that run a design's points (``sweep``, ``sensitivity``)."""
+    parser.add_argument("--out", type=Path, help=out_help)
+    parser.add_argument(
         "--retry-failed", action="store_true", help="run again the points stored as failed"
     )
-    _add_calibration(sweep)
-    _add_workers(sweep, " for points")
-    sweep.add_argument("--quiet", action="store_true", help="no progress lines")
-    _add_force(sweep, "run even if a point is expected to exceed the time or memory limits")
+    _add_calibration(parser)
+    _add_workers(parser, " for points (or local Dask workers with --scheduler local)")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS|local",
+        help="run the points on a Dask cluster: a scheduler's address (tcp://host:8786), or "
+        "'local' for a local cluster of --workers processes (default: worker processes)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    _add_force(parser, "run even if a point is expected to exceed the time or memory limits")
 
 
 def _add_dashboard(commands: argparse._SubParsersAction) -> None:
@@ -477,27 +515,58 @@ def _sweep(args: argparse.Namespace) -> int:
     spec = read_sweep(args.spec, calibration)
     sweep.check_points(spec, workers=args.workers, force=args.force)
     destination = args.out if args.out is not None else sweep.default_destination(spec)
-    report = None if args.quiet else (lambda line: sys.stderr.write(f"{line}\n"))
-    outcome = sweep.run_sweep(
-        spec,
-        calibration,
-        destination,
-        workers=args.workers,
-        retry_failed=args.retry_failed,
-        report=report,
-        command=["mlatsim", *sys.argv[1:]],
-    )
+    outcome = sweep.run_sweep(spec, calibration, destination, **_point_options(args))
     if outcome.failed:
-        _error(
-            f"{outcome.failed} of {outcome.points} point(s) failed (their errors are in "
-            f"{destination / 'failures.csv'}); run again with --retry-failed to retry them"
-        )
-        return EXIT_FAILED
+        return _failed_points(outcome, destination)
     _say(
         f"sweep {spec.name}: {outcome.points} point(s), {outcome.ran} run now, "
         f"{outcome.reused} stored before, {outcome.seconds:.1f} s -> {destination}"
     )
     return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from sim.experiments import sensitivity, sweep
+    from sim.experiments.sensitivity_spec import read_sensitivity
+
+    calibration = _calibration(args)
+    spec = read_sensitivity(args.spec, args.method, calibration)
+    sweep.check_points(spec.sweep, workers=args.workers, force=args.force)
+    destination = args.out if args.out is not None else sensitivity.default_destination(spec)
+    outcome, table = sensitivity.run_sensitivity(
+        spec, calibration, destination, **_point_options(args)
+    )
+    if not args.quiet:
+        for metric in spec.sweep.metrics:
+            ranked = ", ".join(sensitivity.top(table, metric)) or "(no values)"
+            _say(f"{metric}: {ranked}")
+    if outcome.failed:
+        return _failed_points(outcome, destination)
+    _say(
+        f"sensitivity {spec.sweep.name}: {args.method}, {outcome.points} point(s), "
+        f"{outcome.ran} run now, {outcome.reused} stored before, {outcome.seconds:.1f} s "
+        f"-> {destination / sensitivity.TABLE}"
+    )
+    return 0
+
+
+def _point_options(args: argparse.Namespace) -> dict[str, object]:
+    """What ``run_sweep`` takes from the options of a command that runs points."""
+    return {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "retry_failed": args.retry_failed,
+        "report": None if args.quiet else (lambda line: sys.stderr.write(f"{line}\n")),
+        "command": ["mlatsim", *sys.argv[1:]],
+    }
+
+
+def _failed_points(outcome: SweepOutcome, destination: Path) -> int:
+    _error(
+        f"{outcome.failed} of {outcome.points} point(s) failed (their errors are in "
+        f"{destination / 'failures.csv'}); run again with --retry-failed to retry them"
+    )
+    return EXIT_FAILED
 
 
 def _dashboard(args: argparse.Namespace) -> int:
@@ -594,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
         "compare": _compare,
         "validate": _validate,
         "sweep": _sweep,
+        "sensitivity": _sensitivity,
         "dashboard": _dashboard,
         "trace": _trace,
     }

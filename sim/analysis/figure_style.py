@@ -183,6 +183,27 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
+def panels(
+    count: int, width: float, height: float, margin: float = 0.8, columns: int = 3
+) -> tuple[Figure, list[Axes]]:
+    """A figure of ``count`` panels, ``columns`` a row at most, the unused ones hidden.
+
+    Args:
+        count: Panels wanted.
+        width: Width of one panel (inches).
+        height: Height of one panel (inches).
+        margin: Height added for the title and caption (inches).
+        columns: Most panels in a row.
+    """
+    across = min(count, columns)
+    rows = -(-count // across)
+    fig = new_figure(width * across, height * rows + margin)
+    axes = fig.subplots(rows, across, squeeze=False).ravel().tolist()
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    return fig, axes[:count]
+
+
 def add_caption(fig: Figure, lines: Sequence[str]) -> None:
     """Write a caption under the plot and reserve room for it in the layout.
 

@@ -58,13 +58,7 @@ def _label(metric: str) -> str:
 
 
 def _panels(count: int, width: float = 4.2, height: float = 3.0) -> tuple[Figure, list[Axes]]:
-    columns = min(count, 3)
-    rows = -(-count // columns)
-    fig = figure_style.new_figure(width * columns, height * rows + 0.8)
-    axes = fig.subplots(rows, columns, squeeze=False).ravel().tolist()
-    for ax in axes[count:]:
-        ax.set_visible(False)
-    return fig, axes[:count]
+    return figure_style.panels(count, width, height)
 
 
 def _line(ax: Axes, block: pd.DataFrame, field_path: str, colour: str, label: str) -> None:

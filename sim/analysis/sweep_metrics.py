@@ -20,6 +20,9 @@ from sim.config.schema import Scenario
 from sim.rules.channels import FORMAL_MLA
 from sim.vocabulary import OUTCOMES
 
+US = "USA"
+"""The state whose central authority's queue the ``us_queue_wait_days`` metric follows: it
+receives the most formal e-evidence requests (docs/model.md 9)."""
 FORMAL_PREFIX = "formal_mla_"
 """Prefix of the metrics of requests whose last channel is a formal MLA channel."""
 
@@ -49,6 +52,7 @@ METRICS: dict[str, str] = {
     "needs": "evidence needs of cases opened after the warm-up, per replication",
     "unpursued": "needs never turned into a request, per replication",
     "backlog": "mean central-authority backlog, all states, over the measured period",
+    "us_queue_wait_days": "mean queue wait (days) of formal requests at the US central authority",
 }
 """Every metric a sweep can report, by name, with what it measures."""
 
@@ -96,6 +100,7 @@ def replication_rows(result: RunResult, scenario: Scenario) -> pd.DataFrame:
         _backlog(result.timeseries, warm_up, simulation.horizon_days - simulation.drain_days)
         .reindex(index)
         .rename("backlog"),
+        _us_queue_wait(formal, warm_up).reindex(index).rename("us_queue_wait_days"),
     ]
     table = pd.concat(frames, axis=1)[list(METRICS)].astype(float)
     return table.reset_index()
@@ -131,6 +136,23 @@ def _backlog(timeseries: pd.DataFrame, start: float, stop: float) -> pd.Series:
     measured = timeseries[(day >= start) & (day < stop)]
     totals = measured.groupby(["replication", "day"], sort=True)["backlog"].sum()
     return totals.groupby(level="replication").mean().astype(float)
+
+
+def _us_queue_wait(formal: pd.DataFrame, warm_up: float) -> pd.Series:
+    """Mean days formal requests waited for the US central authority's legal review.
+
+    Counted over the formal requests created after the warm-up that reached the US
+    authority's review (its queue); a request still waiting at the end counts the wait so far.
+    """
+    if formal.empty or "legal_review_wait_days" not in formal:
+        return pd.Series(dtype=float)
+    reached = (
+        (formal["requested"].astype(str) == US)
+        & (formal["created_day"].to_numpy(dtype=float) >= warm_up)
+        & (formal["legal_review_days"].to_numpy(dtype=float) > 0.0)
+    )
+    waits = formal.loc[reached, ["replication", "legal_review_wait_days"]]
+    return waits.groupby("replication")["legal_review_wait_days"].mean().astype(float)
 
 
 def interval(values: np.ndarray, metric: str) -> tuple[float, float, float]:

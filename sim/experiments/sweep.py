@@ -33,11 +33,12 @@ from sim.analysis import figure_style, sweep_figures, sweep_tables
 from sim.config.loading import Calibration
 from sim.errors import InputError
 from sim.experiments import preflight, run_size
+from sim.experiments.field_paths import point_labels
 from sim.experiments.inputs import RunInputs, package_version
 from sim.experiments.point_store import DONE, FAILED, PointStore
 from sim.experiments.result_dir import MANIFEST, SWEEP_FORMAT, check_destination
 from sim.experiments.sweep_pool import PointEvent, run_in_process, run_in_workers
-from sim.experiments.sweep_spec import SweepSpec, point_labels
+from sim.experiments.sweep_spec import SweepSpec
 
 Report = Callable[[str], None]
 """Told a line of progress."""
@@ -90,6 +91,7 @@ def run_sweep(
     destination: Path,
     *,
     workers: int = 1,
+    scheduler: str | None = None,
     retry_failed: bool = False,
     report: Report | None = None,
     command: list[str] | None = None,
@@ -101,7 +103,10 @@ def run_sweep(
             checked (:func:`check_points`).
         calibration: The calibration its scenarios were loaded with (part of each key).
         destination: The sweep's directory: new, empty, or a sweep's (resumed).
-        workers: Worker processes; 1 runs the points in this process.
+        workers: Worker processes; 1 runs the points in this process. With
+            ``scheduler="local"``, the workers of the local Dask cluster.
+        scheduler: The address of a Dask scheduler to run the points on, ``"local"`` for a
+            local Dask cluster of ``workers`` workers, or None for worker processes.
         retry_failed: Run again the points stored as failed.
         report: Told progress lines (None: silent).
         command: The command line, for the manifest.
@@ -127,18 +132,9 @@ def run_sweep(
     failed_before = sum(
         1 for found in stored.values() if found is not None and found.status == FAILED
     )
-    say(
-        f"sweep {spec.name}: {len(spec.points)} point(s) x {spec.replications} replication(s), "
-        f"seed {spec.seed}; {reused} stored, {len(todo)} to run"
-        + (
-            f", {failed_before} failed before"
-            + (" (run again)" if retry_failed else " (kept; --retry-failed runs them again)")
-            if failed_before
-            else ""
-        )
-    )
+    say(_opening(spec, reused, len(todo), failed_before, retry_failed))
     tally = _Tally(spec, len(todo), say)
-    events = _events(spec, list(todo.values()), workers)
+    events = _events(spec, list(todo.values()), workers, scheduler)
     with contextlib.closing(events):
         for event in events:
             tally.note(event)
@@ -164,8 +160,26 @@ def run_sweep(
     )
 
 
-def _events(spec: SweepSpec, indices: list[int], workers: int) -> Iterator[PointEvent]:
+def _opening(spec: SweepSpec, reused: int, todo: int, failed: int, retry: bool) -> str:
+    """The first progress line: the sweep's size, what is stored and what runs now."""
+    line = (
+        f"sweep {spec.name}: {len(spec.points)} point(s) x {spec.replications} replication(s), "
+        f"seed {spec.seed}; {reused} stored, {todo} to run"
+    )
+    if failed:
+        kept = " (run again)" if retry else " (kept; --retry-failed runs them again)"
+        line += f", {failed} failed before{kept}"
+    return line
+
+
+def _events(
+    spec: SweepSpec, indices: list[int], workers: int, scheduler: str | None
+) -> Iterator[PointEvent]:
     points = [(index, spec.points[index].scenario) for index in indices]
+    if scheduler is not None:
+        from sim.experiments.dask_pool import run_on_dask
+
+        return run_on_dask(points, scheduler, workers)
     if workers <= 1 or len(points) <= 1:
         return run_in_process(points)
     return run_in_workers(points, workers)
@@ -188,10 +202,10 @@ def write_tables(spec: SweepSpec, store: PointStore, keys: list[str], destinatio
     points = sweep_tables.points_table(finished, spec.fields, spec.metrics)
     summary = sweep_tables.summary_table(points, spec.fields, spec.metrics)
     failed = pd.DataFrame(failures, columns=["point", *spec.fields, "key", "error"])
-    _atomic(destination / "points.parquet", lambda path: points.to_parquet(path, index=False))
-    _atomic(destination / "points.csv", lambda path: points.to_csv(path, index=False))
-    _atomic(destination / "summary.csv", lambda path: summary.to_csv(path, index=False))
-    _atomic(destination / "failures.csv", lambda path: failed.to_csv(path, index=False))
+    atomic_write(destination / "points.parquet", lambda path: points.to_parquet(path, index=False))
+    atomic_write(destination / "points.csv", lambda path: points.to_csv(path, index=False))
+    atomic_write(destination / "summary.csv", lambda path: summary.to_csv(path, index=False))
+    atomic_write(destination / "failures.csv", lambda path: failed.to_csv(path, index=False))
     _write_figures(spec, summary, destination / "figures")
     return len(failures)
 
@@ -211,11 +225,15 @@ def _write_figures(spec: SweepSpec, summary: pd.DataFrame, directory: Path) -> N
             summary, spec.fields, spec.metrics, **labels
         )
     for name, figure in figures.items():
-        _atomic(directory / name, lambda path, figure=figure: figure_style.save(figure, path))
+        atomic_write(directory / name, lambda path, figure=figure: figure_style.save(figure, path))
 
 
-def _atomic(target: Path, write: Callable[[Path], Any]) -> None:
-    """Write a file under a temporary name beside it, then rename it into place."""
+def atomic_write(target: Path, write: Callable[[Path], Any]) -> None:
+    """Write a file under a temporary name beside it, then rename it into place.
+
+    A sweep killed while writing its tables leaves the old file or the new one, never half.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
     temporary = Path(name)
@@ -258,7 +276,7 @@ def _write_manifest(
         "spec": spec.record,
     }
     text = json.dumps(record, indent=2, default=str) + "\n"
-    _atomic(destination / MANIFEST, lambda path: path.write_text(text, encoding="utf-8"))
+    atomic_write(destination / MANIFEST, lambda path: path.write_text(text, encoding="utf-8"))
 
 
 class _Tally:

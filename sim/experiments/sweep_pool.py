@@ -13,9 +13,6 @@ stops early (an exception, or the iterator closed).
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
-import os
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -28,12 +25,11 @@ import pandas as pd
 
 from sim.analysis.sweep_metrics import replication_rows
 from sim.config.schema import Scenario
-from sim.experiments import interrupt
 from sim.experiments.executors import InProcess
 from sim.experiments.failures import ReplicationError
+from sim.experiments.workers import send, start_workers, stop_workers
 
-_STOP_SECONDS = 5.0
-_KILL_SECONDS = 2.0
+_KILL_SECONDS = 2.0  # for a dead worker to be reaped
 
 
 @dataclass(frozen=True)
@@ -78,7 +74,7 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _attempt(scenario: Scenario) -> tuple[str, Any, float]:
+def attempt(scenario: Scenario) -> tuple[str, Any, float]:
     """Run a point: ``("done", rows, seconds)`` or ``("failed", one-line error, seconds)``."""
     began = time.perf_counter()
     try:
@@ -92,7 +88,7 @@ def run_in_process(points: Sequence[tuple[int, Scenario]]) -> Iterator[PointEven
     """Run the points one after another in this process (one worker, or a debugger)."""
     for index, scenario in points:
         yield PointEvent(index, "started")
-        kind, outcome, seconds = _attempt(scenario)
+        kind, outcome, seconds = attempt(scenario)
         if kind == "done":
             yield PointEvent(index, "done", rows=outcome, seconds=seconds)
         else:
@@ -106,14 +102,20 @@ def run_in_workers(points: Sequence[tuple[int, Scenario]], workers: int) -> Iter
     links: dict[Connection, BaseProcess] = {}
     finished = False
     try:
-        _start(min(max(1, workers), len(waiting)), processes, links)
+        start_workers(
+            min(max(1, workers), len(waiting)),
+            "sim.experiments.sweep_pool:_work",
+            "mlatsim-sweep-worker",
+            processes,
+            links,
+        )
         idle = list(links)
         busy: dict[Connection, tuple[int, float]] = {}
         while waiting or busy:
             while waiting and idle:
                 link = idle.pop()
                 index, scenario = waiting.pop(0)
-                if _send(link, (index, scenario)):
+                if send(link, (index, scenario)):
                     busy[link] = (index, time.perf_counter())
                     yield PointEvent(index, "started")
                 else:
@@ -137,32 +139,7 @@ def run_in_workers(points: Sequence[tuple[int, Scenario]], workers: int) -> Iter
                     yield PointEvent(index, "failed", error=outcome, seconds=seconds)
         finished = True
     finally:
-        _stop(processes, links, finished)
-
-
-def _start(count: int, processes: list[BaseProcess], links: dict[Connection, BaseProcess]) -> None:
-    context = multiprocessing.get_context("spawn")
-    with interrupt.signals_held():
-        for number in range(count):
-            here, there = context.Pipe()
-            process = context.Process(
-                target=interrupt.start_worker,
-                args=(os.getpid(), "sim.experiments.sweep_pool:_work", there),
-                name=f"mlatsim-sweep-worker-{number}",
-                daemon=True,
-            )
-            processes.append(process)
-            links[here] = process
-            process.start()
-            there.close()
-
-
-def _send(link: Connection, item: Any) -> bool:
-    try:
-        link.send(item)
-    except OSError:
-        return False
-    return True
+        stop_workers(processes, links, finished)
 
 
 def _lost(process: BaseProcess, index: int, seconds: float) -> PointEvent:
@@ -172,30 +149,6 @@ def _lost(process: BaseProcess, index: int, seconds: float) -> PointEvent:
         f"point (exit code {process.exitcode})"
     )
     return PointEvent(index, "failed", error=error, seconds=seconds)
-
-
-def _stop(
-    processes: list[BaseProcess], links: dict[Connection, BaseProcess], finished: bool
-) -> None:
-    """End the workers: told to stop after a finished sweep, killed at once otherwise."""
-    if finished:
-        for link in links:
-            with contextlib.suppress(OSError):
-                link.send(None)
-    deadline = time.monotonic() + (_STOP_SECONDS if finished else 0.0)
-    for process in processes:
-        if process.pid is None:
-            continue
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.exitcode is None:
-            process.kill()
-    for process in processes:
-        if process.pid is not None:
-            process.join(_KILL_SECONDS)
-        if process.exitcode is not None:
-            process.close()
-    for link in links:
-        link.close()
 
 
 def _work(link: Connection) -> None:
@@ -209,8 +162,8 @@ def _work(link: Connection) -> None:
             return
         index, scenario = task
         try:
-            kind, outcome, seconds = _attempt(scenario)
-        except Exception as exc:  # pragma: no cover - _attempt catches what a point raises
+            kind, outcome, seconds = attempt(scenario)
+        except Exception as exc:  # pragma: no cover - attempt catches what a point raises
             kind, outcome, seconds = "failed", one_line(exc), 0.0
             traceback.print_exc()
         link.send((kind, index, outcome, seconds))

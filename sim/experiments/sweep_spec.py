@@ -27,12 +27,12 @@ from sim.config.loading import (
     Calibration,
     read_settings,
     scenario_from_settings,
-    validate_settings,
 )
 from sim.config.schema import Scenario
-from sim.errors import InputError, ScenarioError
+from sim.errors import InputError
 from sim.experiments import designs
 from sim.experiments.designs import Point
+from sim.experiments.field_paths import flatten, point_scenario, set_path
 
 DESIGNS = ("grid", "points", "lhs")
 """The kinds of design a sweep file may name."""
@@ -114,21 +114,36 @@ def read_sweep(path: Path, calibration: Calibration) -> SweepSpec:
             empty design or zero replications.
     """
     path = Path(path)
-    table = read_settings(path)
+    return sweep_from_table(path, read_settings(path), calibration)
+
+
+def sweep_from_table(path: Path, table: dict[str, Any], calibration: Calibration) -> SweepSpec:
+    """A sweep from a sweep file's table, validated as :func:`read_sweep` does.
+
+    A sensitivity file (:mod:`sim.experiments.sensitivity_spec`) draws its design and lays it
+    here as a ``points`` design, so its points are checked, run and stored like a sweep's.
+
+    Raises:
+        InputError: naming ``path`` and the field, as :func:`read_sweep`.
+    """
     try:
         return _spec(path, table, calibration)
     except InputError as exc:
-        if exc.where.startswith(str(path)):
-            raise
-        raise type(exc)(f"{path}: {exc.where}", exc.problem) from None
+        raise in_file(path, exc) from None
+
+
+def in_file(path: Path, error: InputError) -> InputError:
+    """The error with the file's path in front of where it is (unless it is there already)."""
+    if error.where.startswith(str(path)):
+        return error
+    return type(error)(f"{path}: {error.where}", error.problem)
 
 
 def _spec(path: Path, table: dict[str, Any], calibration: Calibration) -> SweepSpec:
     unknown = sorted(set(table) - _TOP_KEYS)
     if unknown:
         raise InputError(unknown[0], f"unknown field (choose {', '.join(sorted(_TOP_KEYS))})")
-    base_path = _base_path(path, table.get("base"))
-    base = _base(base_path, table, calibration)
+    base_path, base = base_scenario(path, table, calibration)
     name = _text(table, "name", path.stem)
     if not name or name.startswith(".") or "/" in name or "\\" in name or len(name) > 100:
         raise InputError("name", "must be a plain directory name (no '/', no leading dot)")
@@ -140,10 +155,8 @@ def _spec(path: Path, table: dict[str, Any], calibration: Calibration) -> SweepS
     fields = tuple(raw_points[0])
     for field_path in fields:
         _check_path(field_path, f"design field {field_path}")
-    if kind == "lhs":  # each end of a range is a value the field must accept
-        for field_path, bounds in flatten(design["ranges"]).items():
-            for end, value in zip(("low", "high"), bounds, strict=True):
-                point_scenario(base, {field_path: value}, where=f"design.ranges {end}")
+    if kind == "lhs":
+        check_range_ends(base, flatten(design["ranges"]), "design.ranges")
     points = tuple(
         SweepPoint(index, values, point_scenario(base, values, where=f"point {index}"))
         for index, values in enumerate(raw_points)
@@ -160,6 +173,26 @@ def _spec(path: Path, table: dict[str, Any], calibration: Calibration) -> SweepS
         metrics=metrics,
         record=table,
     )
+
+
+def base_scenario(
+    path: Path, table: Mapping[str, Any], calibration: Calibration
+) -> tuple[Path, Scenario]:
+    """The base scenario's file and the base with the fixed changes, seed and replications."""
+    base_path = _base_path(path, table.get("base"))
+    return base_path, _base(base_path, table, calibration)
+
+
+def check_range_ends(base: Scenario, ranges: Mapping[str, Sequence[Any]], where: str) -> None:
+    """Check that both ends of each range are values its field accepts.
+
+    Raises:
+        InputError: naming ``where``, the end, the value and the field that refuses it.
+    """
+    for field_path, bounds in ranges.items():
+        _check_path(field_path, f"{where}.{field_path}")
+        for end, value in zip(("low", "high"), bounds, strict=True):
+            point_scenario(base, {field_path: value}, where=f"{where} {end}")
 
 
 def _text(table: Mapping[str, Any], key: str, default: str) -> str:
@@ -306,21 +339,6 @@ def _hypercube(design: dict[str, Any]) -> list[Point]:
     return designs.latin_hypercube(checked, samples, seed)
 
 
-def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A table's values by dotted path (``a.b = 1`` and ``"a.b" = 1`` both give ``a.b``).
-
-    Nested tables are followed down to their values; a list is a value.
-    """
-    flat: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            flat.update(flatten(value, f"{dotted}."))
-        else:
-            flat[dotted] = value
-    return flat
-
-
 def _check_path(field_path: str, where: str) -> None:
     parts = field_path.split(".")
     if any(not part for part in parts):
@@ -330,63 +348,3 @@ def _check_path(field_path: str, where: str) -> None:
             where,
             "is set by the sweep for every point (its name, seed and replications), not varied",
         )
-
-
-def point_scenario(base: Scenario, values: Mapping[str, Any], where: str) -> Scenario:
-    """The base with each dotted field set to its value, validated like a scenario file.
-
-    Raises:
-        InputError: naming ``where`` (the point), the value and the field that refuses it.
-    """
-    settings = base.model_dump()
-    for field_path, value in values.items():
-        set_path(settings, field_path, copy.deepcopy(value), where)
-    try:
-        return validate_settings(settings)
-    except ScenarioError as exc:
-        shown = ", ".join(f"{key} = {_show(value)}" for key, value in values.items())
-        raise InputError(f"{where} ({shown}): {exc.where}", exc.problem) from None
-
-
-def _show(value: Any) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-
-def set_path(settings: dict[str, Any], field_path: str, value: Any, where: str) -> None:
-    """Set a dotted field path in a scenario's settings, making missing tables on the way.
-
-    A missing table is made (``states.USA`` where the base overrides no US parameter), so
-    that validation names an unknown field as such; a list item must exist.
-
-    Raises:
-        InputError: for an item beyond a list, or a path running through a value.
-    """
-    parts = field_path.split(".")
-    node: Any = settings
-    for depth, part in enumerate(parts):
-        here = ".".join(parts[: depth + 1])
-        last = depth == len(parts) - 1
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise InputError(
-                    f"{where}: {here}",
-                    f"no item {part} (the base scenario's list has {len(node)})",
-                )
-            if last:
-                node[int(part)] = value
-            else:
-                node = node[int(part)]
-        elif isinstance(node, dict):
-            if last:
-                node[part] = value
-            else:
-                node = node.setdefault(part, {})
-        else:
-            raise InputError(
-                f"{where}: {'.'.join(parts[:depth])}", "is a value, not a table or list"
-            )
-
-
-def point_labels(values: Mapping[str, Any], fields: Sequence[str]) -> str:
-    """A point's values in a few words: ``routing.pursuit_scale = 0.5, levers.0.strength = 1``."""
-    return ", ".join(f"{field_path} = {_show(values[field_path])}" for field_path in fields)

@@ -64,14 +64,20 @@ class WorkerProcesses:
         links: dict[Connection, BaseProcess] = {}
         finished = False
         try:
-            _start(min(self.workers, len(waiting)), processes, links)
+            start_workers(
+                min(self.workers, len(waiting)),
+                "sim.experiments.workers:_work",
+                "mlatsim-worker",
+                processes,
+                links,
+            )
             settings = (scenario, world_dir, advance is not None)
-            idle = [link for link in links if _send(link, settings)]
+            idle = [link for link in links if send(link, settings)]
             busy: dict[Connection, int] = {}  # the replication each working worker runs
             while waiting or busy:
                 while waiting and idle:
                     link, replication = idle.pop(), waiting.pop(0)
-                    if _send(link, replication):
+                    if send(link, replication):
                         busy[link] = replication
                     else:
                         yield replication, _lost(links[link], replication)
@@ -95,11 +101,28 @@ class WorkerProcesses:
                         yield replication, _outcome(replication, message)
             finished = True
         finally:
-            _stop(processes, links, finished)
+            stop_workers(processes, links, finished)
 
 
-def _start(count: int, processes: list[BaseProcess], links: dict[Connection, BaseProcess]) -> None:
-    """Start ``count`` workers, adding each to ``processes`` and its pipe to ``links``."""
+def start_workers(
+    count: int,
+    target: str,
+    label: str,
+    processes: list[BaseProcess],
+    links: dict[Connection, BaseProcess],
+) -> None:
+    """Start ``count`` worker processes, adding each to ``processes`` and its pipe to ``links``.
+
+    Shared by the replications' workers and a sweep's (:mod:`sim.experiments.sweep_pool`),
+    so both start, die with their parent and are stopped the same way.
+
+    Args:
+        count: How many to start.
+        target: The function each runs with its pipe, as ``"module:function"``.
+        label: The first part of their names (``mlatsim-worker``: ``mlatsim-worker-0``, ...).
+        processes: Gets each process started.
+        links: Gets each one's pipe end in this process.
+    """
     context = multiprocessing.get_context("spawn")
     # Started with SIGINT and SIGTERM blocked: see interrupt.signals_held.
     with interrupt.signals_held():
@@ -107,8 +130,8 @@ def _start(count: int, processes: list[BaseProcess], links: dict[Connection, Bas
             here, there = context.Pipe()
             process = context.Process(
                 target=interrupt.start_worker,
-                args=(os.getpid(), "sim.experiments.workers:_work", there),
-                name=f"mlatsim-worker-{number}",
+                args=(os.getpid(), target, there),
+                name=f"{label}-{number}",
                 daemon=True,
             )
             processes.append(process)
@@ -125,8 +148,8 @@ def _outcome(replication: int, message: tuple[Any, ...]) -> Any:
     return message[1]
 
 
-def _send(link: Connection, item: Any) -> bool:
-    """Send a worker its work (the run's settings, or a replication number); False if dead."""
+def send(link: Connection, item: Any) -> bool:
+    """Send a worker its work (settings, a replication, a point, or None: stop); False if dead."""
     try:
         link.send(item)
     except OSError:
@@ -155,12 +178,12 @@ def _lost(process: BaseProcess | None, replication: int) -> ReplicationFailure:
     return ReplicationFailure(replication, WorkerError(problem))
 
 
-def _stop(
+def stop_workers(
     processes: list[BaseProcess],
     links: dict[Connection, BaseProcess],
     finished: bool,
 ) -> None:
-    """End the workers: told to stop after a finished run, killed at once otherwise."""
+    """End the workers: told to stop (sent None) after a finished run, killed at once otherwise."""
     if finished:
         for link in links:
             with contextlib.suppress(OSError):
