@@ -31,6 +31,7 @@ from sim.config.loading import Calibration
 from sim.experiments.sensitivity_spec import SensitivitySpec
 from sim.experiments.sweep import SweepOutcome, atomic_write, run_sweep
 
+_WHAT = {"morris": "Morris screening", "sobol": "Sobol indices"}
 TABLE = "sensitivity.csv"
 FIGURE = "sensitivity.png"
 
@@ -127,7 +128,7 @@ def top(table: pd.DataFrame, metric: str, count: int = 5) -> list[str]:
 
 def _figure(spec: SensitivitySpec, table: pd.DataFrame) -> Figure:
     title = (
-        f"{spec.sweep.name}: {spec.method} screening of {len(spec.parameters)} parameters, "
+        f"{spec.sweep.name}: {_WHAT[spec.method]} of {len(spec.parameters)} parameters, "
         f"{len(spec.sweep.points)} points x {spec.sweep.replications} replication(s)"
     )
     if spec.method == "morris":
