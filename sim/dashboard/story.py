@@ -127,6 +127,22 @@ def _label(span_stage: str, channel: str, attempt: int, returns: int) -> str:
     return f"{attempt}. {channel}: {span_stage}{again}"
 
 
+def _legend(story: RequestStory) -> list[Patch]:
+    """Legend entries for what the figure draws: the kinds of bar and the attempts' ends."""
+    stages = [span for span in story.spans if span.stage != "preservation"]
+    kinds = [
+        (WAIT_COLOUR, "queued", any(span.wait_days > 0 for span in stages)),
+        (SERVICE_COLOUR, "in the stage", bool(stages)),
+        (PRESERVATION_COLOUR, "asking for preservation", len(stages) < len(story.spans)),
+    ]
+    handles = [Patch(color=colour, label=label) for colour, label, shown in kinds if shown]
+    outcomes = dict.fromkeys(attempt.outcome for attempt in story.attempts)
+    return handles + [
+        Patch(color=OUTCOME_COLOURS.get(outcome, "#000000"), label=f"attempt {outcome}")
+        for outcome in outcomes
+    ]
+
+
 def story_figure(story: RequestStory) -> Figure:
     """The request's timeline: a horizontal bar per step, queue wait then service.
 
@@ -160,13 +176,7 @@ def story_figure(story: RequestStory) -> Figure:
         f"after {story.time_to_outcome_days:,.1f} days",
         fontsize=10,
     )
-    outcomes = dict.fromkeys(a.outcome for a in story.attempts)
-    handles = [
-        Patch(color=WAIT_COLOUR, label="queued"),
-        Patch(color=SERVICE_COLOUR, label="in the stage"),
-        Patch(color=PRESERVATION_COLOUR, label="asking for preservation"),
-    ] + [Patch(color=OUTCOME_COLOURS.get(o, "#000000"), label=f"attempt {o}") for o in outcomes]
-    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    ax.legend(handles=_legend(story), fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if not spans:
         ax.text(0.5, 0.5, "no channel was tried", ha="center", va="center", transform=ax.transAxes)
     return fig
@@ -183,6 +193,7 @@ def story_facts(story: RequestStory) -> list[str]:
         preservation = "asked, but the data were not preserved"
     else:
         preservation = "not asked"
+    rest = max(0.0, story.time_to_outcome_days - story.stage_days - story.preservation_days)
     lines = [
         f"Request {story.request_id} (replication {story.replication}): "
         f"{facts.get('data_type')} data for case {facts.get('case_id')} "
@@ -191,8 +202,10 @@ def story_facts(story: RequestStory) -> list[str]:
         f"Channels tried: {tried}",
         f"Preservation: {preservation}",
         f"Returns for clarification: {story.clarifications}",
-        f"Time to outcome: {story.time_to_outcome_days:,.1f} days, of which "
-        f"{story.wait_days:,.1f} queued",
+        f"Time to outcome: {story.time_to_outcome_days:,.1f} days: "
+        f"{story.stage_days:,.1f} in stages (of which {story.wait_days:,.1f} queued), "
+        f"{story.preservation_days:,.1f} asking for preservation, "
+        f"{rest:,.1f} in no recorded step",
     ]
     for attempt in story.attempts:
         ending = attempt.outcome + (f" ({attempt.reason})" if attempt.reason else "")
