@@ -3,7 +3,8 @@
 ``mlatsim dashboard`` is started as a user starts it, and driven with Playwright in Debian's
 headless Chromium (``/usr/bin/chromium``, installed by ``make test`` when missing: Playwright's
 own browser download cannot work here, so it is never used). Screenshots of the page before
-and after a run are saved under the test's temporary directory.
+and after a run are saved under the test's temporary directory; the story panel's, after
+picking "a refused one", also as ``docs/images/dashboard_story.png``.
 
 Marked ``slow`` (a minute or so: two runs of the teaching world at two replications), so
 ``make test`` runs it after the parallel tests, alone on the cores.
@@ -172,3 +173,29 @@ def test_a_reform_run_shows_charts_and_differences_that_change_with_it(page, tmp
     assert weak_charts[0] != strong_charts[0]  # the reform's time to evidence by channel
     assert "read back" in page.locator(".mlatsim-done").inner_text()  # the baseline: reused
     print(f"first result after {first:.1f} s")
+    _story(page, tmp_path)
+
+
+def _story(page, tmp_path: Path) -> None:
+    """A bad id: the one-line message beside the field; then a refused request's story."""
+    panel = page.locator(".mlatsim-story")
+    panel.scroll_into_view_if_needed()
+    _type(page, ".mlatsim-story-request", "99999999")
+    field = page.locator(".mlatsim-story-request")
+    field.get_by_text("replication 0 has no request 99999999").wait_for(timeout=30_000)
+    assert page.locator(".mlatsim-story-figure").count() == 0
+    page.locator(".mlatsim-pick-refused").click()
+    image = page.locator(".mlatsim-story-figure")
+    image.wait_for(timeout=30_000)
+    field.get_by_text("has no request").wait_for(state="detached", timeout=10_000)
+    image.scroll_into_view_if_needed()
+    assert image.evaluate("img => img.complete && img.naturalWidth > 500")
+    reason = page.locator(".mlatsim-story-reason").inner_text()
+    assert reason.startswith("Outcome: refused (") and len(reason) > 40, reason
+    facts = page.locator(".mlatsim-story-facts").inner_text()
+    assert "Channels tried:" in facts and "Returns for clarification:" in facts
+    downloads = panel.get_by_text(re.compile(r"(PNG|CSV): story_0_\d+\.(png|csv)"))
+    assert downloads.count() == 2
+    assert "Traceback" not in page.inner_text("body")
+    panel.screenshot(path=str(tmp_path / "story.png"))
+    panel.screenshot(path=str(ROOT / "docs" / "images" / "dashboard_story.png"))

@@ -29,6 +29,7 @@ from sim.config.schema import Scenario
 from sim.dashboard import controls, world_graph
 from sim.dashboard.figures import live_figure
 from sim.dashboard.session import DashboardRun, Outcome, RunState
+from sim.dashboard.story_panel import StoryPanel
 from sim.errors import InputError
 from sim.experiments import preflight
 
@@ -188,7 +189,7 @@ def FigureBlock(title: str, png: Path, csv: Path) -> None:
 
 @solara.component
 def Results(outcome: Outcome, reform: Scenario) -> None:
-    """The finished run: figures, the paired differences, the world."""
+    """The finished run: figures, the paired differences, the world, a request's story."""
     runs = ", ".join(f"{run.name} ({'read back' if run.reused else 'run'})" for run in outcome.runs)
     solara.Success(
         f"Done in {outcome.seconds:.1f} s: {runs}; {outcome.comparison.replications} "
@@ -210,6 +211,7 @@ def Results(outcome: Outcome, reform: Scenario) -> None:
     for figure in outcome.figures:
         FigureBlock(figure.title, figure.png, figure.csv)
     WorldPanel(outcome, reform)
+    StoryPanel(outcome.runs[-1].directory)
 
 
 @solara.component
