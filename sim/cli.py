@@ -141,9 +141,10 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     _add_workers(run, " for replications")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument(
-        "--no-timeline",
-        action="store_true",
-        help="keep no timeline of each request's stages (timeline.parquet, read by 'trace'); "
+        "--timeline",
+        action=argparse.BooleanOptionalAction,
+        help="keep (or, with --no-timeline, do not keep) the timeline of each request's stages "
+        "(timeline.parquet, read by 'trace'), whatever the scenario's simulation.timeline says; "
         "the request rows are the same",
     )
     _add_force(run, "run even if the run is expected to exceed the time or memory limits")
@@ -337,8 +338,8 @@ def _run(args: argparse.Namespace) -> int:
     calibration = _calibration(args)
     loaded = preflight.load(args.scenario, calibration)
     scenario = preflight.with_overrides(loaded, args.replications, args.seed)
-    if args.no_timeline:
-        scenario = with_changes(scenario, {"simulation": {"timeline": False}})
+    if args.timeline is not None:
+        scenario = with_changes(scenario, {"simulation": {"timeline": args.timeline}})
     world = preflight.resolve(scenario, args.scenario)
     preflight.check_size(scenario, world, args.workers, args.force, args.scenario)
     inputs = RunInputs(scenario, calibration)

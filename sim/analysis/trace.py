@@ -197,7 +197,7 @@ def _result_files(result_dir: Path, timeline: bool = True) -> tuple[Path, Path]:
         raise InputError(
             str(result_dir),
             f"holds no {TIMELINE_FILE}: the run kept no timeline (simulation.timeline = false "
-            "or --no-timeline); run it again with the timeline on",
+            "or --no-timeline); run it again with --timeline",
         )
     return requests, steps
 
