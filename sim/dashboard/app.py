@@ -306,7 +306,7 @@ def Page() -> None:
     running = state.phase == "running"
     solara.Title("mlatsim dashboard")
     with solara.Sidebar():
-        solara.Markdown(f"**Scenario:** `{config.path}` — {base.description}")
+        solara.Markdown(f"**Scenario:** `{config.path.name}` — {base.description}")
         with solara.Row():
             solara.Button(
                 "Run", on_click=start, disabled=running, color="primary", classes=["mlatsim-run"]
