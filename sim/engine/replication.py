@@ -7,6 +7,7 @@ streams, so its rows do not depend on which process ran it or in what order.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ def run_replication(
     replication: int,
     world_dir: str | Path | None = None,
     progress: Any = None,
+    *,
+    each_day: Callable[[CooperationModel], None] | None = None,
 ) -> ReplicationOutput:
     """Simulate one replication: requests, time series, run time, unpursued needs, timeline.
 
@@ -39,6 +42,8 @@ def run_replication(
         replication: The replication number.
         world_dir: Alternative world data folder (the packaged data when None).
         progress: A queue receiving ``(replication, days advanced)`` now and then, or None.
+        each_day: Called with the model after each simulated day (a live view); an
+            exception it raises ends the replication there.
     """
     began = time.perf_counter()
     with collector_for_a_run():
@@ -47,6 +52,8 @@ def run_replication(
         reported = 0
         while not model.finished:
             model.step()
+            if each_day is not None:
+                each_day(model)
             if progress is not None and model.day - reported >= _PROGRESS_EVERY_DAYS:
                 progress.put((replication, model.day - reported))
                 reported = model.day
