@@ -124,7 +124,7 @@ class LiveExecutor:
         self._stop = threading.Event()
 
     def stop(self) -> None:
-        """Stop the run: the live replication at its next day, the workers at once."""
+        """Stop the run: the live replication after the day in progress, the workers at once."""
         self._stop.set()
 
     @property
