@@ -55,6 +55,25 @@ def test_free_server_is_granted_at_once() -> None:
     assert len(queue) == 1
 
 
+def test_grant_given_at_once_needs_no_trip_through_the_event_queue() -> None:
+    """A free server's grant is an event processed already: a SimPy process goes straight on.
+
+    Nothing is scheduled for it, so the process holds the server and starts its service in
+    the same step, before any other event of that instant is processed.
+    """
+    env = simpy.Environment()
+    queue = ServiceQueue(env, 1)
+    granted = queue.request()
+    assert granted.processed and granted.ok and granted.value is None
+    assert env.peek() == float("inf")  # nothing was scheduled
+    log: list[tuple[str, float, float]] = []
+    queue.release()
+    env.process(customer(env, queue, "a", 2.0, log))
+    env.process(customer(env, queue, "b", 1.0, log))
+    env.run()
+    assert log == [("a", 0.0, 2.0), ("b", 2.0, 3.0)]
+
+
 def test_first_come_first_served_within_a_priority() -> None:
     """Requests of equal priority are served in arrival order."""
     env = simpy.Environment()
