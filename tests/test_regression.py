@@ -98,8 +98,8 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "d0156883741325e7/9b32738449c86969",
-    "tiny_adaptive": "6d7f03ed1bccbb75/98fcc771d0211b74",
+    "tiny": "f5f1ca4721d84db2/e385e57c7829d7a8",
+    "tiny_adaptive": "cec21ab917cf1d9e/99e09b527c59d306",
     "validation_queueing_5y": "381c6bdef8b45a7f/665191e35af7fec8",
 }
 

@@ -159,6 +159,9 @@ class CrimeType(_Section):
     budapest_offence: bool
     """Whether the conduct is an offence established under Budapest Arts 2-11 (Art. 25(5))."""
     seriousness: Probability
+    serious_crime_share: Probability
+    """Share of its cases whose offence carries a maximum of at least three years' prison: the
+    "Serious Crime" of a CLOUD Act agreement (UK-US Art. 1(14)), :mod:`sim.rules.agreements`."""
     patience_days: Positive
     patience_sigma: Annotated[float, Field(ge=0.0, le=10.0)]
 
@@ -250,6 +253,23 @@ class Routing(_Section):
     urgent_patience: Annotated[float, Field(gt=0.0, le=1.0)]
     """The fraction of its crime type's patience an urgent case has."""
     data_value: DataValue
+
+
+class CloudActOrders(_Section):
+    """Which needs an order under a CLOUD Act executive agreement serves (docs/model.md 7.3).
+
+    The crime types' ``serious_crime_share`` is the agreement's serious-crime threshold; the
+    two shares here are the rest of its scope (:mod:`sim.rules.agreements`).
+    """
+
+    other_party_person: Probability
+    """Share of targets who are the receiving party's persons or in its territory, whom an
+    order may not target (UK-US agreement Art. 4(3)-(4)); an assumption."""
+    uptake: Probability
+    """Share of the needs in scope for which the issuing authorities apply for an order, for
+    an issuing state not in ``uptake_by_state``."""
+    uptake_by_state: dict[Annotated[str, Field(pattern=r"^[A-Z]{3}$")], Probability]
+    """The same share for named issuing states (fitted to the orders each party published)."""
 
 
 class Adaptation(_Section):
@@ -553,6 +573,15 @@ class NewAgreementLever(_Targeted):
     lever: Literal["new_agreement"]
     kind: Literal[TIE_KINDS]  # type: ignore[valid-type]
     partners: Partners
+    uptake: Probability | None = None
+    """For a ``cloud_act`` agreement: the share of needs in its scope for which the targeted
+    states apply for orders (without it, their ``cloud_act_orders`` uptake)."""
+
+    @model_validator(mode="after")
+    def _uptake_of_an_agreement(self) -> NewAgreementLever:
+        if self.uptake is not None and self.kind != "cloud_act":
+            raise ValueError(f'uptake: only for kind = "cloud_act", not "{self.kind}"')
+        return self
 
 
 LEVER_MODELS: tuple[type[LeverSettings], ...] = (
@@ -609,6 +638,7 @@ class Scenario(_Section):
     evidentiary_standards: dict[EvidentiaryStandard, EvidentiaryRule]
     privacy: PrivacyTables
     routing: Routing
+    cloud_act_orders: CloudActOrders
     adaptation: Adaptation
     retention: Retention
     preservation: Preservation

@@ -34,6 +34,7 @@ from sim.engine.arrivals import next_arrival
 from sim.engine.case_draws import CaseDraws, CaseRow
 from sim.engine.records import RequestLog, TimeseriesLog, UnpursuedLog
 from sim.engine.request import (
+    AGREEMENT_SCOPE,
     DATA,
     DATA_AGE,
     PROVIDER_CHOICE,
@@ -58,13 +59,14 @@ from sim.engine.streams import (
 )
 from sim.engine.timeline import TimelineLog
 from sim.rules import levers, retention
+from sim.rules.agreements import CLOUD_ACT, AgreementScope
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
 from sim.rules.providers import provider_tables
 from sim.rules.pursuit import UNCHANGED, PursuitRule
 from sim.rules.routing import ChannelRouter
 from sim.vocabulary import CHANNELS, DATA_TYPES, NO_REASON, PENDING, PRESERVATION_PATHS
-from sim.world.build import World
+from sim.world.build import StateProfile, World
 
 _HOLDER_TRIES = 20
 _CHANNEL_NUMBER = {name: number for number, name in enumerate(CHANNELS)}
@@ -144,12 +146,7 @@ class CooperationModel(mesa.Model):
             for name, channel in scenario.channels.items()
             if channel.enabled
         }
-        self.pursuit = PursuitRule(
-            scenario.routing,
-            self.crime_types,
-            {name: channel for name, channel in scenario.channels.items() if channel.enabled},
-        )
-        """Whether a need is pursued, or a declined direct request escalated (section 7.4)."""
+        self._use_decision_rules(scenario)
         self.preserving = scenario.preservation.enabled
         """Whether requests ask for preservation at all (the journey skips the rules if not)."""
         self.preservation_time = scenario.preservation.time.sampler(KEYED)
@@ -180,6 +177,22 @@ class CooperationModel(mesa.Model):
         self.provider_names = tables.names
         """The providers by code (0: a state's domestic provider), as the records name them."""
         self._provider_choice, self._direct_decline = tables.choice, tables.direct_decline
+
+    def _use_decision_rules(self, scenario: Scenario) -> None:
+        """The rules that turn a need into a request: pursuit and the agreements' scope."""
+        self.pursuit = PursuitRule(
+            scenario.routing,
+            self.crime_types,
+            {name: channel for name, channel in scenario.channels.items() if channel.enabled},
+        )
+        """Whether a need is pursued, or a declined direct request escalated (section 7.4)."""
+        self.agreement_scope = AgreementScope.from_settings(
+            scenario.cloud_act_orders,
+            self.crime_types,
+            [agent.iso3 for agent in self.states],
+            self.policy.agreement_uptake(),
+        )
+        """Which needs a CLOUD Act agreement order may serve (section 7.3)."""
 
     # -- the investigations ------------------------------------------------------------------
 
@@ -239,7 +252,7 @@ class CooperationModel(mesa.Model):
         self._next_case += 1
         data_weights = self._data_weights[crime_number]
         now = self.env.now
-        pursues, open_channels = self.pursuit.pursues, self.router.open_channels
+        pursues = self.pursuit.pursues
         effects = self.policy.effects if self.policy.active else None
         age_days, retention_factor = self.config.demand.data_age_days, self.policy.retention_factor
         provider_choice, direct_decline = self._provider_choice, self._direct_decline
@@ -258,7 +271,7 @@ class CooperationModel(mesa.Model):
             else:  # the need's own draw: which of the holder state's providers has the data
                 nth = choice_index(choice[0], uniform_at(need + PROVIDER_CHOICE))
                 provider, profile = choice[1][nth], choice[2][nth]
-            routes = open_channels(agent.profile, profile, DATA_TYPES[data_type], now)
+            routes = self._routes(agent, profile, data_type, crime_number, need)
             # Levers that speed a formal channel up make investigators expect less delay.
             times = (
                 UNCHANGED if effects is None else effects(agent.iso3, holder.iso3, now).stage_time
@@ -284,6 +297,23 @@ class CooperationModel(mesa.Model):
             )
             self._next_request += 1
             driver.start(journey(self, request, routes))
+
+    def _routes(
+        self, agent: StateAgent, holder: StateProfile, data_type: int, crime: int, need: int
+    ) -> tuple[str, ...]:
+        """The channels open to a need today, fastest first, within the agreements' scope.
+
+        The router answers for the pair, the holder and the data type; whether a CLOUD Act
+        agreement order may serve the need depends on its case too (section 7.3), by the
+        need's own draw.
+        """
+        routes = self.router.open_channels(
+            agent.profile, holder, DATA_TYPES[data_type], self.env.now
+        )
+        if CLOUD_ACT in routes:
+            u_scope = uniform_at(need + AGREEMENT_SCOPE)
+            routes = self.agreement_scope.narrow(routes, agent.number, crime, u_scope)
+        return routes
 
     def _leave_unpursued(
         self,

@@ -66,6 +66,7 @@ DATA, DATA_AGE, LEGAL_TESTS = (n * STEP for n in range(1, 4))
 the data; dual criminality and data protection (halves), at each review. Positions 4 to 7 are
 for the case's own draws (``sim.engine.model``) and the need's provider."""
 PROVIDER_CHOICE = 5 * STEP  # which of the holder state's providers has it (if it has any)
+AGREEMENT_SCOPE = 7 * STEP  # whether a CLOUD Act agreement order may serve it (if one is open)
 _FIRST_BLOCK = 8
 _SLOTS = 4
 """Positions per stage, and of the attempt's own draws after the stages."""

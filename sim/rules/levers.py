@@ -248,6 +248,18 @@ class Policy:
             if (items := tuple(item for item in self.active if item.kind is kind))
         )
 
+    def agreement_uptake(self) -> dict[str, float]:
+        """The CLOUD Act uptake that ``new_agreement`` levers give their targeted states.
+
+        A later lever overrides an earlier one for a state both target.
+        """
+        uptake: dict[str, float] = {}
+        for item in self.active:
+            share = getattr(item.lever, "uptake", None)
+            if share is not None:
+                uptake.update(dict.fromkeys(sorted(item.targets), share))
+        return uptake
+
     def effects(self, requesting: str, requested: str, day: float) -> Effects:
         """The combined effect of the levers in force on ``day`` for this pair."""
         if not self.active:

@@ -102,7 +102,8 @@ def build_world(data: WorldData, scenario: Scenario) -> World:
     """Resolve the world of a scenario.
 
     Raises:
-        ScenarioError: if the scenario names a state that the world data lacks or leaves out.
+        ScenarioError: if the scenario names a state that the world data lacks, or gives
+            parameters to one it leaves out.
     """
     codes = _selected(data, scenario)
     chosen = set(codes)
@@ -111,6 +112,9 @@ def build_world(data: WorldData, scenario: Scenario) -> World:
             raise ScenarioError(f"states.{code}", "unknown ISO code")
         if code not in chosen:
             raise ScenarioError(f"states.{code}", "state is not in world.states")
+    for code in scenario.cloud_act_orders.uptake_by_state:  # a state left out is harmless
+        if code not in data.states:
+            raise ScenarioError(f"cloud_act_orders.uptake_by_state.{code}", "unknown ISO code")
     states = tuple(StateProfile(data.states[c], _parameters(data, scenario, c)) for c in codes)
     calendar = TreatyCalendar(
         scenario.simulation.start,
