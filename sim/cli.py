@@ -1,6 +1,7 @@
-"""The ``mlatsim`` command line and its nine subcommands.
+"""The ``mlatsim`` command line and its ten subcommands.
 
-They are run, validate, compare, calibrate, world, sweep, sensitivity, dashboard and trace.
+They are run, validate, compare, calibrate, world, providers, sweep, sensitivity, dashboard and
+trace.
 
 ``run`` and ``validate`` take scenario files, ``compare`` two or more; ``calibrate`` refits the
 baseline to the published delays into a directory of its own (``--out``), or with ``--check``
@@ -23,12 +24,15 @@ wait, the channels tried, preservation, returns, and the rule behind its outcome
 
 ``world`` prints the loaded world data (one row per state: treaty ties, privacy regime, which
 facts are unverified) as a terminal table, CSV or JSON, so it can be checked against sources.
+``providers`` prints the listed service providers and, for each requesting state, the rate
+each answers direct requests at, published or from which step of the fallback rule
+(:mod:`sim.analysis.providers_table`).
 
 User mistakes (a bad scenario, a missing file, a wrong option) end with one line on standard
 error naming what is wrong and exit status 2; no traceback and no partial result directory. A
 replication that fails otherwise ends the run with one line and exit status 1.
 
-The module is over 400 lines because it holds each of the eight subcommands' options and steps
+The module is over 400 lines because it holds each of the ten subcommands' options and steps
 (one small function each); the work itself, and the checks before it, are in
 :mod:`sim.experiments`.
 """
@@ -102,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_calibrate(commands)
     _add_compare(commands)
     _add_world(commands)
+    _add_providers(commands)
     _add_sweep(commands)
     _add_sensitivity(commands)
     _add_dashboard(commands)
@@ -225,6 +230,27 @@ def _add_world(commands: argparse._SubParsersAction) -> None:
         choices=("table", "csv", "json"),
         default="table",
         help="terminal table (default), full CSV, or JSON records",
+    )
+
+
+def _add_providers(commands: argparse._SubParsersAction) -> None:
+    providers = commands.add_parser(
+        "providers",
+        help="list the service providers and their direct-request answer rates",
+    )
+    providers.add_argument(
+        "--provider", metavar="NAME", help="only this provider (e.g. meta or Meta)"
+    )
+    providers.add_argument(
+        "--requesting",
+        metavar="ISO3",
+        help="only this requesting state: the rate every provider applies to it",
+    )
+    providers.add_argument(
+        "--format",
+        choices=("text", "csv"),
+        default="text",
+        help="terminal tables (default) or CSV, one row per provider and state",
     )
 
 
@@ -628,6 +654,27 @@ def _world(args: argparse.Namespace) -> int:
     return 0
 
 
+def _providers(args: argparse.Namespace) -> int:
+    from sim.analysis.providers_table import (
+        default_domestic_rate,
+        format_providers,
+        rate_records,
+        select_provider,
+        select_state,
+    )
+    from sim.world.data import load_world_data
+
+    data = load_world_data()
+    shown = list(data.providers)
+    if args.provider is not None:
+        shown = [select_provider(data, args.provider)]
+    states = None if args.requesting is None else [select_state(data, args.requesting)]
+    domestic = default_domestic_rate()
+    records = rate_records(data, domestic, shown, states)
+    _say(format_providers(shown, records, domestic, args.format).removesuffix("\n"))
+    return 0
+
+
 def _prepare_process() -> None:
     """Make the process robust to its environment before any work starts.
 
@@ -660,6 +707,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "run": _run,
         "world": _world,
+        "providers": _providers,
         "calibrate": _calibrate,
         "compare": _compare,
         "validate": _validate,

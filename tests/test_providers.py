@@ -15,7 +15,14 @@ from model_runs import HUGE, make_scenario, only, quiet, run_model, state_settin
 
 from sim.config.loading import default_settings, merge, validate_settings
 from sim.errors import WorldDataError
-from sim.rules.providers import DOMESTIC, answer_rate, provider_tables, rate_table
+from sim.rules.providers import (
+    DOMESTIC,
+    Step,
+    answer_rate,
+    answer_rule,
+    provider_tables,
+    rate_table,
+)
 from sim.rules.routing import ChannelRouter
 from sim.world.build import HolderProfile, build_world
 from sim.world.data import WorldData, load_world_data
@@ -164,6 +171,23 @@ def test_russia_gets_nothing_from_the_listed_providers(rates: dict) -> None:
 def test_a_domestic_provider_answers_at_the_channel_rate(rates: dict) -> None:
     """A domestic provider answers at 1 - p_provider_decline, whoever asks."""
     assert answer_rate(None, "DEU", True, rates, 0.4) == 0.4
+
+
+def test_answer_rule_names_the_step_and_row_that_gave_the_rate(rates: dict) -> None:
+    """Each step of docs/model.md 7.9 is reported with the row it read (none at 5 and 0)."""
+    cases = [
+        (("meta", "IND", False), Step.OWN_ROW, ("meta", "IND")),
+        (("google", "RUS", False), Step.ANY_PROVIDER, ("*", "RUS")),
+        (("google", "DEU", True), Step.EU_BLOC, ("google", "EU")),
+        (("google", "DEU", False), Step.GLOBAL, ("google", "*")),
+        (("apple", "IND", False), Step.ASSUMED, None),
+        ((None, "RUS", False), Step.DOMESTIC, None),
+    ]
+    for (provider, requesting, in_eu), step, row in cases:
+        rule = answer_rule(provider, requesting, in_eu, rates, DIRECT)
+        assert (rule.step, rule.row) == (step, row), (provider, requesting)
+        assert rule.rate == answer_rate(provider, requesting, in_eu, rates, DIRECT)
+        assert rule.rate == (rates[row] if row is not None else DIRECT)
 
 
 def test_provider_tables_give_the_us_its_providers_and_others_none(data: WorldData) -> None:

@@ -312,6 +312,44 @@ def test_world_csv_has_the_required_columns_and_197_rows(capsys):
     assert frame["un_member"].sum() == 193
 
 
+def test_world_csv_shows_every_instrument_and_tie_kind_of_the_data_files(capsys):
+    """Each instrument of instruments.csv and each tie kind of bilateral.csv is in the output.
+
+    Read from the files, not from ``sim.vocabulary``, so an instrument added to the data but
+    not to the table fails here. The treaty bases of formal MLA show who is bound: the UK is
+    a TCA and Harare party, Japan an EU-Japan party, and the bilateral kinds list their pairs
+    on both rows (US-China agreement, US-Hong Kong suspension).
+    """
+    code, out, err = _invoke(["world", "--format", "csv"], capsys)
+    assert code == 0, err
+    rows = {row["iso3"]: row for row in csv.DictReader(io.StringIO(out))}
+    columns = set(next(iter(rows.values())))
+    instruments = {row["instrument"] for row in _read("instruments.csv")}
+    assert {"untoc", "ecma_1959", "iacmla", "asean_mla", "harare"} <= instruments
+    assert {"eu_us_mla", "eu_japan_mla", "eu_uk_tca"} <= instruments
+    assert instruments <= columns
+    kinds = {row["kind"] for row in _read("bilateral.csv")}
+    assert {"mla_agreement", "suspended"} <= kinds
+    assert {f"{kind}_partners" for kind in kinds} <= columns
+    assert rows["GBR"]["eu_uk_tca"] == "party"
+    assert rows["GBR"]["harare"] == "party"
+    assert rows["JPN"]["eu_japan_mla"] == "party"
+    assert "CHN" in _fields(rows["USA"]["mla_agreement_partners"])
+    assert "USA" in _fields(rows["CHN"]["mla_agreement_partners"])
+    assert "HKG" in _fields(rows["USA"]["suspended_partners"])
+    assert "UKR" in _fields(rows["RUS"]["suspended_partners"])
+
+
+def test_world_table_heads_a_column_for_every_treaty_base(capsys):
+    """The terminal table has a column for each treaty base, under its short header."""
+    code, out, err = _invoke(["world"], capsys)
+    assert code == 0, err
+    header = out.splitlines()[0].split()
+    for short in ("untoc", "ets030", "iacmla", "asean", "eu_us", "eu_jpn", "eu_uk", "harare"):
+        assert short in header, short
+    assert {"mla_agr", "suspended"} <= set(header)
+
+
 def test_world_json_parses(capsys):
     """``mlatsim world --format json`` prints valid JSON, one record per state."""
     code, out, err = _invoke(["world", "--format", "json"], capsys)

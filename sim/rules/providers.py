@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from itertools import accumulate
 
 from sim.world.build import HolderProfile, StateProfile, World
@@ -21,6 +22,79 @@ from sim.world.treaties import TreatyCalendar
 
 DOMESTIC = "domestic"
 """The name of every state's implicit domestic provider (code 0 in the request records)."""
+
+
+class Step(IntEnum):
+    """Which step of the fallback rule of :func:`answer_rule` gave a rate (docs/model.md 7.9)."""
+
+    DOMESTIC = 0
+    """A domestic provider: always the direct channel's ``1 - p_provider_decline``."""
+    OWN_ROW = 1
+    """The provider's published row for the requesting state."""
+    ANY_PROVIDER = 2
+    """The row for every listed provider and the requesting state (``*``)."""
+    EU_BLOC = 3
+    """The provider's row for the EU as a bloc, the requesting state being a member."""
+    GLOBAL = 4
+    """The provider's global row (requesting ``*``)."""
+    ASSUMED = 5
+    """No row applies: the domestic rate, an assumption."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRule:
+    """A provider's answer rate for a requesting state, and where the rate comes from.
+
+    Attributes:
+        rate: The share of direct requests answered.
+        step: The step of the fallback rule that gave it.
+        row: The (provider, requesting) key of the ``provider_rates.csv`` row used, or None
+            when no row applies (:attr:`Step.DOMESTIC`, :attr:`Step.ASSUMED`).
+    """
+
+    rate: float
+    step: Step
+    row: tuple[str, str] | None
+
+
+def answer_rule(
+    provider: str | None,
+    requesting: str,
+    requesting_in_eu: bool,
+    rates: dict[tuple[str, str], float],
+    domestic_rate: float,
+) -> AnswerRule:
+    """The share of direct requests from ``requesting`` that ``provider`` answers, with its step.
+
+    The most specific published row wins: (1) the provider's row for the requesting state;
+    (2) a row for any listed provider and the requesting state (a requesting state whose
+    requests no listed provider answers, from the sources: Russia); (3) the provider's row for
+    the EU as a bloc, if the requesting state is an EU member (SIRIUS); (4) the provider's
+    global row; (5) ``domestic_rate``, the channel's ``1 - p_provider_decline`` (an assumption:
+    a provider with no published rate answers as the model's providers did before). A domestic
+    provider (``provider`` None) always answers at ``domestic_rate``. The engine reads the rate
+    through :func:`answer_rate`; ``mlatsim providers`` shows the step too, so both come from
+    this one function.
+
+    Args:
+        provider: A listed provider's name, or None for a domestic provider.
+        requesting: The requesting state's ISO3 code.
+        requesting_in_eu: Whether the requesting state is an EU member.
+        rates: Published rates by (provider or ``*``, ISO3, ``EU`` or ``*``).
+        domestic_rate: The rate of a domestic provider, and the last fallback.
+    """
+    if provider is None:
+        return AnswerRule(domestic_rate, Step.DOMESTIC, None)
+    steps = (
+        (Step.OWN_ROW, (provider, requesting)),
+        (Step.ANY_PROVIDER, (ANY, requesting)),
+        (Step.EU_BLOC, (provider, EU_BLOC) if requesting_in_eu else None),
+        (Step.GLOBAL, (provider, ANY)),
+    )
+    for step, key in steps:
+        if key is not None and key in rates:
+            return AnswerRule(rates[key], step, key)
+    return AnswerRule(domestic_rate, Step.ASSUMED, None)
 
 
 def answer_rate(
@@ -32,32 +106,9 @@ def answer_rate(
 ) -> float:
     """The share of direct requests from ``requesting`` that ``provider`` answers.
 
-    The most specific published row wins: (1) the provider's row for the requesting state;
-    (2) a row for any listed provider and the requesting state (a requesting state whose
-    requests no listed provider answers, from the sources: Russia); (3) the provider's row for
-    the EU as a bloc, if the requesting state is an EU member (SIRIUS); (4) the provider's
-    global row; (5) ``domestic_rate``, the channel's ``1 - p_provider_decline`` (an assumption:
-    a provider with no published rate answers as the model's providers did before). A domestic
-    provider (``provider`` None) always answers at ``domestic_rate``.
-
-    Args:
-        provider: A listed provider's name, or None for a domestic provider.
-        requesting: The requesting state's ISO3 code.
-        requesting_in_eu: Whether the requesting state is an EU member.
-        rates: Published rates by (provider or ``*``, ISO3, ``EU`` or ``*``).
-        domestic_rate: The rate of a domestic provider, and the last fallback.
+    The rate of :func:`answer_rule` (same arguments), without the step that gave it.
     """
-    if provider is None:
-        return domestic_rate
-    for key in (
-        (provider, requesting),
-        (ANY, requesting),
-        (provider, EU_BLOC) if requesting_in_eu else None,
-        (provider, ANY),
-    ):
-        if key is not None and key in rates:
-            return rates[key]
-    return domestic_rate
+    return answer_rule(provider, requesting, requesting_in_eu, rates, domestic_rate).rate
 
 
 def rate_table(rates: Iterable[ProviderRate]) -> dict[tuple[str, str], float]:

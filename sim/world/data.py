@@ -115,6 +115,8 @@ class ProviderRate:
     rate: float
     period: str
     verified: bool
+    source: str = ""
+    """The tags of ``SOURCES.md`` the rate comes from (``P3e``; several joined by ';')."""
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -362,7 +364,8 @@ def _read_providers(
             raise WorldDataError(row.where, "period and source must be given")
         rates.append(
             ProviderRate(
-                name, requesting, _fraction(row, "rate"), row.text("period"), row.flag("verified")
+                *(name, requesting, _fraction(row, "rate"), row.text("period")),
+                *(row.flag("verified"), row.text("source")),
             )
         )
     return tuple(providers), tuple(rates)
