@@ -901,7 +901,7 @@ VOLUMES: tuple[Row, ...] = (
     ),
     Row(
         "V29",
-        "CLOUD Act requests GBR→USA a year",
+        "CLOUD Act requests GBR→USA a year (fitted: uptake)",
         "≈ 18",
         "point",
         18.0,
@@ -946,7 +946,7 @@ NOT_MEASURABLE: tuple[Row, ...] = (
         "provider-specific answer rates (Snap, GitHub, Apple, X, TikTok)",
         "per provider",
         "not modelled",
-        why="holders are states, not providers",
+        why="the rates are inputs (sim/data/provider_rates.csv, `mlatsim providers`), not a check",
     ),
     Row(
         "2d appeals",
