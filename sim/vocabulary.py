@@ -162,6 +162,7 @@ REASONS = (
     "too_many_clarifications",
     "timeout",
     "no_channel",
+    "conflicting_law",
 )
 """Why a request was refused, lost or abandoned ("" for none)."""
 
@@ -179,6 +180,7 @@ class Reason(IntEnum):
     TOO_MANY_CLARIFICATIONS = 7
     TIMEOUT = 8
     NO_CHANNEL = 9
+    CONFLICTING_LAW = 10
 
 
 (
@@ -192,6 +194,7 @@ class Reason(IntEnum):
     TOO_MANY_CLARIFICATIONS,
     TIMEOUT,
     NO_CHANNEL,
+    CONFLICTING_LAW,
 ) = (int(reason) for reason in Reason)
 
 

@@ -98,8 +98,8 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "f5f1ca4721d84db2/e385e57c7829d7a8",
-    "tiny_adaptive": "cec21ab917cf1d9e/99e09b527c59d306",
+    "tiny": "ccf3a5e14d59e940/13aeb4197d5d71b7",
+    "tiny_adaptive": "270d7b93650993fc/a3f88af574b7de56",
     "validation_queueing_5y": "381c6bdef8b45a7f/665191e35af7fec8",
 }
 

@@ -57,6 +57,11 @@ REASON_RULES = {
         "no cooperation channel was open between the two states for this data type "
         "(docs/model.md 7.3)"
     ),
+    "conflicting_law": (
+        "the provider objected that its home law bars disclosing content to a foreign "
+        "authority (US: 18 U.S.C. 2702(a)), and the issuing state's court lifted the European "
+        "Production Order (Regulation (EU) 2023/1543 Art. 17; docs/model.md 7.9)"
+    ),
 }
 """One sentence per reason of :data:`sim.vocabulary.REASONS`: the rule that applied."""
 

@@ -272,6 +272,23 @@ class CloudActOrders(_Section):
     """The same share for named issuing states (fitted to the orders each party published)."""
 
 
+class ConflictingLaw(_Section):
+    """Third-country laws that bar a provider from answering an EU production order.
+
+    Regulation (EU) 2023/1543 Art. 17: a provider that holds that complying would breach a
+    third country's law objects; the issuing authority reviews the order and, to uphold it,
+    asks its court, which lifts it or upholds it (docs/model.md 7.9).
+    """
+
+    content_bar: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]]
+    """States whose law bars their providers from disclosing content to a foreign authority
+    (USA: 18 U.S.C. 2702(a), save an agreement order or an emergency)."""
+    p_order_lifted: Probability
+    """Chance that the court lifts an order it finds in conflict (Art. 17(7)); an assumption."""
+    objection_days: NonNegative
+    """Mean days the objection and the review add to the order's execution; an assumption."""
+
+
 class Adaptation(_Section):
     """The states' adaptive behaviours (DESIGN section 1); a strength of 0 switches one off."""
 
@@ -639,6 +656,7 @@ class Scenario(_Section):
     privacy: PrivacyTables
     routing: Routing
     cloud_act_orders: CloudActOrders
+    conflicting_law: ConflictingLaw
     adaptation: Adaptation
     retention: Retention
     preservation: Preservation

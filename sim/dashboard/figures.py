@@ -35,6 +35,8 @@ REASON_RULES: dict[str, str] = {
     "too_many_clarifications": "abandoned after the most returns for clarification",
     "timeout": "abandoned: the channel's time limit passed",
     "no_channel": "no channel open: cooperation suspended between the two",
+    "conflicting_law": "order lifted: the provider's home law bars disclosing content "
+    "(EU e-Evidence Art. 17)",
 }
 """Each reason a request is refused, lost or abandoned, with the rule behind it."""
 if set(REASON_RULES) != set(REASONS[1:]):

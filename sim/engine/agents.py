@@ -43,6 +43,9 @@ class StateAgent(mesa.Agent):
         """Requests addressed to this state that are still in progress."""
         self.unpursued = 0
         """Evidence needs its investigators left unpursued because only formal MLA was open."""
+        self.bars_content = profile.iso3 in model.config.conflicting_law.content_bar
+        """Whether its law bars its providers from disclosing content to a foreign authority
+        (an EU production order for content meets an objection, docs/model.md 7.9)."""
 
     def pool(self, key: tuple[str, int], servers: int) -> ServiceQueue:
         """The state's pool for a stage with ``servers`` servers, created on first use."""

@@ -60,6 +60,7 @@ from sim.engine.streams import (
 from sim.engine.timeline import TimelineLog
 from sim.rules import levers, retention
 from sim.rules.agreements import CLOUD_ACT, AgreementScope
+from sim.rules.attempts import NO_CONFLICT
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
 from sim.rules.providers import provider_tables
@@ -83,6 +84,20 @@ _HOLDERS = (1 << 40) * STEP
 PER_CASE = 512
 """Child keys of a state per case: ``PER_CASE * c + i`` for the need of case ``c``'s
 ``i``-th holder (a case has at most one holder per other state, so at most ``PER_CASE``)."""
+
+
+def _conflict_terms(scenario: Scenario) -> tuple[float, float]:
+    """(chance lifted, execution-time factor) of an order meeting a conflicting law (7.9).
+
+    The objection and the review add ``objection_days`` on average: the execution stage's
+    time is scaled so that its mean grows by that much.
+    """
+    law, channel = scenario.conflicting_law, scenario.channels["e_evidence"]
+    stage = channel.stages.get("execution")
+    if stage is None or not channel.enabled:
+        return NO_CONFLICT
+    mean = stage.time.expected() * channel.time_scale
+    return law.p_order_lifted, 1.0 + law.objection_days / mean if mean > 0.0 else 1.0
 
 
 class CooperationModel(mesa.Model):
@@ -193,6 +208,9 @@ class CooperationModel(mesa.Model):
             self.policy.agreement_uptake(),
         )
         """Which needs a CLOUD Act agreement order may serve (section 7.3)."""
+        self.conflict = _conflict_terms(scenario)
+        """An EU production order for content that meets a third country's bar: the chance
+        its court lifts it and the factor on its execution time (section 7.9)."""
 
     # -- the investigations ------------------------------------------------------------------
 

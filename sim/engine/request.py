@@ -36,6 +36,7 @@ from sim.rules.channels import FORMAL_MLA
 from sim.vocabulary import (
     ABANDONED,
     CHANNELS,
+    CONFLICTING_LAW,
     EVIDENTIARY_STANDARD,
     FULFILLED,
     LOST,
@@ -58,6 +59,7 @@ UNLIMITED, CENTRAL_AUTHORITY, POOL = range(3)
 _KINDS = {"unlimited": UNLIMITED, "central_authority": CENTRAL_AUTHORITY}  # or POOL (staff)
 _DOMESTIC_ORDER = STAGES.index("domestic_order")
 _EXECUTION = STAGES.index("execution")
+_E_EVIDENCE = CHANNELS.index("e_evidence")
 _NO_DAYS = [0.0] * len(STAGES)  # copied, never changed
 
 # -- positions of a request's draws (see the module docstring), as offsets from its key ----
@@ -72,6 +74,9 @@ _SLOTS = 4
 """Positions per stage, and of the attempt's own draws after the stages."""
 TIME, PROVIDER, CONTENT_ORDER, REVIEW = (n * STEP for n in range(4))
 """A stage's draws, from the stage's first position (``REVIEW``: grounds and return, halves)."""
+CONFLICT = CONTENT_ORDER
+"""At the execution stage (whose content-order position is free): the court's decision on an
+order the provider objected to under a third country's law."""
 PRESERVATION_TIME, PRESERVATION, ESCALATION = (n * STEP for n in range(3))
 """An attempt's own draws, from the position after its channel's stages."""
 _BLOCK = (len(STAGES) + 1) * _SLOTS
@@ -333,6 +338,7 @@ def _attempt_terms(
 ) -> tuple[rules.AttemptTerms, float]:
     """An attempt's terms, and the days a normal request is put back in line (reciprocity)."""
     requesting, requested, adaptation = req.requesting, req.requested, model.adaptation
+    content = model.data_type_names[req.data_type] == "content"
     terms = rules.AttemptTerms(
         plan.settings,
         model.evidentiary[requested.profile.params.evidentiary_standard],
@@ -343,7 +349,10 @@ def _attempt_terms(
         requesting.profile.params.clarification_factor,
         adaptation.trust_factor(requested.number, requesting.number),
         req.urgent,
-        model.data_type_names[req.data_type] == "content",
+        content,
+        model.conflict
+        if content and plan.number == _E_EVIDENCE and requested.bars_content
+        else rules.NO_CONFLICT,
     )
     delay = 0.0 if req.urgent else adaptation.queue_delay(requested.number, requesting.number)
     return terms, delay
@@ -374,6 +383,8 @@ def _decide(
                 req.expiry, req.created, req.preserved, req.preservation_due, req.path_open
             )
             return LOST, RETENTION_EXPIRED
+        if terms.conflict > 0.0 and rules.order_lifted(uniform_at(at + CONFLICT), terms.conflict):
+            return REFUSED, CONFLICTING_LAW
         # Channel 0 is direct_provider (vocabulary.CHANNELS): declined at the provider's rate.
         p_decline = plan.settings.p_provider_decline if plan.number else req.direct_decline
         if p_decline > 0.0 and rules.provider_declines(uniform_at(at + PROVIDER), p_decline):

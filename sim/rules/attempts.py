@@ -42,8 +42,11 @@ REDRAFT = -2
 
 _DOMESTIC_ORDER = STAGES.index("domestic_order")
 _LEGAL_REVIEW = STAGES.index("legal_review")
+_EXECUTION = STAGES.index("execution")
 _DIRECT_PROVIDER = CHANNELS.index("direct_provider")
 _UNSCALED = (1.0,) * len(STAGES)
+NO_CONFLICT = (0.0, 1.0)
+"""An attempt that meets no conflicting third-country law: (chance lifted, time factor)."""
 
 
 # -- before the first attempt ----------------------------------------------------------------
@@ -181,11 +184,15 @@ class AttemptTerms:
         trust: The requested state's trust factor for the requesting state (1 if neutral).
         urgent: Whether the request is urgent.
         content: Whether the request is for content.
+        conflict: For an order the provider objects to under a third country's law
+            (Regulation (EU) 2023/1543 Art. 17): the chance the court lifts it and the factor
+            on the execution stage's time that the objection and review add (7.9).
     """
 
     __slots__ = (
         "channel",
         "clarification",
+        "conflict",
         "content",
         "content_refusal",
         "data_protection",
@@ -206,6 +213,7 @@ class AttemptTerms:
         trust: float,
         urgent: bool,
         content: bool,
+        conflict: tuple[float, float] = NO_CONFLICT,
     ) -> None:
         self.channel = channel
         """The channel's settings (its chances of refusal, return and decline)."""
@@ -227,9 +235,12 @@ class AttemptTerms:
         """Multiplier on each stage's time from the levers, by stage index."""
         self.extra_time = _UNSCALED
         """A further multiplier by stage index: content orders, and trust at the legal review."""
+        self.conflict = conflict[0]
+        """Chance that the order is lifted for a conflicting third-country law (Art. 17)."""
         if trust != 1.0 or content:
             scaled = list(_UNSCALED)
             scaled[_LEGAL_REVIEW] = trust
+            scaled[_EXECUTION] = conflict[1]
             if content:
                 scaled[_DOMESTIC_ORDER] = (
                     1.0 + (standard.content_time_factor - 1.0) * effects.content_extra_time
@@ -247,6 +258,16 @@ def evidence_lost(execution_start: float, expiry: float) -> bool:
     before, nothing is found, however fast the rest was.
     """
     return execution_start > expiry
+
+
+def order_lifted(u_conflict: float, p_lifted: float) -> bool:
+    """Whether the issuing state's court lifts an order for a conflicting third-country law.
+
+    Regulation (EU) 2023/1543 Art. 17(7): where the third country's law prohibits the
+    disclosure, the court weighs the interests it protects, the case's links with each state
+    and the provider's exposure, and upholds or lifts the order.
+    """
+    return u_conflict < p_lifted
 
 
 def provider_declines(u_provider: float, p_decline: float) -> bool:
