@@ -151,6 +151,9 @@ class CrimeType(_Section):
 
     share: NonNegative
     urgent_share: Probability
+    emergency_share: Probability = 0.0
+    """Of its urgent cases, the share involving danger of death or serious physical injury:
+    those open to a provider's emergency disclosure (18 U.S.C. 2702(b)(8), (c)(4))."""
     subscriber: NonNegative
     traffic: NonNegative
     content: NonNegative

@@ -58,6 +58,7 @@ UNLIMITED, CENTRAL_AUTHORITY, POOL = range(3)
 _KINDS = {"unlimited": UNLIMITED, "central_authority": CENTRAL_AUTHORITY}  # or POOL (staff)
 _DOMESTIC_ORDER = STAGES.index("domestic_order")
 _EXECUTION = STAGES.index("execution")
+_EMERGENCY = CHANNELS.index("emergency_disclosure")
 _NO_DAYS = [0.0] * len(STAGES)  # copied, never changed
 
 # -- positions of a request's draws (see the module docstring), as offsets from its key ----
@@ -158,6 +159,7 @@ class Request:
     """The key of the request's draws (the position of its draw 0)."""
     provider: int = 0  # who holds the data: its code in model.provider_names (0: domestic)
     direct_decline: float = 0.0  # the chance it declines a direct request from `requesting`
+    emergency_decline: float = 1.0  # the chance it declines an emergency request
     channel: int = field(default=-1, init=False)
     first_channel: int = field(default=-1, init=False)
     attempts: int = field(default=0, init=False)
@@ -373,8 +375,15 @@ def _decide(
                 req.expiry, req.created, req.preserved, req.preservation_due, req.path_open
             )
             return LOST, RETENTION_EXPIRED
-        # Channel 0 is direct_provider (vocabulary.CHANNELS): declined at the provider's rate.
-        p_decline = plan.settings.p_provider_decline if plan.number else req.direct_decline
+        # Channel 0 is direct_provider (vocabulary.CHANNELS): declined at the provider's rate;
+        # so is the emergency path, at the provider's emergency rate.
+        number = plan.number
+        if number == 0:
+            p_decline = req.direct_decline
+        elif number == _EMERGENCY:
+            p_decline = req.emergency_decline
+        else:
+            p_decline = plan.settings.p_provider_decline
         if p_decline > 0.0 and rules.provider_declines(uniform_at(at + PROVIDER), p_decline):
             return REFUSED, PROVIDER_DECLINED
     if stage.index == _DOMESTIC_ORDER and terms.content_refusal > 0.0:  # content only

@@ -41,6 +41,8 @@ class HolderProfile(StateProfile):
 
     provider_in_union: bool
     """Whether the provider holding the data offers services in the Union."""
+    emergency_policy: bool = False
+    """Whether it discloses in an emergency (``providers.csv``; the emergency path's rule)."""
 
 
 @dataclass(frozen=True, slots=True)
