@@ -52,6 +52,7 @@ def _emergency_settings(share: float = 0.5, urgent: float = 0.5) -> dict[str, An
             name: {"urgent_share": urgent, "emergency_share": share} for name in CRIMES
         },
         "preservation": {"enabled": False},
+        "channels": {EMERGENCY: {"enabled": True}},
     }
 
 
@@ -176,7 +177,7 @@ def test_only_an_urgent_case_in_danger_qualifies(data: WorldData) -> None:
     cases never involve such danger (``emergency_share`` 0); with a share of 1 every urgent
     case does.
     """
-    scenario = make_scenario(CODES, days=365, drain=60)
+    scenario = make_scenario(CODES, _emergency_settings(), days=365, drain=60)
     model = CooperationModel(scenario, build_world(data, scenario))
     crime = scenario.crime_types["csam"]
     never = crime.model_copy(update={"emergency_share": 0.0})
@@ -193,7 +194,7 @@ def test_the_danger_draw_is_keyed_by_the_case(data: WorldData) -> None:
     The draw is the case's own, at a fixed position under its first need's key: the same
     case gets the same answer however many other cases drew before it and in what order.
     """
-    scenario = make_scenario(CODES, days=365, drain=60)
+    scenario = make_scenario(CODES, _emergency_settings(), days=365, drain=60)
     model = CooperationModel(scenario, build_world(data, scenario))
     crime = scenario.crime_types["csam"].model_copy(update={"emergency_share": 0.5})
     keys = [k * 104729 + 17 for k in range(300)]
