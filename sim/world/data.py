@@ -98,11 +98,8 @@ class Provider:
     transparency_report: bool
     share_of_home: float
     verified: bool
-    emergency_policy: bool = False
-    """It discloses in an emergency involving danger of death or serious physical injury (US
-    providers: 18 U.S.C. 2702(b)(8), (c)(4)) and says so in its guidelines or reports."""
-    emergency_rate: float | None = None
-    """Its published share of emergency requests where some data was produced, if any."""
+    emergency_policy: bool = False  # discloses in an emergency: 18 U.S.C. 2702(b)(8), (c)(4)
+    emergency_rate: float | None = None  # published share of emergency requests answered
 
 
 ANY = "*"
@@ -342,16 +339,14 @@ def _read_providers(
             raise WorldDataError(row.where, f"the shares of {home}'s providers exceed 1")
         if not row.text("source"):
             raise WorldDataError(row.where, "source is empty")
-        emergency = row.flag("emergency_policy")
-        emergency_rate = _fraction(row, "emergency_rate", empty=-1.0)
-        if emergency_rate >= 0.0 and not emergency:
+        emergency, rate = row.flag("emergency_policy"), _fraction(row, "emergency_rate", empty=-1)
+        if rate >= 0.0 and not emergency:
             raise WorldDataError(row.where, "an emergency_rate needs emergency_policy = true")
         providers.append(
             Provider(
                 *(name, row.text("name"), home, eu_site, row.flag("offers_services_in_eu")),
                 *(row.flag("transparency_report"), share, row.flag("verified")),
-                emergency,
-                emergency_rate if emergency_rate >= 0.0 else None,
+                *(emergency, rate if rate >= 0.0 else None),
             )
         )
     rates: list[ProviderRate] = []
