@@ -165,6 +165,7 @@ REASONS = (
     "too_many_clarifications",
     "timeout",
     "no_channel",
+    "blocking_statute",
 )
 """Why a request was refused, lost or abandoned ("" for none)."""
 
@@ -182,6 +183,7 @@ class Reason(IntEnum):
     TOO_MANY_CLARIFICATIONS = 7
     TIMEOUT = 8
     NO_CHANNEL = 9
+    BLOCKING_STATUTE = 10
 
 
 (
@@ -195,6 +197,7 @@ class Reason(IntEnum):
     TOO_MANY_CLARIFICATIONS,
     TIMEOUT,
     NO_CHANNEL,
+    BLOCKING_STATUTE,
 ) = (int(reason) for reason in Reason)
 
 

@@ -40,6 +40,7 @@ from sim.engine.request import (
     _ATTEMPT,
     _FIRST_BLOCK,
     _SLOTS,
+    APPROVAL,
     CONTENT_ORDER,
     DATA,
     DATA_AGE,
@@ -196,6 +197,7 @@ def request_positions(passes: int = 3) -> list[int]:
         block = (_FIRST_BLOCK + number * block_size) * STEP
         attempt = block + _ATTEMPT
         positions += [attempt + PRESERVATION_TIME, attempt + PRESERVATION, attempt + ESCALATION]
+        positions.append(attempt + APPROVAL)
         for visit in range(passes):
             for index in range(len(STAGES)):
                 stage = block + visit * NEXT_PASS + index * _SLOTS * STEP

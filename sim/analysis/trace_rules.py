@@ -57,6 +57,11 @@ REASON_RULES = {
         "no cooperation channel was open between the two states for this data type "
         "(docs/model.md 7.3)"
     ),
+    "blocking_statute": (
+        "a blocking statute of the requested state kept the data from leaving it without its "
+        "authorities' approval, which was refused (e.g. China's Data Security Law Art. 36; "
+        "docs/model.md 7.9)"
+    ),
 }
 """One sentence per reason of :data:`sim.vocabulary.REASONS`: the rule that applied."""
 

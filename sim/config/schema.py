@@ -126,6 +126,9 @@ class World(_Section):
     """Draw each need's provider (providers.csv) and answer direct requests at the providers'
     published rates (provider_rates.csv); False: every holder is its state's domestic provider,
     answering at the direct channel's ``1 - p_provider_decline`` (the model before providers)."""
+    blocking_statutes: bool = True
+    """Apply the blocking statutes of ``blocking_statutes.csv`` to requests that reach a
+    provider without the requested state's authorities (docs/model.md 7.9); False: none."""
 
 
 class Demand(_Section):

@@ -35,6 +35,7 @@ REASON_RULES: dict[str, str] = {
     "too_many_clarifications": "abandoned after the most returns for clarification",
     "timeout": "abandoned: the channel's time limit passed",
     "no_channel": "no channel open: cooperation suspended between the two",
+    "blocking_statute": "a blocking statute: the data may not leave without approval (CHN DSL 36)",
 }
 """Each reason a request is refused, lost or abandoned, with the rule behind it."""
 if set(REASON_RULES) != set(REASONS[1:]):

@@ -58,6 +58,7 @@ from sim.engine.streams import (
 )
 from sim.engine.timeline import TimelineLog
 from sim.rules import levers, retention
+from sim.rules.blocking import TO_PROVIDERS, Barrier, barrier_on, barrier_steps
 from sim.rules.channels import EMERGENCY, emergency_open
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
@@ -137,6 +138,7 @@ class CooperationModel(mesa.Model):
             if channel.enabled
         }
         self._use_providers(world)
+        self._use_blocking_statutes(world)
         codes = [s.iso3 for s in self.states]
         self.log = RequestLog(codes, self.crime_type_names, self.provider_names)
         self.unpursued = UnpursuedLog([s.iso3 for s in self.states], self.crime_type_names)
@@ -196,6 +198,21 @@ class CooperationModel(mesa.Model):
             else frozenset()
         )
         """The data types the emergency path serves (none if the channel is disabled)."""
+
+    def _use_blocking_statutes(self, world: World) -> None:
+        """Each state's barriers by day (``sim.rules.blocking``), from its blocking statutes."""
+        by_state: dict[str, list] = {}
+        for statute in world.blocking_statutes:
+            by_state.setdefault(statute.state, []).append(statute)
+        start = self.config.simulation.start
+        self._barriers = tuple(barrier_steps(by_state.get(a.iso3, ()), start) for a in self.states)
+        self.to_provider = frozenset(_CHANNEL_NUMBER[name] for name in TO_PROVIDERS)
+        """The channels (by number) on which a blocking statute stands in a request's way."""
+
+    def barrier(self, state: int, day: float) -> Barrier | None:
+        """What the blocking statutes of state number ``state`` do on ``day`` (None: nothing)."""
+        steps = self._barriers[state]
+        return barrier_on(steps, day) if steps else None
 
     # -- the investigations ------------------------------------------------------------------
 

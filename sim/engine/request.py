@@ -14,7 +14,7 @@ being the first run of the channel's stages or a run after a return for clarific
 a block, each stage has four positions (its time; the provider's decline; the content order;
 the grounds and the return for clarification, two halves of one draw) and after the stages
 come the attempt's own draws (the preservation time, its success, the escalation after a
-decline). Blocks are ordered by pass, then channel: a request's draws depend on the request,
+decline, a blocking statute's approval). Blocks are ordered by pass, then channel: a request's draws depend on the request,
 the channel, the stage and the pass only, never on other requests or on the order of events.
 
 The module is just over 400 lines because the positions of the draws, the compiled plans and
@@ -32,9 +32,11 @@ from sim.config.schema import Channel
 from sim.engine import preserving
 from sim.engine.streams import KEYED, STEP, uniform_at, uniforms_at
 from sim.rules import attempts as rules
+from sim.rules import blocking
 from sim.rules.channels import FORMAL_MLA
 from sim.vocabulary import (
     ABANDONED,
+    BLOCKING_STATUTE,
     CHANNELS,
     EVIDENTIARY_STANDARD,
     FULFILLED,
@@ -72,8 +74,9 @@ _SLOTS = 4
 """Positions per stage, and of the attempt's own draws after the stages."""
 TIME, PROVIDER, CONTENT_ORDER, REVIEW = (n * STEP for n in range(4))
 """A stage's draws, from the stage's first position (``REVIEW``: grounds and return, halves)."""
-PRESERVATION_TIME, PRESERVATION, ESCALATION = (n * STEP for n in range(3))
-"""An attempt's own draws, from the position after its channel's stages."""
+PRESERVATION_TIME, PRESERVATION, ESCALATION, APPROVAL = (n * STEP for n in range(4))
+"""An attempt's own draws, from the position after its channel's stages (``APPROVAL``: a
+blocking statute's refusal and wait, halves of one draw)."""
 _BLOCK = (len(STAGES) + 1) * _SLOTS
 NEXT_PASS = len(CHANNELS) * _BLOCK * STEP
 """From a pass's block to the same channel's block of the next pass."""
@@ -262,6 +265,19 @@ def journey(
         if model.preserving and (path := preserving.due(model, req, plan.settings.nominal_days)):
             yield env.timeout(model.preservation_time(attempt + PRESERVATION_TIME))
             preserving.preserve(model, req, effects.preservation_gap, attempt + PRESERVATION, path)
+        if plan.number in model.to_provider and (
+            barrier := model.barrier(req.requested.number, env.now)
+        ):
+            # A blocking statute: the data leave the requested state only with its approval.
+            wait, refused = blocking.approval(barrier, *uniforms_at(attempt + APPROVAL))
+            if wait > 0.0:
+                yield env.timeout(wait)
+            if refused:
+                outcome, reason = REFUSED, BLOCKING_STATUTE
+                trace is None or trace.attempt_end(req, outcome, reason, env.now)
+                if not _falls_back(model, req, reason, tried, nth):
+                    break
+                continue
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
         # The request's own clock: stages without a queue advance it with no SimPy event (cheap

@@ -21,6 +21,7 @@ from typing import Any
 
 from sim.errors import WorldDataError
 from sim.vocabulary import INSTRUMENTS, TIE_KINDS
+from sim.world.blocking import BlockingStatute, read_blocking_statutes
 
 LEGAL_TRADITIONS = ("common", "civil", "mixed", "religious")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
@@ -80,6 +81,7 @@ class WorldData:
     """The major service providers by name (``providers.csv``), in file order."""
     provider_rates: tuple[ProviderRate, ...] = ()
     """Published answer rates of direct requests (``provider_rates.csv``)."""
+    blocking_statutes: tuple[BlockingStatute, ...] = ()  # blocking_statutes.csv
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,7 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
         _read_instruments(base / "instruments.csv"),
         _read_parameters(base / "parameters.csv", states),
         *_read_providers(base / "providers.csv", base / "provider_rates.csv", states),
+        read_blocking_statutes(base / "blocking_statutes.csv", states),
     )
 
 
@@ -366,11 +369,8 @@ def _read_providers(
         pairs.add((name, requesting))
         if not row.text("period") or not row.text("source"):
             raise WorldDataError(row.where, "period and source must be given")
-        rates.append(
-            ProviderRate(
-                name, requesting, _fraction(row, "rate"), row.text("period"), row.flag("verified")
-            )
-        )
+        rate = _fraction(row, "rate")
+        rates.append(ProviderRate(name, requesting, rate, row.text("period"), row.flag("verified")))
     return tuple(providers), tuple(rates)
 
 
@@ -387,7 +387,7 @@ def world_data_files(directory: str | Path | None = None) -> dict[str, str]:
     """
     base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
     names = ["states.csv", "memberships.csv", "bilateral.csv", "instruments.csv"]
-    names += ["parameters.csv", "providers.csv", "provider_rates.csv"]
+    names += ["parameters.csv", "providers.csv", "provider_rates.csv", "blocking_statutes.csv"]
     hashes = {}
     for name in names:
         try:
