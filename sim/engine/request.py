@@ -14,8 +14,9 @@ being the first run of the channel's stages or a run after a return for clarific
 a block, each stage has four positions (its time; the provider's decline; the content order;
 the grounds and the return for clarification, two halves of one draw) and after the stages
 come the attempt's own draws (the preservation time, its success, the escalation after a
-decline, a blocking statute's approval). Blocks are ordered by pass, then channel: a request's draws depend on the request,
-the channel, the stage and the pass only, never on other requests or on the order of events.
+decline, a blocking statute's approval). Blocks are ordered by pass, then channel: a request's
+draws depend on the request, the channel, the stage and the pass only, never on other
+requests or on the order of events.
 
 The module is just over 400 lines because the positions of the draws, the compiled plans and
 the journey that uses both must be read together: splitting them would scatter one layout.
