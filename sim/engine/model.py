@@ -58,7 +58,7 @@ from sim.engine.streams import (
 )
 from sim.engine.timeline import TimelineLog
 from sim.rules import levers, retention
-from sim.rules.blocking import TO_PROVIDERS, Barrier, barrier_on, barrier_steps
+from sim.rules.blocking import TO_PROVIDERS, approval, barrier_on, barrier_steps
 from sim.rules.channels import EMERGENCY, emergency_open
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
@@ -137,8 +137,7 @@ class CooperationModel(mesa.Model):
             for name, channel in scenario.channels.items()
             if channel.enabled
         }
-        self._use_providers(world)
-        self._use_blocking_statutes(world)
+        self._use_world(world)
         codes = [s.iso3 for s in self.states]
         self.log = RequestLog(codes, self.crime_type_names, self.provider_names)
         self.unpursued = UnpursuedLog([s.iso3 for s in self.states], self.crime_type_names)
@@ -199,6 +198,11 @@ class CooperationModel(mesa.Model):
         )
         """The data types the emergency path serves (none if the channel is disabled)."""
 
+    def _use_world(self, world: World) -> None:
+        """Take what the run needs of its world's providers and blocking statutes."""
+        self._use_providers(world)
+        self._use_blocking_statutes(world)
+
     def _use_blocking_statutes(self, world: World) -> None:
         """Each state's barriers by day (``sim.rules.blocking``), from its blocking statutes."""
         by_state: dict[str, list] = {}
@@ -209,10 +213,16 @@ class CooperationModel(mesa.Model):
         self.to_provider = frozenset(_CHANNEL_NUMBER[name] for name in TO_PROVIDERS)
         """The channels (by number) on which a blocking statute stands in a request's way."""
 
-    def barrier(self, state: int, day: float) -> Barrier | None:
-        """What the blocking statutes of state number ``state`` do on ``day`` (None: nothing)."""
-        steps = self._barriers[state]
-        return barrier_on(steps, day) if steps else None
+    def approval(self, req: Request, channel: int, at: int) -> tuple[float, bool]:
+        """The days an attempt waits for a blocking statute's approval, and whether it is refused.
+
+        ``(0.0, False)`` unless the channel (its number) reaches the provider without the
+        requested state's authorities and a statute is in force there today; else from the
+        attempt's draw at ``at`` (``sim.rules.blocking``).
+        """
+        steps = self._barriers[req.requested.number] if channel in self.to_provider else ()
+        barrier = barrier_on(steps, self.env.now) if steps else None
+        return (0.0, False) if barrier is None else approval(barrier, *uniforms_at(at))
 
     # -- the investigations ------------------------------------------------------------------
 

@@ -33,7 +33,6 @@ from sim.config.schema import Channel
 from sim.engine import preserving
 from sim.engine.streams import KEYED, STEP, uniform_at, uniforms_at
 from sim.rules import attempts as rules
-from sim.rules import blocking
 from sim.rules.channels import FORMAL_MLA
 from sim.vocabulary import (
     ABANDONED,
@@ -177,6 +176,8 @@ class Request:
     """Preservation was due before some attempt (what a loss's driver needs to know)."""
     path_open: bool = field(default=False, init=False)
     """A path of preservation was open when it was due."""
+    barred: bool = field(default=False, init=False)
+    """This attempt's data may not leave the requested state: its approval was refused."""
     loss_driver: int = field(default=0, init=False)
     stage_days: list[float] = field(default_factory=_NO_DAYS.copy, init=False)
     wait_days: list[float] = field(default_factory=_NO_DAYS.copy, init=False)
@@ -253,8 +254,7 @@ def journey(
     choice, made once by the model when it decided to pursue the need).
     """
     env, horizon, priority = model.env, model.horizon, 0 if req.urgent else 1
-    model.in_flight[req.request_id] = req
-    req.requested.open_requests += 1
+    _enter(model, req)
     outcome, reason, trace = ABANDONED, NO_CHANNEL, model.timeline  # None if the run keeps none
     tried = rules.channels_to_try(routes, model.config.routing.max_channels)
     for nth, name in enumerate(tried, 1):
@@ -266,25 +266,12 @@ def journey(
         if model.preserving and (path := preserving.due(model, req, plan.settings.nominal_days)):
             yield env.timeout(model.preservation_time(attempt + PRESERVATION_TIME))
             preserving.preserve(model, req, effects.preservation_gap, attempt + PRESERVATION, path)
-        if plan.number in model.to_provider and (
-            barrier := model.barrier(req.requested.number, env.now)
-        ):
-            # A blocking statute: the data leave the requested state only with its approval.
-            wait, refused = blocking.approval(barrier, *uniforms_at(attempt + APPROVAL))
-            if wait > 0.0:
-                yield env.timeout(wait)
-            if refused:
-                outcome, reason = REFUSED, BLOCKING_STATUTE
-                trace is None or trace.attempt_end(req, outcome, reason, env.now)
-                if not _falls_back(model, req, reason, tried, nth):
-                    break
-                continue
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
-        # The request's own clock: stages without a queue advance it with no SimPy event (cheap
-        # direct requests); it catches up with the environment before a queue and the outcome.
-        clock = env.now
-        deadline = clock + plan.settings.timeout_days
+        # The request's own clock: stages without a queue advance it with no SimPy event; it
+        # catches up before a queue and the outcome. It starts after any statute's approval.
+        wait, req.barred = model.approval(req, plan.number, attempt + APPROVAL)
+        clock, deadline = env.now + wait, env.now + wait + plan.settings.timeout_days
         stages = plan.content_stages if terms.content else plan.stages
         count, position = len(stages), 0
         while position < count:
@@ -296,8 +283,7 @@ def journey(
             if stage.kind == UNLIMITED:
                 entered = clock
                 clock += duration
-                # The clock may run past the horizon; the run ends there and the request is
-                # recorded as pending, so only the days before the horizon count.
+                # Past the horizon the request is pending: only the days before it count.
                 if entered < horizon:
                     req.stage_days[index] += (clock if clock <= horizon else horizon) - entered
             else:
@@ -337,6 +323,12 @@ def journey(
         if rules.ends_request(outcome, reason) or not _falls_back(model, req, reason, tried, nth):
             break
     _leave(model, req, outcome, reason)
+
+
+def _enter(model: CooperationModel, req: Request) -> None:
+    """The request's journey begins: it joins the requests in flight."""
+    model.in_flight[req.request_id] = req
+    req.requested.open_requests += 1
 
 
 def _leave(model: CooperationModel, req: Request, outcome: int, reason: int) -> None:
@@ -392,6 +384,8 @@ def _decide(
                 req.expiry, req.created, req.preserved, req.preservation_due, req.path_open
             )
             return LOST, RETENTION_EXPIRED
+        if req.barred:  # a blocking statute: the approval was refused (sim.rules.blocking)
+            return REFUSED, BLOCKING_STATUTE
         # Channel 0 is direct_provider (vocabulary.CHANNELS): declined at the provider's rate;
         # so is the emergency path, at the provider's emergency rate.
         number = plan.number

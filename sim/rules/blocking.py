@@ -11,9 +11,10 @@ the state's central authority, or an EIO, is that state's authorities handling t
 request, which is what the statutes ask for; so they are not reached.
 
 On such a channel, from the day a statute is in force, an attempt first waits for the approval
-(an exponential time with mean ``approval_days``) and is refused with ``p_refuse``; a ``refuse``
-statute refuses at once. A refused attempt falls back to the request's next channel as any
-refusal does (docs/model.md 7.9).
+(an exponential time with mean ``approval_days``: its stages start that much later, so the
+data may expire meanwhile) and is refused with ``p_refuse`` at its execution, where the
+provider would disclose; a ``refuse`` statute has no wait and always refuses. A refused attempt
+falls back to the request's next channel as any refusal does (docs/model.md 7.9).
 """
 
 from __future__ import annotations
