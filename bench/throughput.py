@@ -21,8 +21,8 @@ Why a ratio
     alternately (bare, engine, bare, engine, ...), and the best rate of each is kept; the last
     line, ``ratio_vs_bare_simpy: X``, is engine requests/s divided by bare requests/s. The
     target is X >= 0.65 (issue #11): the engine's bookkeeping may cost at most about half as
-    much again as the queueing itself. The mean time in system of both models is printed next to the analytic
-    Erlang C value as a check that both simulate the network they claim to.
+    much again as the queueing itself. The mean time in system of both models is printed next
+    to the analytic Erlang C value as a check that both simulate the network they claim to.
 
     The engine runs without the optional timeline of each request's steps (``simulation.timeline
     = false``, as the library's scenarios and sweeps run); the same engine keeping it is run

@@ -37,10 +37,13 @@ CHANNELS = (
     "budapest_mla",
     "un_convention_mla",
     "letters_rogatory",
+    "emergency_disclosure",
 )
 """The cooperation channels, in DESIGN's order (records store the index). Each has one spec in
 ``sim.rules.channels.CHANNEL_SPECS``, in this order, and one ``[channels.NAME]`` block in
-``sim/data/defaults.toml``; both are checked against this list."""
+``sim/data/defaults.toml``; both are checked against this list. ``emergency_disclosure`` comes
+last so that adding it moved no other channel's code (it is opened per request, not by the
+router: ``sim.rules.channels``)."""
 
 
 DATA_TYPES = ("subscriber", "traffic", "content")
@@ -163,6 +166,7 @@ REASONS = (
     "timeout",
     "no_channel",
     "conflicting_law",
+    "blocking_statute",
 )
 """Why a request was refused, lost or abandoned ("" for none)."""
 
@@ -181,6 +185,7 @@ class Reason(IntEnum):
     TIMEOUT = 8
     NO_CHANNEL = 9
     CONFLICTING_LAW = 10
+    BLOCKING_STATUTE = 11
 
 
 (
@@ -195,6 +200,7 @@ class Reason(IntEnum):
     TIMEOUT,
     NO_CHANNEL,
     CONFLICTING_LAW,
+    BLOCKING_STATUTE,
 ) = (int(reason) for reason in Reason)
 
 

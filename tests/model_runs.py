@@ -54,7 +54,9 @@ def make_scenario(
     """The defaults over ``codes`` for ``days`` days, with each of ``changes`` laid over them.
 
     Every state opens 200 cases a year and pursues every formal need unless a change says
-    otherwise, so that the tests do not depend on the calibration of parameters.csv.
+    otherwise, so that the tests do not depend on the calibration of parameters.csv. The
+    emergency path is off unless a change enables it (``tests/test_emergency.py`` does), so
+    that urgent cases in danger do not start on it in tests of the other channels.
     """
     settings = merge(
         default_settings(),
@@ -62,6 +64,7 @@ def make_scenario(
             "world": {"states": codes},
             "simulation": {"warm_up_days": 0, "drain_days": drain, "replications": 1},
             "states": {code: {"cases_per_year": 200.0} for code in codes},
+            "channels": {"emergency_disclosure": {"enabled": False}},
         },
     )
     settings = merge(settings, pursue_all())

@@ -310,7 +310,10 @@ def _bad_registries() -> dict[str, tuple[tuple[ChannelSpec, ...], str]]:
     specs = CHANNEL_SPECS
     extra = replace(specs[0], name="pigeon_post")
     return {
-        "missing": (specs[:-1], "channel 'letters_rogatory': in vocabulary.CHANNELS but has no"),
+        "missing": (
+            specs[:-1],
+            "channel 'emergency_disclosure': in vocabulary.CHANNELS but has no",
+        ),
         "unknown": ((*specs, extra), "channel 'pigeon_post': has a spec but is not in"),
         "twice": ((*specs, specs[3]), "channel 'eio': more than one spec"),
         "order": ((specs[1], specs[0], *specs[2:]), "vocabulary.CHANNELS order"),
@@ -324,7 +327,7 @@ def _bad_registries() -> dict[str, tuple[tuple[ChannelSpec, ...], str]]:
         ),
         "basis": (
             (*specs[:-1], replace(specs[-1], basis="comity\nand more")),
-            "channel 'letters_rogatory': its basis must be one line",
+            "channel 'emergency_disclosure': its basis must be one line",
         ),
     }
 

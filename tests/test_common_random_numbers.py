@@ -27,11 +27,20 @@ import pytest
 from sim.analysis.runs import RunResult
 from sim.config.loading import load_scenario
 from sim.engine.case_draws import BLOCK, CaseDraws
-from sim.engine.model import _CASE, _EXTRA_HOLDERS, _HOLDERS, CASE_DRAWS, PER_CASE, state_key
+from sim.engine.model import (
+    _CASE,
+    _EMERGENCY,
+    _EXTRA_HOLDERS,
+    _HOLDERS,
+    CASE_DRAWS,
+    PER_CASE,
+    state_key,
+)
 from sim.engine.request import (
     _ATTEMPT,
     _FIRST_BLOCK,
     _SLOTS,
+    APPROVAL,
     CONTENT_ORDER,
     DATA,
     DATA_AGE,
@@ -182,12 +191,13 @@ def request_positions(passes: int = 3) -> list[int]:
     stage, the stage's time and decisions; for each channel, the attempt's preservation time,
     success and escalation.
     """
-    positions = [DATA, DATA_AGE, LEGAL_TESTS, _CASE, PROVIDER_CHOICE]
+    positions = [DATA, DATA_AGE, LEGAL_TESTS, _CASE, PROVIDER_CHOICE, _EMERGENCY]
     block_size = (len(STAGES) + 1) * _SLOTS
     for number in range(len(CHANNELS)):
         block = (_FIRST_BLOCK + number * block_size) * STEP
         attempt = block + _ATTEMPT
         positions += [attempt + PRESERVATION_TIME, attempt + PRESERVATION, attempt + ESCALATION]
+        positions.append(attempt + APPROVAL)
         for visit in range(passes):
             for index in range(len(STAGES)):
                 stage = block + visit * NEXT_PASS + index * _SLOTS * STEP

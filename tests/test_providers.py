@@ -99,7 +99,7 @@ def _broken(tmp_path: Path, name: str, text: str) -> Path:
 
 PROVIDERS_HEADER = (
     "provider,name,home,eu_establishment,offers_services_in_eu,transparency_report,"
-    "share_of_home,share_basis,verified,source\n"
+    "share_of_home,share_basis,verified,source,emergency_policy,emergency_rate\n"
 )
 RATES_HEADER = "provider,requesting,rate,period,requests,verified,source,note\n"
 
@@ -110,10 +110,20 @@ RATES_HEADER = "provider,requesting,rate,period,requests,verified,source,note\n"
         (
             "providers.csv",
             PROVIDERS_HEADER
-            + "a,A,USA,,true,true,0.7,x,true,P1\nb,B,USA,,true,true,0.4,x,true,P1\n",
+            + "a,A,USA,,true,true,0.7,x,true,P1,false,\nb,B,USA,,true,true,0.4,x,true,P1,false,\n",
             "exceed 1",
         ),
-        ("providers.csv", PROVIDERS_HEADER + "a,A,XXX,,true,true,0.1,x,true,P1\n", "XXX"),
+        ("providers.csv", PROVIDERS_HEADER + "a,A,XXX,,true,true,0.1,x,true,P1,false,\n", "XXX"),
+        (
+            "providers.csv",
+            PROVIDERS_HEADER + "a,A,USA,,true,true,0.1,x,true,P1,false,0.7\n",
+            "needs emergency_policy",
+        ),
+        (
+            "providers.csv",
+            PROVIDERS_HEADER + "a,A,USA,,true,true,0.1,x,true,P1,true,1.7\n",
+            "between 0 and 1",
+        ),
         ("provider_rates.csv", RATES_HEADER + "nobody,DEU,0.5,2022,,true,P1,\n", "nobody"),
         ("provider_rates.csv", RATES_HEADER + "meta,DEU,1.5,2022,,true,P1,\n", "between 0 and 1"),
         ("provider_rates.csv", RATES_HEADER + "*,EU,0.5,2022,,true,P1,\n", "must name a state"),

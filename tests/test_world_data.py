@@ -79,6 +79,10 @@ def world_dir(tmp_path: Path) -> Path:
     (tmp_path / "provider_rates.csv").write_text(
         "provider,requesting,rate,period,requests,verified,source,note\n", encoding="utf-8"
     )
+    (tmp_path / "blocking_statutes.csv").write_text(
+        "state,law,article,effect,approval_days,p_refuse,in_force,verified,source,note\n",
+        encoding="utf-8",
+    )
     return tmp_path
 
 

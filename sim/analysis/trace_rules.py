@@ -62,6 +62,11 @@ REASON_RULES = {
         "authority (US: 18 U.S.C. 2702(a)), and the issuing state's court lifted the European "
         "Production Order (Regulation (EU) 2023/1543 Art. 17; docs/model.md 7.9)"
     ),
+    "blocking_statute": (
+        "a blocking statute of the requested state kept the data from leaving it without its "
+        "authorities' approval, which was refused (e.g. China's Data Security Law Art. 36; "
+        "docs/model.md 7.9)"
+    ),
 }
 """One sentence per reason of :data:`sim.vocabulary.REASONS`: the rule that applied."""
 

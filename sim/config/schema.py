@@ -126,6 +126,9 @@ class World(_Section):
     """Draw each need's provider (providers.csv) and answer direct requests at the providers'
     published rates (provider_rates.csv); False: every holder is its state's domestic provider,
     answering at the direct channel's ``1 - p_provider_decline`` (the model before providers)."""
+    blocking_statutes: bool = True
+    """Apply the blocking statutes of ``blocking_statutes.csv`` to requests that reach a
+    provider without the requested state's authorities (docs/model.md 7.9); False: none."""
 
 
 class Demand(_Section):
@@ -151,6 +154,9 @@ class CrimeType(_Section):
 
     share: NonNegative
     urgent_share: Probability
+    emergency_share: Probability = 0.0
+    """Of its urgent cases, the share involving danger of death or serious physical injury:
+    those open to a provider's emergency disclosure (18 U.S.C. 2702(b)(8), (c)(4))."""
     subscriber: NonNegative
     traffic: NonNegative
     content: NonNegative

@@ -37,6 +37,7 @@ REASON_RULES: dict[str, str] = {
     "no_channel": "no channel open: cooperation suspended between the two",
     "conflicting_law": "order lifted: the provider's home law bars disclosing content "
     "(EU e-Evidence Art. 17)",
+    "blocking_statute": "a blocking statute: the data may not leave without approval (CHN DSL 36)",
 }
 """Each reason a request is refused, lost or abandoned, with the rule behind it."""
 if set(REASON_RULES) != set(REASONS[1:]):

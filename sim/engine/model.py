@@ -61,6 +61,8 @@ from sim.engine.timeline import TimelineLog
 from sim.rules import levers, retention
 from sim.rules.agreements import CLOUD_ACT, AgreementScope
 from sim.rules.attempts import NO_CONFLICT
+from sim.rules.blocking import TO_PROVIDERS, approval, barrier_on, barrier_steps
+from sim.rules.channels import EMERGENCY, emergency_open
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
 from sim.rules.levers import Policy
 from sim.rules.providers import provider_tables
@@ -75,6 +77,9 @@ _CHANNEL_NUMBER = {name: number for number, name in enumerate(CHANNELS)}
 # uses (tests/test_common_random_numbers.py checks that a request's stay below CASE_DRAWS).
 _CASE = 4 * STEP
 """The crime type and the urgency (halves of one draw)."""
+_EMERGENCY = 6 * STEP
+"""Whether an urgent case involves danger of death or serious physical injury (the emergency
+path's condition): drawn only for an urgent case of a crime type with an ``emergency_share``."""
 CASE_DRAWS = 1 << 20
 """The first position of a case's variable-length draws: its requests draw below it."""
 _EXTRA_HOLDERS = CASE_DRAWS * STEP
@@ -144,7 +149,12 @@ class CooperationModel(mesa.Model):
         for day, code, factor in self.policy.staffing_changes():
             agent = next(a for a in self.states if a.iso3 == code)
             self.env.process(workload.restaff(self.env, agent, day, factor))
-        self._use_providers(world)
+        self.plans: dict[str, ChannelPlan] = {
+            name: compile_channel(name, channel)
+            for name, channel in scenario.channels.items()
+            if channel.enabled
+        }
+        self._use_world(world)
         codes = [s.iso3 for s in self.states]
         self.log = RequestLog(codes, self.crime_type_names, self.provider_names)
         self.unpursued = UnpursuedLog([s.iso3 for s in self.states], self.crime_type_names)
@@ -156,11 +166,6 @@ class CooperationModel(mesa.Model):
         self._next_request = 0
         self._next_case = 0
 
-        self.plans: dict[str, ChannelPlan] = {
-            name: compile_channel(name, channel)
-            for name, channel in scenario.channels.items()
-            if channel.enabled
-        }
         self._use_decision_rules(scenario)
         self.preserving = scenario.preservation.enabled
         """Whether requests ask for preservation at all (the journey skips the rules if not)."""
@@ -187,11 +192,49 @@ class CooperationModel(mesa.Model):
 
     def _use_providers(self, world: World) -> None:
         """Take the run's provider tables (``sim.rules.providers``): who holds what, and rates."""
-        direct = self.config.channels["direct_provider"].p_provider_decline
-        tables = provider_tables([a.profile for a in self.states], world, self.calendar, direct)
+        channels = self.config.channels
+        direct = channels["direct_provider"].p_provider_decline
+        emergency = channels[EMERGENCY].p_provider_decline
+        states = [a.profile for a in self.states]
+        tables = provider_tables(states, world, self.calendar, direct, emergency)
         self.provider_names = tables.names
         """The providers by code (0: a state's domestic provider), as the records name them."""
         self._provider_choice, self._direct_decline = tables.choice, tables.direct_decline
+        self._emergency_decline = tables.emergency_decline
+        """By provider code, the chance it declines an emergency request."""
+        plan = self.plans.get(EMERGENCY)
+        self._emergency_types = (
+            frozenset(DATA_TYPES.index(name) for name in plan.settings.data_types)
+            if plan is not None
+            else frozenset()
+        )
+        """The data types the emergency path serves (none if the channel is disabled)."""
+
+    def _use_world(self, world: World) -> None:
+        """Take what the run needs of its world's providers and blocking statutes."""
+        self._use_providers(world)
+        self._use_blocking_statutes(world)
+
+    def _use_blocking_statutes(self, world: World) -> None:
+        """Each state's barriers by day (``sim.rules.blocking``), from its blocking statutes."""
+        by_state: dict[str, list] = {}
+        for statute in world.blocking_statutes:
+            by_state.setdefault(statute.state, []).append(statute)
+        start = self.config.simulation.start
+        self._barriers = tuple(barrier_steps(by_state.get(a.iso3, ()), start) for a in self.states)
+        self.to_provider = frozenset(_CHANNEL_NUMBER[name] for name in TO_PROVIDERS)
+        """The channels (by number) on which a blocking statute stands in a request's way."""
+
+    def approval(self, req: Request, channel: int, at: int) -> tuple[float, bool]:
+        """The days an attempt waits for a blocking statute's approval, and whether it is refused.
+
+        ``(0.0, False)`` unless the channel (its number) reaches the provider without the
+        requested state's authorities and a statute is in force there today; else from the
+        attempt's draw at ``at`` (``sim.rules.blocking``).
+        """
+        steps = self._barriers[req.requested.number] if channel in self.to_provider else ()
+        barrier = barrier_on(steps, self.env.now) if steps else None
+        return (0.0, False) if barrier is None else approval(barrier, *uniforms_at(at))
 
     def _use_decision_rules(self, scenario: Scenario) -> None:
         """The rules that turn a need into a request: pursuit and the agreements' scope."""
@@ -262,6 +305,7 @@ class CooperationModel(mesa.Model):
         crime_number = choice_index(crime_weights, u_crime)
         crime = self.crime_types[crime_number]
         urgent = u_urgent < crime.urgent_share
+        danger = self._in_danger(urgent, crime, draws)
         wanted = 1 + poisson_at(extra_holders, draws + _EXTRA_HOLDERS, u_extra)
         holders = self._evidence_holders(agent, wanted, draws + _HOLDERS, u_holder)
         if not holders:
@@ -290,6 +334,8 @@ class CooperationModel(mesa.Model):
                 nth = choice_index(choice[0], uniform_at(need + PROVIDER_CHOICE))
                 provider, profile = choice[1][nth], choice[2][nth]
             routes = self._routes(agent, profile, data_type, crime_number, need)
+            if danger and data_type in self._emergency_types and emergency_open(profile):
+                routes = (EMERGENCY, *routes)  # fastest of all: tried first (section 7.3)
             # Levers that speed a formal channel up make investigators expect less delay.
             times = (
                 UNCHANGED if effects is None else effects(agent.iso3, holder.iso3, now).stage_time
@@ -312,6 +358,7 @@ class CooperationModel(mesa.Model):
                 need,
                 provider,
                 direct_decline[provider][agent.number],
+                self._emergency_decline[provider],
             )
             self._next_request += 1
             driver.start(journey(self, request, routes))
@@ -332,6 +379,21 @@ class CooperationModel(mesa.Model):
             u_scope = uniform_at(need + AGREEMENT_SCOPE)
             routes = self.agreement_scope.narrow(routes, agent.number, crime, u_scope)
         return routes
+
+    def _in_danger(self, urgent: bool, crime: CrimeType, case_key: int) -> bool:
+        """Whether a case meets the emergency path's condition: urgent, and in danger.
+
+        18 U.S.C. 2702(b)(8) and (c)(4) let a provider disclose when it believes in good faith
+        that an emergency involving danger of death or serious physical injury requires it: of
+        the crime type's urgent cases, ``emergency_share`` are such emergencies. The draw is
+        the case's own, at a fixed position under its first need's key (``case_key``), so it
+        depends on the case's identity only; it is taken only for an urgent case of a crime
+        type with a positive share while the path is enabled (a draw not taken shifts none).
+        """
+        share = crime.emergency_share
+        if not urgent or share <= 0.0 or not self._emergency_types:
+            return False
+        return uniform_at(case_key + _EMERGENCY) < share
 
     def _leave_unpursued(
         self,

@@ -14,8 +14,9 @@ being the first run of the channel's stages or a run after a return for clarific
 a block, each stage has four positions (its time; the provider's decline; the content order;
 the grounds and the return for clarification, two halves of one draw) and after the stages
 come the attempt's own draws (the preservation time, its success, the escalation after a
-decline). Blocks are ordered by pass, then channel: a request's draws depend on the request,
-the channel, the stage and the pass only, never on other requests or on the order of events.
+decline, a blocking statute's approval). Blocks are ordered by pass, then channel: a request's
+draws depend on the request, the channel, the stage and the pass only, never on other
+requests or on the order of events.
 
 The module is just over 400 lines because the positions of the draws, the compiled plans and
 the journey that uses both must be read together: splitting them would scatter one layout.
@@ -35,6 +36,7 @@ from sim.rules import attempts as rules
 from sim.rules.channels import FORMAL_MLA
 from sim.vocabulary import (
     ABANDONED,
+    BLOCKING_STATUTE,
     CHANNELS,
     CONFLICTING_LAW,
     EVIDENTIARY_STANDARD,
@@ -60,6 +62,7 @@ _KINDS = {"unlimited": UNLIMITED, "central_authority": CENTRAL_AUTHORITY}  # or 
 _DOMESTIC_ORDER = STAGES.index("domestic_order")
 _EXECUTION = STAGES.index("execution")
 _E_EVIDENCE = CHANNELS.index("e_evidence")
+_EMERGENCY = CHANNELS.index("emergency_disclosure")
 _NO_DAYS = [0.0] * len(STAGES)  # copied, never changed
 
 # -- positions of a request's draws (see the module docstring), as offsets from its key ----
@@ -77,8 +80,9 @@ TIME, PROVIDER, CONTENT_ORDER, REVIEW = (n * STEP for n in range(4))
 CONFLICT = CONTENT_ORDER
 """At the execution stage (whose content-order position is free): the court's decision on an
 order the provider objected to under a third country's law."""
-PRESERVATION_TIME, PRESERVATION, ESCALATION = (n * STEP for n in range(3))
-"""An attempt's own draws, from the position after its channel's stages."""
+PRESERVATION_TIME, PRESERVATION, ESCALATION, APPROVAL = (n * STEP for n in range(4))
+"""An attempt's own draws, from the position after its channel's stages (``APPROVAL``: a
+blocking statute's refusal and wait, halves of one draw)."""
 _BLOCK = (len(STAGES) + 1) * _SLOTS
 NEXT_PASS = len(CHANNELS) * _BLOCK * STEP
 """From a pass's block to the same channel's block of the next pass."""
@@ -164,6 +168,7 @@ class Request:
     """The key of the request's draws (the position of its draw 0)."""
     provider: int = 0  # who holds the data: its code in model.provider_names (0: domestic)
     direct_decline: float = 0.0  # the chance it declines a direct request from `requesting`
+    emergency_decline: float = 1.0  # the chance it declines an emergency request
     channel: int = field(default=-1, init=False)
     first_channel: int = field(default=-1, init=False)
     attempts: int = field(default=0, init=False)
@@ -177,6 +182,8 @@ class Request:
     """Preservation was due before some attempt (what a loss's driver needs to know)."""
     path_open: bool = field(default=False, init=False)
     """A path of preservation was open when it was due."""
+    barred: bool = field(default=False, init=False)
+    """This attempt's data may not leave the requested state: its approval was refused."""
     loss_driver: int = field(default=0, init=False)
     stage_days: list[float] = field(default_factory=_NO_DAYS.copy, init=False)
     wait_days: list[float] = field(default_factory=_NO_DAYS.copy, init=False)
@@ -253,8 +260,7 @@ def journey(
     choice, made once by the model when it decided to pursue the need).
     """
     env, horizon, priority = model.env, model.horizon, 0 if req.urgent else 1
-    model.in_flight[req.request_id] = req
-    req.requested.open_requests += 1
+    _enter(model, req)
     outcome, reason, trace = ABANDONED, NO_CHANNEL, model.timeline  # None if the run keeps none
     tried = rules.channels_to_try(routes, model.config.routing.max_channels)
     for nth, name in enumerate(tried, 1):
@@ -268,10 +274,10 @@ def journey(
             preserving.preserve(model, req, effects.preservation_gap, attempt + PRESERVATION, path)
         terms, delay = _attempt_terms(model, req, plan, effects)
         urgency, lever_time, extra_time = terms.urgent_factor, terms.lever_time, terms.extra_time
-        # The request's own clock: stages without a queue advance it with no SimPy event (cheap
-        # direct requests); it catches up with the environment before a queue and the outcome.
-        clock = env.now
-        deadline = clock + plan.settings.timeout_days
+        # The request's own clock: stages without a queue advance it with no SimPy event; it
+        # catches up before a queue and the outcome. It starts after any statute's approval.
+        wait, req.barred = model.approval(req, plan.number, attempt + APPROVAL)
+        clock, deadline = env.now + wait, env.now + wait + plan.settings.timeout_days
         stages = plan.content_stages if terms.content else plan.stages
         count, position = len(stages), 0
         while position < count:
@@ -283,8 +289,7 @@ def journey(
             if stage.kind == UNLIMITED:
                 entered = clock
                 clock += duration
-                # The clock may run past the horizon; the run ends there and the request is
-                # recorded as pending, so only the days before the horizon count.
+                # Past the horizon the request is pending: only the days before it count.
                 if entered < horizon:
                     req.stage_days[index] += (clock if clock <= horizon else horizon) - entered
             else:
@@ -324,6 +329,12 @@ def journey(
         if rules.ends_request(outcome, reason) or not _falls_back(model, req, reason, tried, nth):
             break
     _leave(model, req, outcome, reason)
+
+
+def _enter(model: CooperationModel, req: Request) -> None:
+    """The request's journey begins: it joins the requests in flight."""
+    model.in_flight[req.request_id] = req
+    req.requested.open_requests += 1
 
 
 def _leave(model: CooperationModel, req: Request, outcome: int, reason: int) -> None:
@@ -385,8 +396,17 @@ def _decide(
             return LOST, RETENTION_EXPIRED
         if terms.conflict > 0.0 and rules.order_lifted(uniform_at(at + CONFLICT), terms.conflict):
             return REFUSED, CONFLICTING_LAW
-        # Channel 0 is direct_provider (vocabulary.CHANNELS): declined at the provider's rate.
-        p_decline = plan.settings.p_provider_decline if plan.number else req.direct_decline
+        if req.barred:  # a blocking statute: the approval was refused (sim.rules.blocking)
+            return REFUSED, BLOCKING_STATUTE
+        # Channel 0 is direct_provider (vocabulary.CHANNELS): declined at the provider's rate;
+        # so is the emergency path, at the provider's emergency rate.
+        number = plan.number
+        if number == 0:
+            p_decline = req.direct_decline
+        elif number == _EMERGENCY:
+            p_decline = req.emergency_decline
+        else:
+            p_decline = plan.settings.p_provider_decline
         if p_decline > 0.0 and rules.provider_declines(uniform_at(at + PROVIDER), p_decline):
             return REFUSED, PROVIDER_DECLINED
     if stage.index == _DOMESTIC_ORDER and terms.content_refusal > 0.0:  # content only

@@ -44,6 +44,7 @@ _DOMESTIC_ORDER = STAGES.index("domestic_order")
 _LEGAL_REVIEW = STAGES.index("legal_review")
 _EXECUTION = STAGES.index("execution")
 _DIRECT_PROVIDER = CHANNELS.index("direct_provider")
+_EMERGENCY_NAME = "emergency_disclosure"
 _UNSCALED = (1.0,) * len(STAGES)
 NO_CONFLICT = (0.0, 1.0)
 """An attempt that meets no conflicting third-country law: (chance lifted, time factor)."""
@@ -56,8 +57,12 @@ def channels_to_try(routes: tuple[str, ...], max_channels: int) -> tuple[str, ..
     """The channels a request will try, in order: the first ``max_channels`` of its routes.
 
     Investigators give up after a few channels however many are open (``routing.max_channels``,
-    3 in the defaults); the routes come ranked fastest first, so the slowest are dropped.
+    3 in the defaults); the routes come ranked fastest first, so the slowest are dropped. An
+    emergency request to the provider, first in the routes of a need in danger, is not one of
+    them: it is asked on top of the ordinary channels, which stay as they were if it fails.
     """
+    if routes and routes[0] == _EMERGENCY_NAME:
+        return routes[: max_channels + 1]
     return routes[:max_channels]
 
 

@@ -16,6 +16,14 @@ speed by each channel's ``nominal_days``. Letters rogatory, the diplomatic chann
 no treaty, are open only between states with no treaty basis at all; a pair whose cooperation
 is suspended (a ``suspended`` tie) has no formal channel, letters rogatory included (docs/model.md
 section 7.3). (Whether 24/7 preservation is open is :mod:`sim.rules.preservation`.)
+
+One channel is not the router's: ``emergency_disclosure``, a provider's voluntary disclosure in
+an emergency involving danger of death or serious physical injury (18 U.S.C. 2702(b)(8) for
+content, (c)(4) for records). Whether it is open depends on the request, not only on the pair
+and the data type (the case must be urgent and involve such danger), so its spec is marked
+``per_request``: the router, whose answers are cached per pair, data type and treaty epoch,
+never lists it, and the model puts it first in the routes of a qualifying need after asking its
+rule whether the holder's provider has an emergency disclosure policy (docs/model.md 7.3).
 """
 
 from __future__ import annotations
@@ -50,6 +58,9 @@ class ChannelSpec:
             declared so that :func:`check_registry` catches a misspelt one, which the
             calendar would silently treat as binding nobody.
         ties: The bilateral tie kinds its rule reads (``vocabulary.TIE_KINDS``), likewise.
+        per_request: Whether it opens by the request rather than by the pair and data type
+            (the emergency path): the router leaves it out, the model adds it to a need that
+            meets its conditions.
     """
 
     name: str
@@ -58,6 +69,7 @@ class ChannelSpec:
     basis: str
     instruments: tuple[str, ...] = ()
     ties: tuple[str, ...] = ()
+    per_request: bool = False
 
     @classmethod
     def under_instrument(
@@ -168,6 +180,26 @@ def _direct_provider(
 ) -> bool:
     # The provider's home law must allow voluntary disclosure; content never goes this way.
     return b.params.voluntary_disclosure and data != "content"
+
+
+def emergency_open(holder: StateProfile) -> bool:
+    """Whether the provider holding a need's data has an emergency disclosure policy.
+
+    A listed provider has one if ``providers.csv`` says so (the US ones under 18 U.S.C.
+    2702(b)(8) and (c)(4), which they describe in their law enforcement guidelines and count in
+    their transparency reports); a domestic provider (a plain profile) if its home law allows
+    voluntary disclosure at all (the USA's is 2702; IRL and GBR are an assumption). No treaty
+    and no day enter: the provider's home law is in force throughout the model's period.
+    Content is allowed, since 2702(b)(8) covers contents, unlike the ordinary direct request.
+    """
+    policy = getattr(holder, "emergency_policy", None)
+    return holder.params.voluntary_disclosure if policy is None else policy
+
+
+def _emergency_disclosure(
+    cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+) -> bool:
+    return emergency_open(b)
 
 
 def _bilateral_mlat(
@@ -281,6 +313,13 @@ CHANNEL_SPECS: tuple[ChannelSpec, ...] = (
         instruments=("budapest", "un_cybercrime", *TREATY_MLA_INSTRUMENTS),
         ties=(*BILATERAL_TIES, SUSPENDED),
     ),
+    ChannelSpec(
+        "emergency_disclosure",
+        _emergency_disclosure,
+        formal_mla=False,
+        basis="a provider's emergency disclosure (danger of death): 18 U.S.C. 2702(b)(8), (c)(4)",
+        per_request=True,
+    ),
 )
 """Every channel, in DESIGN's order (the order of ``vocabulary.CHANNELS``)."""
 
@@ -341,3 +380,10 @@ check_registry()
 
 FORMAL_MLA: tuple[str, ...] = tuple(spec.name for spec in CHANNEL_SPECS if spec.formal_mla)
 """The formal mutual legal assistance channels: through central authorities, slow, costly."""
+
+PER_REQUEST: frozenset[str] = frozenset(spec.name for spec in CHANNEL_SPECS if spec.per_request)
+"""The channels the router never lists: the model opens them need by need."""
+
+EMERGENCY = "emergency_disclosure"
+"""The emergency path: put first in the routes of an urgent need whose case involves danger of
+death or serious physical injury, if the holder's provider has an emergency policy."""

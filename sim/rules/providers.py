@@ -7,6 +7,11 @@ reports (or SIRIUS) give for the requesting state (``provider_rates.csv``); for 
 published row the fallback rule of :func:`answer_rate` applies (docs/model.md, section on
 direct requests). A domestic provider answers at ``1 - p_provider_decline`` of the direct
 channel, the model's rate before providers.
+
+A provider with an emergency disclosure policy answers an emergency request (the channel
+``emergency_disclosure``) at its published emergency rate (``providers.csv``,
+``emergency_rate``); one with a policy but no published rate, and a domestic provider, at
+``1 - p_provider_decline`` of the emergency channel (an assumption, docs/model.md 7.9).
 """
 
 from __future__ import annotations
@@ -140,11 +145,14 @@ class ProviderTables:
             all its weight is its domestic provider's (no draw is then taken).
         direct_decline: By provider code, then requesting state number: the chance a direct
             request is declined, ``1 - answer_rate``.
+        emergency_decline: By provider code: the chance an emergency request is declined
+            (1.0 for a provider without an emergency policy, which never gets one).
     """
 
     names: tuple[str, ...]
     choice: list[Choice | None]
     direct_decline: list[list[float]]
+    emergency_decline: tuple[float, ...] = ()
 
 
 def provider_tables(
@@ -152,11 +160,14 @@ def provider_tables(
     world: World,
     calendar: TreatyCalendar,
     p_provider_decline: float,
+    p_emergency_decline: float = 1.0,
 ) -> ProviderTables:
     """The provider tables of a run over ``states`` (in state-number order).
 
     A requesting state counts as an EU member if it is one on the run's first day.
-    ``p_provider_decline`` is the direct channel's, a domestic provider's chance to decline.
+    ``p_provider_decline`` is the direct channel's, a domestic provider's chance to decline;
+    ``p_emergency_decline`` the emergency channel's, for a provider with an emergency policy
+    and no published emergency rate (and for a domestic provider).
     """
     listed = world.providers
     code = {p.provider: n for n, p in enumerate(listed, 1)}
@@ -170,7 +181,8 @@ def provider_tables(
         cumulative = [*accumulate(p.share_of_home for p in held), 1.0]
         codes = [code[p.provider] for p in held] + [0]
         profiles: list[StateProfile] = [
-            HolderProfile(state.facts, state.params, p.offers_services_in_eu) for p in held
+            HolderProfile(state.facts, state.params, p.offers_services_in_eu, p.emergency_policy)
+            for p in held
         ]
         choice.append((cumulative, codes, [*profiles, state]))
     rates = rate_table(world.provider_rates)
@@ -184,4 +196,19 @@ def provider_tables(
         ]
         for name in names
     ]
-    return ProviderTables((DOMESTIC, *code), choice, decline)
+    emergency = (
+        p_emergency_decline,
+        *(emergency_decline(p, p_emergency_decline) for p in listed),
+    )
+    return ProviderTables((DOMESTIC, *code), choice, decline, emergency)
+
+
+def emergency_decline(provider: Provider, fallback: float) -> float:
+    """The chance ``provider`` declines an emergency request: ``1 - emergency_rate``.
+
+    ``fallback`` (the channel's ``p_provider_decline``, assumed) where it has a policy but no
+    published rate; 1.0 where it has no emergency policy (the rule never opens the path then).
+    """
+    if not provider.emergency_policy:
+        return 1.0
+    return fallback if provider.emergency_rate is None else 1.0 - provider.emergency_rate

@@ -4,7 +4,9 @@ It reads the channel registry (:mod:`sim.rules.channels`): each enabled channel'
 types and ``nominal_days``. The answer depends on the two states (and whether the holder's
 provider offers services in the Union), the data type and the treaty calendar's state on the
 day, so it is cached per treaty epoch: the engine asks once per evidence need, millions of
-times a run.
+times a run. A channel that opens by the request rather than by the pair (``per_request``
+in the registry: the emergency path, which needs an urgent case in danger) is never listed
+here, so the cache stays right whatever the request; the model adds it to a qualifying need.
 """
 
 from __future__ import annotations
@@ -28,8 +30,13 @@ class ChannelRouter:
     def __init__(self, channels: Channels, calendar: TreatyCalendar) -> None:
         self._calendar = calendar
         rules = {spec.name: spec.rule for spec in registry.CHANNEL_SPECS}  # read now: patchable
+        per_request = registry.PER_REQUEST
         ranked = sorted(
-            ((name, channel) for name, channel in channels.items() if channel.enabled),
+            (
+                (name, channel)
+                for name, channel in channels.items()
+                if channel.enabled and name not in per_request
+            ),
             key=lambda item: item[1].nominal_days,
         )
         self._ranked = [

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from sim.config.schema import Scenario, StateParameters
 from sim.errors import ScenarioError, WorldDataError
+from sim.world.blocking import BlockingStatute
 from sim.world.data import Provider, ProviderRate, StateFacts, WorldData
 from sim.world.treaties import TreatyCalendar
 
@@ -41,6 +42,8 @@ class HolderProfile(StateProfile):
 
     provider_in_union: bool
     """Whether the provider holding the data offers services in the Union."""
+    emergency_policy: bool = False
+    """Whether it discloses in an emergency (``providers.csv``; the emergency path's rule)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class World:
     """The listed providers whose home state is in the world (none if providers are off)."""
     provider_rates: tuple[ProviderRate, ...] = ()
     """Their published answer rates (``provider_rates.csv``)."""
+    blocking_statutes: tuple[BlockingStatute, ...] = ()
+    """The blocking statutes of the world's states (``blocking_statutes.csv``), if applied."""
 
     def __getitem__(self, iso3: str) -> StateProfile:
         for state in self.states:
@@ -122,7 +127,10 @@ def build_world(data: WorldData, scenario: Scenario) -> World:
         (t for t in data.ties if t.state_a in chosen and t.state_b in chosen),
         data.instrument_in_force,
     )
+    statutes = tuple(s for s in data.blocking_statutes if s.state in chosen)
+    if not scenario.world.blocking_statutes:
+        statutes = ()
     if not scenario.world.providers:
-        return World(states, calendar)
+        return World(states, calendar, blocking_statutes=statutes)
     providers = tuple(p for p in data.providers if p.home in chosen)
-    return World(states, calendar, providers, data.provider_rates)
+    return World(states, calendar, providers, data.provider_rates, statutes)

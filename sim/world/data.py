@@ -1,10 +1,12 @@
 """The world data shipped in ``sim/data``: states, treaty memberships and bilateral ties.
 
-The files hold facts with their sources (see ``sim/data/SOURCES.md``) and, in
-``parameters.csv``, the per-state parameters that no treaty list gives. This module reads and
-checks them; it knows nothing of scenarios or calibrations (a calibration's fitted staff reach
-the world through the scenario, see :class:`sim.config.loading.Calibration`). A broken file raises
-:class:`~sim.errors.WorldDataError` naming the file, the row and the problem.
+The files hold facts with their sources (``sim/data/SOURCES.md``) and, in ``parameters.csv``,
+the per-state parameters that no treaty list gives. This module reads and checks them; it
+knows nothing of scenarios or calibrations (a calibration's fitted staff reach the world
+through the scenario, :class:`sim.config.loading.Calibration`). A broken file raises
+:class:`~sim.errors.WorldDataError` naming the file, the row and the problem. The module is
+just over 400 lines because each file's reader keeps its checks beside it and the files name
+one another (states, then memberships, ties and providers that must name known states).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from sim.errors import WorldDataError
 from sim.vocabulary import INSTRUMENTS, TIE_KINDS
+from sim.world.blocking import BlockingStatute, read_blocking_statutes
 
 LEGAL_TRADITIONS = ("common", "civil", "mixed", "religious")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
@@ -80,6 +83,7 @@ class WorldData:
     """The major service providers by name (``providers.csv``), in file order."""
     provider_rates: tuple[ProviderRate, ...] = ()
     """Published answer rates of direct requests (``provider_rates.csv``)."""
+    blocking_statutes: tuple[BlockingStatute, ...] = ()  # blocking_statutes.csv
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,8 @@ class Provider:
     transparency_report: bool
     share_of_home: float
     verified: bool
+    emergency_policy: bool = False  # discloses in an emergency: 18 U.S.C. 2702(b)(8), (c)(4)
+    emergency_rate: float | None = None  # published share of emergency requests answered
 
 
 ANY = "*"
@@ -205,6 +211,7 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
         _read_instruments(base / "instruments.csv"),
         _read_parameters(base / "parameters.csv", states),
         *_read_providers(base / "providers.csv", base / "provider_rates.csv", states),
+        read_blocking_statutes(base / "blocking_statutes.csv", states),
     )
 
 
@@ -339,10 +346,14 @@ def _read_providers(
             raise WorldDataError(row.where, f"the shares of {home}'s providers exceed 1")
         if not row.text("source"):
             raise WorldDataError(row.where, "source is empty")
+        emergency, rate = row.flag("emergency_policy"), _fraction(row, "emergency_rate", empty=-1)
+        if rate >= 0.0 and not emergency:
+            raise WorldDataError(row.where, "an emergency_rate needs emergency_policy = true")
         providers.append(
             Provider(
                 *(name, row.text("name"), home, eu_site, row.flag("offers_services_in_eu")),
                 *(row.flag("transparency_report"), share, row.flag("verified")),
+                *(emergency, rate if rate >= 0.0 else None),
             )
         )
     rates: list[ProviderRate] = []
@@ -362,12 +373,8 @@ def _read_providers(
         pairs.add((name, requesting))
         if not row.text("period") or not row.text("source"):
             raise WorldDataError(row.where, "period and source must be given")
-        rates.append(
-            ProviderRate(
-                *(name, requesting, _fraction(row, "rate"), row.text("period")),
-                *(row.flag("verified"), row.text("source")),
-            )
-        )
+        rate, period, source = _fraction(row, "rate"), row.text("period"), row.text("source")
+        rates.append(ProviderRate(name, requesting, rate, period, row.flag("verified"), source))
     return tuple(providers), tuple(rates)
 
 
@@ -384,7 +391,7 @@ def world_data_files(directory: str | Path | None = None) -> dict[str, str]:
     """
     base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
     names = ["states.csv", "memberships.csv", "bilateral.csv", "instruments.csv"]
-    names += ["parameters.csv", "providers.csv", "provider_rates.csv"]
+    names += ["parameters.csv", "providers.csv", "provider_rates.csv", "blocking_statutes.csv"]
     hashes = {}
     for name in names:
         try:
