@@ -165,9 +165,10 @@ class CrimeType(_Section):
     budapest_offence: bool
     """Whether the conduct is an offence established under Budapest Arts 2-11 (Art. 25(5))."""
     seriousness: Probability
-    serious_crime_share: Probability
+    serious_crime_share: Probability = 1.0
     """Share of its cases whose offence carries a maximum of at least three years' prison: the
-    "Serious Crime" of a CLOUD Act agreement (UK-US Art. 1(14)), :mod:`sim.rules.agreements`."""
+    "Serious Crime" of a CLOUD Act agreement (UK-US Art. 1(14)), :mod:`sim.rules.agreements`;
+    all of them if not given."""
     patience_days: Positive
     patience_sigma: Annotated[float, Field(ge=0.0, le=10.0)]
 
