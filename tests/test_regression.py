@@ -53,6 +53,14 @@ its digest is still 62da7a4fb494aece) and its time series; the tiny scenarios' r
 Re-recorded for issue #12 (fallback to formal MLA is a choice): a request whose next channel
 is formal MLA goes on only as the pursuit rule says, whatever ended its last attempt (a refused
 European Production Order or CLOUD Act order no longer starts a formal request by itself).
+
+Re-recorded for issue #12, item 2 (the Second Protocol by article): its single channel became
+five, one per article (Arts. 6 to 10), with the reservations of its parties. Only the adaptive
+tiny scenario changes, because its levers bring the Protocol into force for its five states: with
+the five channels disabled its digest is fe99596cfc15f0ea/1d707b2d10dc8feb, as it was with the
+old channel disabled, and as it is without the two Protocol levers. The new channels' draws sit
+in a second layout (``sim.engine.request.channel_blocks``), so no other channel's draw moved:
+the plain tiny scenario and the queueing validation keep their digests.
 """
 
 from __future__ import annotations
@@ -99,7 +107,7 @@ start = 2026-05-01
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
     "tiny": "d0156883741325e7/9b32738449c86969",
-    "tiny_adaptive": "6d7f03ed1bccbb75/98fcc771d0211b74",
+    "tiny_adaptive": "2b5d895657a8b8ae/8fb31368f1fd16f4",
     "validation_queueing_5y": "381c6bdef8b45a7f/665191e35af7fec8",
 }
 

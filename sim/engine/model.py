@@ -258,7 +258,7 @@ class CooperationModel(mesa.Model):
             else:  # the need's own draw: which of the holder state's providers has the data
                 nth = choice_index(choice[0], uniform_at(need + PROVIDER_CHOICE))
                 provider, profile = choice[1][nth], choice[2][nth]
-            routes = open_channels(agent.profile, profile, DATA_TYPES[data_type], now)
+            routes = open_channels(agent.profile, profile, DATA_TYPES[data_type], now, urgent)
             # Levers that speed a formal channel up make investigators expect less delay.
             times = (
                 UNCHANGED if effects is None else effects(agent.iso3, holder.iso3, now).stage_time
