@@ -98,7 +98,7 @@ def protocol_open(
 def test_art_16_3_no_channel_before_entry_into_force(data: WorldData, world: World) -> None:
     """Art. 16(3): no article's channel opens before the Protocol is in force.
 
-    Art. 16(3): the Protocol binds no one before it enters into force, so before that day no
+    The Protocol binds no one before it enters into force, so before that day no
     article's channel is open, even between two states that ratified it, for any data type,
     urgent or not; from that day they open.
     """
@@ -114,7 +114,7 @@ def test_art_16_3_no_channel_before_entry_into_force(data: WorldData, world: Wor
 def test_art_16_3_the_world_data_keep_every_channel_closed(world: World) -> None:
     """Art. 16(3): in the world data the Protocol is not in force, so all is closed.
 
-    Art. 16(3): five ratifications are needed and the data know three, so in the baseline no
+    Five ratifications are needed and the data know three, so in the baseline no
     pair of the world data has any of the Protocol's channels, on any day of a long run.
     """
     router = ChannelRouter(validate_settings(default_settings()).channels, world.calendar.fork())
@@ -160,7 +160,7 @@ def test_art_6_registration_information_is_subscriber_data_only(
 ) -> None:
     """Art. 6(1): registration information only, from a registrar.
 
-    Art. 6(1): a Party's authority may ask a registrar in another Party for domain name
+    A Party's authority may ask a registrar in another Party for domain name
     registration information, which identifies or contacts the registrant: subscriber-type
     data, never traffic data or content.
     """
@@ -188,7 +188,7 @@ def test_art_7_1_an_order_for_subscriber_information_goes_directly(
 ) -> None:
     """Art. 7(1): orders for subscriber information go directly to a provider.
 
-    Art. 7(1): a Party may issue an order directly to a service provider in another Party's
+    A Party may issue an order directly to a service provider in another Party's
     territory for subscriber information only: no traffic data, no content.
     """
     router, _ = protocol_router(data)
@@ -201,7 +201,7 @@ def test_art_7_1_an_order_for_subscriber_information_goes_directly(
 def test_art_7_9_a_a_reserving_party_receives_no_order(data: WorldData, world: World) -> None:
     """Art. 7(9)(a): a Party that reserved Art. 7 receives no order under it.
 
-    Art. 7(9)(a): a Party that reserved the right not to apply Art. 7 receives no order
+    A Party that reserved the right not to apply Art. 7 receives no order
     under it (its providers are not ordered directly), while it may still order providers of
     Parties that made no such reservation, and Arts. 6 and 8 stay open into it.
     """
@@ -215,7 +215,7 @@ def test_art_7_9_a_a_reserving_party_receives_no_order(data: WorldData, world: W
 def test_art_7_9_a_japans_reservation_is_in_the_world_data(data: WorldData) -> None:
     """Art. 7(9)(a): Japan's reservation is in the world data and closes Art. 7.
 
-    Art. 7(9)(a): Japan reserved the right not to apply Art. 7 (sourced, verified), so once
+    Japan reserved the right not to apply Art. 7 (sourced, verified), so once
     the Protocol is in force no Art. 7 order goes to a provider in Japan.
     """
     rows = [r for r in data.reservations if (r.party, r.clause) == ("JPN", "7(9)(a)")]
@@ -233,7 +233,7 @@ def test_art_7_9_a_japans_reservation_is_in_the_world_data(data: WorldData) -> N
 def test_art_7_9_b_access_numbers_do_not_close_the_channel(data: WorldData, world: World) -> None:
     """Art. 7(9)(b): an access-number reservation leaves Art. 7 open.
 
-    Art. 7(9)(b): a reservation for certain access numbers narrows Art. 7 only for them; the
+    A reservation for certain access numbers narrows Art. 7 only for them; the
     model has no access numbers, so the order for subscriber information stays open.
     """
     router, _ = protocol_router(data, (reservation("HUN", "7(9)(b)", "subscriber"),))
@@ -248,7 +248,7 @@ def test_art_8_1_orders_for_subscriber_information_and_traffic_data(
 ) -> None:
     """Art. 8(1): subscriber information and traffic data, not content.
 
-    Art. 8(1): a Party may have the requested Party give effect to its order for the
+    A Party may have the requested Party give effect to its order for the
     production of subscriber information and traffic data by a provider there; content is not
     covered.
     """
@@ -261,7 +261,7 @@ def test_art_8_1_orders_for_subscriber_information_and_traffic_data(
 def test_art_8_13_a_traffic_reservation_closes_traffic_only(data: WorldData, world: World) -> None:
     """Art. 8(13): a traffic-data reservation closes Art. 8 for traffic only.
 
-    Art. 8(13): a Party that reserved Art. 8 for traffic data receives no Art. 8 order for
+    A Party that reserved Art. 8 for traffic data receives no Art. 8 order for
     traffic data, but still for subscriber information; other Parties are not affected.
     """
     router, _ = protocol_router(data, (reservation("HUN", "8(13)", "traffic"),))
@@ -273,7 +273,7 @@ def test_art_8_13_a_traffic_reservation_closes_traffic_only(data: WorldData, wor
 def test_art_8_6_the_clock_is_within_the_deadlines() -> None:
     """Art. 8(6): the channel's clock lies within the 20- and 45-day deadlines.
 
-    Art. 8(6): the provider must produce subscriber information within 20 days and traffic
+    The provider must produce subscriber information within 20 days and traffic
     data within 45 days of the requested Party's order; the channel's execution stage has its
     median between the two, and the requesting state expects it slower than a direct order and
     faster than a European Investigation Order.
@@ -313,7 +313,7 @@ def test_art_9_5_a_reserving_party_receives_no_emergency_disclosure(
 ) -> None:
     """Art. 9(5): a Party that reserved Art. 9 receives no request under it.
 
-    Art. 9(5): a Party that reserved the right not to apply Art. 9 receives no request under
+    A Party that reserved the right not to apply Art. 9 receives no request under
     it; emergency mutual assistance (Art. 10) stays open into it.
     """
     router, _ = protocol_router(data, (reservation("HUN", "9(5)"),))
@@ -325,7 +325,7 @@ def test_art_9_5_a_reserving_party_receives_no_emergency_disclosure(
 def test_art_9_is_the_fastest_route_in_an_emergency(data: WorldData, world: World) -> None:
     """Art. 9(3): in an emergency Art. 9 is tried first.
 
-    Art. 9(3): the data are disclosed on a rapidly expedited basis, so an urgent request
+    The data are disclosed on a rapidly expedited basis, so an urgent request
     tries Art. 9 before any other channel.
     """
     router, _ = protocol_router(data)
@@ -416,7 +416,7 @@ def _append_reservation(folder: Path, line: str) -> None:
 def test_art_19_only_a_party_can_have_made_a_reservation(data_dir: Path) -> None:
     """Art. 19(1): only a Party can have made a reservation.
 
-    Art. 19(1): a reservation is made on signature or with the consent to be bound, and it
+    A reservation is made on signature or with the consent to be bound, and it
     binds only a Party: a reservation listed for a state that memberships.csv does not list as a
     party (Germany only signed) is a data error naming the row.
     """
@@ -516,7 +516,7 @@ def _channels_used(tmp_path: Path, text: str):
 def test_a_baseline_run_uses_none_of_its_channels(tmp_path: Path) -> None:
     """Art. 16(3): a baseline run uses none of the Protocol's channels.
 
-    Art. 16(3): without a lever the Protocol never enters into force in a run, so no request
+    Without a lever the Protocol never enters into force in a run, so no request
     of its three parties (and two signatories) goes through any of its channels.
     """
     requests = _channels_used(tmp_path, RUN)
