@@ -27,8 +27,9 @@ SECOND_PROTOCOL = {
 }
 CLOSED_TODAY = {*SECOND_PROTOCOL, "un_convention_mla", "budapest_mla"}
 """Channels that no request of today's regime takes, in the full world too (docs/model.md
-7.3: two treaties not in force, the Second Protocol's five channels among them, and Budapest Art. 27 displaced by UNTOC); the dashboard's
-``in_force`` and ``join`` reforms open them."""
+7.3: two treaties not in force, the Second Protocol with its five channels among them, and
+Budapest Art. 27 displaced by UNTOC); the dashboard's ``in_force`` and ``join`` reforms open
+them."""
 
 
 def test_teaching_world_validates_with_its_own_staff() -> None:

@@ -408,3 +408,10 @@ check_registry()
 
 FORMAL_MLA: tuple[str, ...] = tuple(spec.name for spec in CHANNEL_SPECS if spec.formal_mla)
 """The formal mutual legal assistance channels: through central authorities, slow, costly."""
+
+CALIBRATED_MLA: tuple[str, ...] = tuple(
+    spec.name for spec in CHANNEL_SPECS if spec.formal_mla and not spec.emergency_only
+)
+"""The formal MLA channels whose stage times the calibration scales (``time_scale``): all but
+the Second Protocol's emergency mutual assistance (Art. 10), whose times are emergency times
+that the calibration's targets (the mean time of ordinary formal requests) do not measure."""
