@@ -28,7 +28,11 @@ REQUESTING_STAGES = frozenset({"drafting", "outgoing_review", "transmission"})
 
 CHANNELS = (
     "direct_provider",
-    "second_protocol",
+    "sp_domain_registration",
+    "sp_subscriber_order",
+    "sp_expedited_production",
+    "sp_emergency_disclosure",
+    "sp_emergency_mla",
     "e_evidence",
     "eio",
     "cloud_act",
@@ -43,7 +47,21 @@ CHANNELS = (
 ``sim.rules.channels.CHANNEL_SPECS``, in this order, and one ``[channels.NAME]`` block in
 ``sim/data/defaults.toml``; both are checked against this list. ``emergency_disclosure`` comes
 last so that adding it moved no other channel's code (it is opened per request, not by the
-router: ``sim.rules.channels``)."""
+router: ``sim.rules.channels``). The five ``sp_`` channels are the Second Additional
+Protocol to the Budapest Convention (CETS 224), one per article that moves evidence: Arts. 6,
+7, 8, 9 and 10 (docs/model.md section 7.3)."""
+
+
+RETIRED_CHANNELS = {
+    "second_protocol": (
+        "the Second Protocol's single channel was split by article (issue #12): name "
+        "sp_domain_registration (Art. 6), sp_subscriber_order (Art. 7), sp_expedited_production "
+        "(Art. 8), sp_emergency_disclosure (Art. 9) or sp_emergency_mla (Art. 10); the "
+        "instrument is still second_protocol"
+    ),
+}
+"""Channels a scenario may still name from an earlier release, each with what replaced it: a
+scenario naming one is refused with this message, never silently ignored."""
 
 
 DATA_TYPES = ("subscriber", "traffic", "content")
@@ -104,6 +122,18 @@ the treaty bases of formal mutual legal assistance (``TREATY_MLA_INSTRUMENTS`` a
 ``sim.rules.channels``): UNTOC Art. 18, the 1959 European Convention (ETS 030), the
 Inter-American Convention (1992), the ASEAN MLA Treaty, the EU's agreements with the US, Japan
 and the UK (TCA Part Three), and the Commonwealth's Harare Scheme."""
+
+
+PROTOCOL_RESERVATIONS: dict[str, int] = {
+    "7(9)(a)": 7,
+    "7(9)(b)": 7,
+    "8(13)": 8,
+    "9(5)": 9,
+}
+"""The reservations a Party may make to the Second Protocol's evidence articles (CETS 224 Art.
+19(1)), by clause, each with its article: not to apply Art. 7 (7(9)(a)); not to apply it to
+certain access numbers (7(9)(b)); not to apply Art. 8 to traffic data (8(13)); not to apply
+Art. 9 (9(5)). ``sim/data/second_protocol_reservations.csv`` holds those each party made."""
 
 
 TIE_KINDS = ("mlat", "cloud_act", "mla_agreement", "suspended")

@@ -140,22 +140,27 @@ def test_irl_deu_no_eio_but_e_evidence_after_august_2026(data: WorldData) -> Non
 
 @pytest.mark.parametrize("pair", [("JPN", "HUN"), ("SRB", "JPN"), ("HUN", "SRB")])
 def test_second_protocol_never_open_in_the_baseline(data: WorldData, pair: tuple[str, str]) -> None:
-    """The Second Protocol is not in force, so even two of its parties cannot use it."""
+    """The Second Protocol is not in force, so two of its parties can use none of its channels.
+
+    tests/test_second_protocol.py tests each article.
+    """
     world, router = setup(data, list(pair))
     a, b = pair
     assert world.calendar.is_party(a, "second_protocol", 400.0)
     assert world.calendar.is_party(b, "second_protocol", 400.0)
     for day in (0.0, 400.0, 1800.0):
-        assert "second_protocol" not in open_to(router, world, a, b, "subscriber", day)
+        for data_type in ("subscriber", "traffic", "content"):
+            found = open_to(router, world, a, b, data_type, day)
+            assert not [name for name in found if name.startswith("sp_")]
 
 
 def test_second_protocol_opens_once_in_force(data: WorldData) -> None:
-    """Bringing the Second Protocol into force opens it between its parties (a reform)."""
-    world, router = setup(data, ["JPN", "HUN"])
+    """Bringing the Second Protocol into force opens its articles between its parties (a reform)."""
+    world, router = setup(data, ["SRB", "HUN"])
     world.calendar.set_in_force("second_protocol", 100.0)
-    assert "second_protocol" not in open_to(router, world, "JPN", "HUN", "subscriber", 99.0)
-    assert "second_protocol" in open_to(router, world, "JPN", "HUN", "subscriber", 100.0)
-    assert "second_protocol" not in open_to(router, world, "JPN", "HUN", "content", 100.0)
+    assert "sp_subscriber_order" not in open_to(router, world, "SRB", "HUN", "subscriber", 99.0)
+    assert "sp_subscriber_order" in open_to(router, world, "SRB", "HUN", "subscriber", 100.0)
+    assert "sp_subscriber_order" not in open_to(router, world, "SRB", "HUN", "content", 100.0)
 
 
 def test_un_convention_is_scenario_only(data: WorldData) -> None:
@@ -279,8 +284,12 @@ def test_registry_gives_each_channel_one_spec_in_vocabulary_order() -> None:
 
 
 def test_formal_mla_is_derived_from_the_specs() -> None:
-    """The formal MLA channels are those whose spec says so (DESIGN's four and treaty_mla)."""
+    """The formal MLA channels are those whose spec says so.
+
+    DESIGN's four, treaty_mla and the Second Protocol's emergency mutual assistance (Art. 10).
+    """
     assert FORMAL_MLA == (
+        "sp_emergency_mla",
         "bilateral_mlat",
         "treaty_mla",
         "budapest_mla",
@@ -309,20 +318,22 @@ def _bad_registries() -> dict[str, tuple[tuple[ChannelSpec, ...], str]]:
     """Registries that :func:`check_registry` must refuse, with the message it must give."""
     specs = CHANNEL_SPECS
     extra = replace(specs[0], name="pigeon_post")
+    eio = [spec.name for spec in specs].index("eio")
+    mlat = [spec.name for spec in specs].index("bilateral_mlat")
     return {
         "missing": (
             specs[:-1],
             "channel 'emergency_disclosure': in vocabulary.CHANNELS but has no",
         ),
         "unknown": ((*specs, extra), "channel 'pigeon_post': has a spec but is not in"),
-        "twice": ((*specs, specs[3]), "channel 'eio': more than one spec"),
+        "twice": ((*specs, specs[eio]), "channel 'eio': more than one spec"),
         "order": ((specs[1], specs[0], *specs[2:]), "vocabulary.CHANNELS order"),
         "instrument": (
-            (*specs[:3], replace(specs[3], instruments=("eoi",)), *specs[4:]),
+            (*specs[:eio], replace(specs[eio], instruments=("eoi",)), *specs[eio + 1 :]),
             "channel 'eio': unknown instrument 'eoi' (not in vocabulary.INSTRUMENTS)",
         ),
         "tie": (
-            (*specs[:5], replace(specs[5], ties=("mlta",)), *specs[6:]),
+            (*specs[:mlat], replace(specs[mlat], ties=("mlta",)), *specs[mlat + 1 :]),
             "channel 'bilateral_mlat': unknown tie kind 'mlta'",
         ),
         "basis": (

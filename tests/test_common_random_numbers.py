@@ -45,14 +45,17 @@ from sim.engine.request import (
     DATA,
     DATA_AGE,
     ESCALATION,
+    FIRST_LAYOUT,
+    LATER_CHANNELS,
+    LATER_LAYOUT,
     LEGAL_TESTS,
-    NEXT_PASS,
     PRESERVATION,
     PRESERVATION_TIME,
     PROVIDER,
     PROVIDER_CHOICE,
     REVIEW,
     TIME,
+    channel_blocks,
     compile_channel,
 )
 from sim.engine.streams import STEP, RandomStreams, child, exponential_at, uniform_at, uniforms_at
@@ -192,15 +195,14 @@ def request_positions(passes: int = 3) -> list[int]:
     success and escalation.
     """
     positions = [DATA, DATA_AGE, LEGAL_TESTS, _CASE, PROVIDER_CHOICE, _EMERGENCY]
-    block_size = (len(STAGES) + 1) * _SLOTS
-    for number in range(len(CHANNELS)):
-        block = (_FIRST_BLOCK + number * block_size) * STEP
+    for name in CHANNELS:
+        block, next_pass = channel_blocks(name)
         attempt = block + _ATTEMPT
         positions += [attempt + PRESERVATION_TIME, attempt + PRESERVATION, attempt + ESCALATION]
         positions.append(attempt + APPROVAL)
         for visit in range(passes):
             for index in range(len(STAGES)):
-                stage = block + visit * NEXT_PASS + index * _SLOTS * STEP
+                stage = block + visit * next_pass + index * _SLOTS * STEP
                 positions += [stage + offset for offset in (TIME, PROVIDER, CONTENT_ORDER, REVIEW)]
     return positions
 
@@ -223,6 +225,25 @@ def test_a_request_never_reaches_its_cases_variable_draws() -> None:
     assert last < CASE_DRAWS * STEP
 
 
+def test_the_first_channels_keep_their_blocks_and_later_ones_come_after() -> None:
+    """The first ten channels keep the blocks they always had; channels added later sit beyond.
+
+    Adding a channel must not move another channel's draws, or every run's rows would change
+    although no request can use the new channel (tests/test_regression.py).
+    """
+    block_size = (len(STAGES) + 1) * _SLOTS
+    assert set(FIRST_LAYOUT) | set(LATER_CHANNELS) == set(CHANNELS)
+    assert not set(FIRST_LAYOUT) & set(LATER_CHANNELS)
+    for number, name in enumerate(FIRST_LAYOUT):
+        assert channel_blocks(name) == (
+            (_FIRST_BLOCK + number * block_size) * STEP,
+            len(FIRST_LAYOUT) * block_size * STEP,
+        )
+    first_end = (_FIRST_BLOCK + 1_001 * len(FIRST_LAYOUT) * block_size) * STEP
+    assert all(channel_blocks(name)[0] >= LATER_LAYOUT * STEP for name in LATER_CHANNELS)
+    assert first_end < LATER_LAYOUT * STEP
+
+
 def test_compiled_channels_place_their_stages_in_the_layout() -> None:
     """A compiled channel's block and stage positions are those of the request layout."""
     from sim.config.loading import default_settings, validate_settings
@@ -231,7 +252,7 @@ def test_compiled_channels_place_their_stages_in_the_layout() -> None:
     allowed = set(request_positions(passes=1))
     for name in CHANNELS:
         plan = compile_channel(name, getattr(scenario.channels, name))
-        assert plan.at == (_FIRST_BLOCK + plan.number * (len(STAGES) + 1) * _SLOTS) * STEP
+        assert (plan.at, plan.next_pass) == channel_blocks(name)
         for stage in plan.stages:
             assert plan.at + stage.at + TIME in allowed
 
@@ -258,7 +279,7 @@ def test_a_requests_stage_times_do_not_depend_on_the_order_of_events() -> None:
     ]
 
     def time(key: int, visit: int, stage) -> float:
-        return stage.sample(key + plan.at + visit * NEXT_PASS + stage.at)
+        return stage.sample(key + plan.at + visit * plan.next_pass + stage.at)
 
     alone = [time(*draw) for draw in draws if draw[0] == first]
     random.Random(1).shuffle(draws)

@@ -54,14 +54,18 @@ Re-recorded for issue #12 (fallback to formal MLA is a choice): a request whose 
 is formal MLA goes on only as the pursuit rule says, whatever ended its last attempt (a refused
 European Production Order or CLOUD Act order no longer starts a formal request by itself).
 
-Re-recorded for issue #12, item 2 (the emergency path): an urgent case in danger of death or
-serious physical injury (a keyed draw against the crime type's ``emergency_share``) asks the
-provider for emergency disclosure first (18 U.S.C. 2702(b)(8), (c)(4)); in the tiny scenario 525
-requests start there (415 fulfilled on it), and some needs whose only routes were formal are
-now pursued. The new channel also lengthens a pass's block of draws (``NEXT_PASS`` is one block
-per channel), so a request's draws after a return for clarification move. Checked: with the
-channel disabled and the old pass length, both tiny digests are the recorded ones before this
-change. The queueing validation (no urgent cases, no returns) keeps its digest.
+Re-recorded for issue #12 (the law as the instruments write it; four changes of one session,
+the digests recorded once after all four): the emergency path (an urgent case in danger asks
+the provider for emergency disclosure first, 18 U.S.C. 2702(b)(8), (c)(4); in the tiny scenario
+525 requests start there); the scope of a CLOUD Act agreement order (serious crime, not the other
+party's persons, the issuing state's uptake: the GBR-USA pair loses most of its agreement
+orders); EU production orders for content to US providers meet the provider's Art. 17 objection
+(the tiny world's DEU, FRA and IRL to the USA); and the Second Protocol split into its five
+articles, which only the adaptive scenario's levers bring into force. Each new channel's draws
+sit in a second layout (``sim.engine.request.channel_blocks``), so no existing draw moved: the
+queueing validation (no urgent cases, no agreement, no e-Evidence, Protocol closed) keeps its
+digest. With the five Protocol channels disabled the adaptive digest was fe99596cfc15f0ea/
+1d707b2d10dc8feb before these changes, as without the two Protocol levers.
 """
 
 from __future__ import annotations
@@ -107,8 +111,8 @@ start = 2026-05-01
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "tiny": "cf74ca8fab6a763f/152993b067c71d6e",
-    "tiny_adaptive": "d93619ae7d743f9f/10635dda73d66e2f",
+    "tiny": "bfbc17989e9c940d/8ddf027b588e01d5",
+    "tiny_adaptive": "3b05f3fb5e490b63/275588fda32b3919",
     "validation_queueing_5y": "381c6bdef8b45a7f/665191e35af7fec8",
 }
 

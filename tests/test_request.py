@@ -321,7 +321,7 @@ def small_model(data: WorldData, *changes: dict[str, Any], days: int = 400) -> C
     """
     channels: dict[str, Any] = {name: {"enabled": False} for name in CHANNELS}
     channels["bilateral_mlat"] = {**QUIET, "enabled": True, "stages": fixed(MLAT_DAYS, CENTRAL)}
-    channels["second_protocol"] = {**QUIET, "enabled": True, "stages": fixed(PROTOCOL_DAYS)}
+    channels["sp_expedited_production"] = {**QUIET, "enabled": True, "stages": fixed(PROTOCOL_DAYS)}
     settings = merge(
         default_settings(),
         {
@@ -416,14 +416,14 @@ def test_a_refusal_falls_back_to_the_next_channel(data: WorldData) -> None:
     The MLAT attempt starts that day and ends 37 days later, on day 43; the stages of both
     attempts are counted, and the first channel stays on record.
     """
-    model = small_model(data, {"channels": {"second_protocol": {"p_refuse_grounds": 1.0}}})
-    send(model, ("second_protocol", "bilateral_mlat"))
+    model = small_model(data, {"channels": {"sp_expedited_production": {"p_refuse_grounds": 1.0}}})
+    send(model, ("sp_expedited_production", "bilateral_mlat"))
     row = only_row(finish(model))
     assert (row["outcome"], row["reason"]) == ("fulfilled", "")
     assert row["time_to_outcome_days"] == 6.0 + 37.0
     assert (row["channel"], row["first_channel"], row["attempts"]) == (
         "bilateral_mlat",
-        "second_protocol",
+        "sp_expedited_production",
         2,
     )
     assert stage_days(row) == {
@@ -439,8 +439,8 @@ def test_a_timeout_falls_back_to_the_next_channel(data: WorldData) -> None:
 
     The request goes on to the MLAT at once, which answers 37 days later, on day 40.
     """
-    model = small_model(data, {"channels": {"second_protocol": {"timeout_days": 2.0}}})
-    send(model, ("second_protocol", "bilateral_mlat"))
+    model = small_model(data, {"channels": {"sp_expedited_production": {"timeout_days": 2.0}}})
+    send(model, ("sp_expedited_production", "bilateral_mlat"))
     row = only_row(finish(model))
     assert row["outcome"] == "fulfilled"
     assert row["time_to_outcome_days"] == 3.0 + 37.0
@@ -454,8 +454,10 @@ def test_a_providers_decline_falls_back_to_the_next_channel(data: WorldData) -> 
     Only a declined direct request is the investigators' choice to pursue; this one always
     falls back, and the MLAT answers 37 days later, on day 47.
     """
-    model = small_model(data, {"channels": {"second_protocol": {"p_provider_decline": 1.0}}})
-    send(model, ("second_protocol", "bilateral_mlat"))
+    model = small_model(
+        data, {"channels": {"sp_expedited_production": {"p_provider_decline": 1.0}}}
+    )
+    send(model, ("sp_expedited_production", "bilateral_mlat"))
     row = only_row(finish(model))
     assert row["outcome"] == "fulfilled"
     assert row["time_to_outcome_days"] == 10.0 + 37.0
@@ -472,7 +474,7 @@ def test_a_clarification_loop_returns_to_drafting_until_the_limit(data: WorldDat
         data,
         {"channels": {"bilateral_mlat": {"p_clarify": 1.0, "max_clarifications": 2}}},
     )
-    send(model, ("bilateral_mlat", "second_protocol"))
+    send(model, ("bilateral_mlat", "sp_expedited_production"))
     row = only_row(finish(model))
     assert (row["outcome"], row["reason"]) == ("abandoned", "too_many_clarifications")
     assert row["time_to_outcome_days"] == 57.0
@@ -492,7 +494,7 @@ def test_evidence_is_lost_when_retention_runs_out_before_execution(data: WorldDa
     never happens, and no other channel is tried.
     """
     model = small_model(data)
-    send(model, ("bilateral_mlat", "second_protocol"), expiry=20.0)
+    send(model, ("bilateral_mlat", "sp_expedited_production"), expiry=20.0)
     row = only_row(finish(model))
     assert (row["outcome"], row["reason"]) == ("lost", "retention_expired")
     assert row["time_to_outcome_days"] == 30.0

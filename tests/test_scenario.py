@@ -248,7 +248,7 @@ FIELD_ERRORS = [
         "[simulation]\ntimeseries_interval_days = 0\n",
         "simulation.timeseries_interval_days",
     ),
-    ("too-many-channels", "[routing]\nmax_channels = 12\n", "routing.max_channels"),
+    ("too-many-channels", "[routing]\nmax_channels = 16\n", "routing.max_channels"),
     ("bad-data-type", '[channels.eio]\ndata_types = ["dna"]\n', "channels.eio.data_types[0]"),
     ("no-data-types", "[channels.eio]\ndata_types = []\n", "channels.eio"),
     ("zero-staff", "[state_defaults]\nca_staff = 0\n", "state_defaults.ca_staff"),

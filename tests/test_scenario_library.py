@@ -57,6 +57,7 @@ from sim.engine.streams import RandomStreams
 from sim.experiments.runner import run_scenario
 from sim.rules.channels import FORMAL_MLA
 from sim.rules.levers import ActiveLever, resolve
+from sim.vocabulary import CHANNELS
 from sim.world.build import build_world
 from sim.world.data import load_world_data
 
@@ -303,19 +304,26 @@ def budapest_mla(reform, twin, scenario) -> tuple[np.ndarray, np.ndarray]:
     return by_replication(reform, count), by_replication(twin, count)
 
 
+SECOND_PROTOCOL = [name for name in CHANNELS if name.startswith("sp_")]
+"""The Second Protocol's channels, one per article (Arts. 6 to 10)."""
+
+
 def second_protocol_requests(reform, twin, scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Requests through the Second Protocol's channel (none in the twin)."""
-    count = count_on("second_protocol")
+    """Requests through any of the Second Protocol's channels (none in the twin)."""
+
+    def count(requests: pd.DataFrame) -> float:
+        return float(requests["channel"].isin(SECOND_PROTOCOL).sum())
+
     return by_replication(reform, count), by_replication(twin, count)
 
 
 def second_protocol_needs_days(reform, twin, scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Median time to evidence of the needs eligible for the Protocol's direct channel (days).
+    """Median time to evidence of the needs eligible for the Protocol's channels (days).
 
-    Eligible: the needs the reform sends first to the Second Protocol channel; in the twin
-    the same needs went to formal MLA (or direct requests to providers, where they could).
+    Eligible: the needs the reform sends first to one of the Second Protocol's channels; in the
+    twin the same needs went to formal MLA (or direct requests to providers, where they could).
     """
-    needs = reform[reform["first_channel"] == "second_protocol"]
+    needs = reform[reform["first_channel"].isin(SECOND_PROTOCOL)]
     return median_days(needs), median_days(same_needs(twin, needs))
 
 

@@ -18,10 +18,18 @@ from sim.vocabulary import CHANNELS
 pytestmark = pytest.mark.calibrated
 
 TEACHING = Path(__file__).resolve().parent.parent / "scenarios" / "teaching.toml"
-CLOSED_TODAY = {"second_protocol", "un_convention_mla", "budapest_mla"}
+SECOND_PROTOCOL = {
+    "sp_domain_registration",
+    "sp_subscriber_order",
+    "sp_expedited_production",
+    "sp_emergency_disclosure",
+    "sp_emergency_mla",
+}
+CLOSED_TODAY = {*SECOND_PROTOCOL, "un_convention_mla", "budapest_mla"}
 """Channels that no request of today's regime takes, in the full world too (docs/model.md
-7.3: two treaties not in force, and Budapest Art. 27 displaced by UNTOC); the dashboard's
-``in_force`` and ``join`` reforms open them."""
+7.3: two treaties not in force, the Second Protocol with its five channels among them, and
+Budapest Art. 27 displaced by UNTOC); the dashboard's ``in_force`` and ``join`` reforms open
+them."""
 
 
 def test_teaching_world_validates_with_its_own_staff() -> None:

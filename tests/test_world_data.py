@@ -11,7 +11,7 @@ import pytest
 
 from sim.errors import WorldDataError
 from sim.vocabulary import INSTRUMENTS
-from sim.world.data import load_world_data
+from sim.world.data import RESERVATIONS_FILE, load_world_data
 
 STATES_HEADER = (
     "iso3,name,un_member,region,subregion,languages,legal_tradition,privacy_regime,"
@@ -49,6 +49,7 @@ INSTRUMENT_ROWS = {
     "eu_uk_tca": "2021-01-01",
     "harare": "",
 }
+RESERVATIONS_HEADER = "party,article,clause,data_type,deposited,verified,source,note\n"
 PARAMETERS = """iso3,ca_staff,retention_days,basis
 AAA,5,90,a note
 BBB,,365,
@@ -83,6 +84,7 @@ def world_dir(tmp_path: Path) -> Path:
         "state,law,article,effect,approval_days,p_refuse,in_force,verified,source,note\n",
         encoding="utf-8",
     )
+    (tmp_path / RESERVATIONS_FILE).write_text(RESERVATIONS_HEADER, encoding="utf-8")
     return tmp_path
 
 

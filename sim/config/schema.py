@@ -418,6 +418,8 @@ class Channel(_Section):
 
 def _known_channel(name: str) -> str:
     """``name`` if it is a channel of the vocabulary (read when validating, not at import)."""
+    if name in vocabulary.RETIRED_CHANNELS:
+        raise ValueError(vocabulary.RETIRED_CHANNELS[name])
     if name not in vocabulary.CHANNELS:
         raise ValueError(f"unknown channel (choose {', '.join(vocabulary.CHANNELS)})")
     return name

@@ -333,7 +333,7 @@ class CooperationModel(mesa.Model):
             else:  # the need's own draw: which of the holder state's providers has the data
                 nth = choice_index(choice[0], uniform_at(need + PROVIDER_CHOICE))
                 provider, profile = choice[1][nth], choice[2][nth]
-            routes = self._routes(agent, profile, data_type, crime_number, need)
+            routes = self._routes(agent, profile, data_type, (crime_number, urgent), need)
             if danger and data_type in self._emergency_types and emergency_open(profile):
                 routes = (EMERGENCY, *routes)  # fastest of all: tried first (section 7.3)
             # Levers that speed a formal channel up make investigators expect less delay.
@@ -364,16 +364,22 @@ class CooperationModel(mesa.Model):
             driver.start(journey(self, request, routes))
 
     def _routes(
-        self, agent: StateAgent, holder: StateProfile, data_type: int, crime: int, need: int
+        self,
+        agent: StateAgent,
+        holder: StateProfile,
+        data_type: int,
+        case: tuple[int, bool],
+        need: int,
     ) -> tuple[str, ...]:
         """The channels open to a need today, fastest first, within the agreements' scope.
 
-        The router answers for the pair, the holder and the data type; whether a CLOUD Act
-        agreement order may serve the need depends on its case too (section 7.3), by the
-        need's own draw.
+        The router answers for the pair, the holder, the data type and the urgency (``case``:
+        the crime number and whether the case is urgent); whether a CLOUD Act agreement order
+        may serve the need depends on its case too (section 7.3), by the need's own draw.
         """
+        crime, urgent = case
         routes = self.router.open_channels(
-            agent.profile, holder, DATA_TYPES[data_type], self.env.now
+            agent.profile, holder, DATA_TYPES[data_type], self.env.now, urgent
         )
         if CLOUD_ACT in routes:
             u_scope = uniform_at(need + AGREEMENT_SCOPE)

@@ -16,7 +16,9 @@ the grounds and the return for clarification, two halves of one draw) and after 
 come the attempt's own draws (the preservation time, its success, the escalation after a
 decline, a blocking statute's approval). Blocks are ordered by pass, then channel: a request's
 draws depend on the request, the channel, the stage and the pass only, never on other
-requests or on the order of events.
+requests or on the order of events. Channels added after the first ten have a second layout
+of their own further on (:func:`channel_blocks`), so adding a channel moves no other
+channel's draws.
 
 The module is just over 400 lines because the positions of the draws, the compiled plans and
 the journey that uses both must be read together: splitting them would scatter one layout.
@@ -84,8 +86,43 @@ PRESERVATION_TIME, PRESERVATION, ESCALATION, APPROVAL = (n * STEP for n in range
 """An attempt's own draws, from the position after its channel's stages (``APPROVAL``: a
 blocking statute's refusal and wait, halves of one draw)."""
 _BLOCK = (len(STAGES) + 1) * _SLOTS
-NEXT_PASS = len(CHANNELS) * _BLOCK * STEP
-"""From a pass's block to the same channel's block of the next pass."""
+FIRST_LAYOUT = (
+    "direct_provider",
+    "sp_subscriber_order",
+    "e_evidence",
+    "eio",
+    "cloud_act",
+    "bilateral_mlat",
+    "treaty_mla",
+    "budapest_mla",
+    "un_convention_mla",
+    "letters_rogatory",
+)
+"""The channels whose blocks were laid out first, in that order (the second block was the Second
+Protocol's single channel, now its Art. 7 order). A channel added later gets its blocks in a
+second layout from ``LATER_LAYOUT``, so that adding one moves no draw of another: a run whose
+new channels never open has exactly the rows it had before (tests/test_regression.py)."""
+LATER_CHANNELS = tuple(name for name in CHANNELS if name not in FIRST_LAYOUT)
+"""The channels of the second layout, in ``CHANNELS`` order."""
+LATER_LAYOUT = 1 << 19
+"""First position of the second layout: beyond the last pass of the first one (1,001 passes of
+ten blocks: a channel returns a request at most 1,000 times) and, after its own 1,001 passes,
+still below the case's draws (``sim.engine.model.CASE_DRAWS``)."""
+
+
+def channel_blocks(name: str) -> tuple[int, int]:
+    """Where a channel's draws sit: its first pass's block, and the distance to its next pass's.
+
+    Blocks are ordered by pass, then channel, within each layout (``FIRST_LAYOUT``, then
+    ``LATER_CHANNELS``); both are offsets from the request's key, multiples of ``STEP``.
+    """
+    if name in FIRST_LAYOUT:
+        first, number, size = _FIRST_BLOCK, FIRST_LAYOUT.index(name), len(FIRST_LAYOUT)
+    else:
+        first, number, size = LATER_LAYOUT, LATER_CHANNELS.index(name), len(LATER_CHANNELS)
+    return (first + number * _BLOCK) * STEP, size * _BLOCK * STEP
+
+
 _ATTEMPT = len(STAGES) * _SLOTS * STEP
 
 
@@ -120,6 +157,8 @@ class ChannelPlan:
     """The stages as a request for content goes through them (its domestic order decides)."""
     at: int
     """Position of the channel's block in a request's first pass (a multiple of ``STEP``)."""
+    next_pass: int
+    """From a pass's block to the same channel's block of the next pass (:func:`channel_blocks`)."""
 
 
 def compile_channel(name: str, channel: Channel) -> ChannelPlan:
@@ -146,9 +185,10 @@ def compile_channel(name: str, channel: Channel) -> ChannelPlan:
         )
     # A request for content may be refused after its domestic order (evidentiary standard).
     content = [replace(p, decides=True) if p.index == _DOMESTIC_ORDER else p for p in stages]
-    number = CHANNELS.index(name)
-    at = (_FIRST_BLOCK + number * _BLOCK) * STEP
-    return ChannelPlan(name, number, channel, tuple(stages), tuple(content), at)
+    at, next_pass = channel_blocks(name)
+    return ChannelPlan(
+        name, CHANNELS.index(name), channel, tuple(stages), tuple(content), at, next_pass
+    )
 
 
 @dataclass(slots=True, eq=False)
@@ -266,7 +306,7 @@ def journey(
     for nth, name in enumerate(tried, 1):
         plan = model.plans[name]
         req.begin_attempt(plan.number)
-        at = req.key + plan.at  # the first pass's block; a return moves it by NEXT_PASS
+        at = req.key + plan.at  # the first pass's block; a return moves it by plan.next_pass
         attempt = at + _ATTEMPT  # the attempt's own draws
         effects = model.policy.effects(req.requesting.iso3, req.requested.iso3, env.now)
         if model.preserving and (path := preserving.due(model, req, plan.settings.nominal_days)):
@@ -313,7 +353,7 @@ def journey(
                 outcome, reason = _decide(stage, entered, req, plan, terms, at + stage.at)
                 if outcome == rules.REDRAFT:
                     position = 0  # back to drafting, with the same channel: the next pass
-                    at += NEXT_PASS
+                    at += plan.next_pass
                     continue
                 if outcome != rules.GO_ON:
                     break

@@ -54,7 +54,7 @@ from sim.experiments.calibration_workload import (
     workload,
 )
 from sim.experiments.runner import run_scenario
-from sim.rules.channels import FORMAL_MLA
+from sim.rules.channels import CALIBRATED_MLA
 
 FIT_TARGETS = {"us_formal_mean_months": 10.0, "us_formal_per_year": 2_000.0}
 """The values the fit aims at: the published US mean (accepted 8.5-11.5); formal e-evidence
@@ -101,7 +101,7 @@ def _state_codes(scenario: Scenario) -> list[str]:
 def _fitted_settings(time_scale: float, pursuit: float) -> dict[str, Any]:
     section, field = PURSUIT
     return {
-        "channels": {name: {"time_scale": time_scale} for name in FORMAL_MLA},
+        "channels": {name: {"time_scale": time_scale} for name in CALIBRATED_MLA},
         section: {field: pursuit},
     }
 

@@ -31,7 +31,7 @@ from sim.experiments.calibration import FIT_TARGETS, FREE_PARAMETERS, PURSUIT, F
 from sim.experiments.calibration_workload import E_EVIDENCE_SHARE, UTILISATION
 from sim.experiments.inputs import RunInputs
 from sim.experiments.result_dir import CALIBRATION_FORMAT, MANIFEST
-from sim.rules.channels import FORMAL_MLA
+from sim.rules.channels import CALIBRATED_MLA
 
 
 def check_outside_package(destination: Path, option: str = "--out") -> None:
@@ -148,7 +148,7 @@ def calibration_text(fit: Fit, inputs: RunInputs, *, replications: int) -> str:
         "]",
         "",
         "[settings]",
-        *(f"channels.{name}.time_scale = {fit.time_scale:.4f}" for name in FORMAL_MLA),
+        *(f"channels.{name}.time_scale = {fit.time_scale:.4f}" for name in CALIBRATED_MLA),
         f"{PURSUIT[0]}.{PURSUIT[1]} = {fit.pursuit:.4f}",
         "",
     ]

@@ -6,9 +6,10 @@ Law Art. 36 and Personal Information Protection Law Art. 41 require the approval
 competent Chinese authority, its International Criminal Judicial Assistance Law Art. 4 its
 consent. It reaches a request only where the data would leave without the state's own
 authorities: on a channel to the provider (:data:`TO_PROVIDERS`: a direct or emergency request,
-a Second Protocol or CLOUD Act order, a European Production Order). A formal request through
-the state's central authority, or an EIO, is that state's authorities handling the foreign
-request, which is what the statutes ask for; so they are not reached.
+a Second Protocol Art. 6 request or Art. 7 order, a CLOUD Act order, a European Production
+Order). A formal request through the state's central authority, or an EIO, is that state's
+authorities handling the foreign request, which is what the statutes ask for; so they are not
+reached.
 
 On such a channel, from the day a statute is in force, an attempt first waits for the approval
 (an exponential time with mean ``approval_days``: its stages start that much later, so the
@@ -28,10 +29,19 @@ from sim.vocabulary import CHANNELS
 from sim.world.blocking import BlockingStatute
 
 TO_PROVIDERS = frozenset(
-    {"direct_provider", "second_protocol", "e_evidence", "cloud_act", "emergency_disclosure"}
+    {
+        "direct_provider",
+        "sp_domain_registration",
+        "sp_subscriber_order",
+        "e_evidence",
+        "cloud_act",
+        "emergency_disclosure",
+    }
 )
 """The channels on which a request reaches the provider without the requested state's
-authorities: those a blocking statute stands in the way of."""
+authorities: those a blocking statute stands in the way of. Of the Second Protocol's, Arts. 6
+and 7 go to the registrar or provider directly; Arts. 8, 9 and 10 go through the requested
+Party's authorities (its order, its 24/7 point of contact, its central authority)."""
 if not set(CHANNELS) >= TO_PROVIDERS:
     raise TypeError("TO_PROVIDERS names a channel that is not in vocabulary.CHANNELS")
 

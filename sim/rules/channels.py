@@ -24,6 +24,16 @@ and the data type (the case must be urgent and involve such danger), so its spec
 ``per_request``: the router, whose answers are cached per pair, data type and treaty epoch,
 never lists it, and the model puts it first in the routes of a qualifying need after asking its
 rule whether the holder's provider has an emergency disclosure policy (docs/model.md 7.3).
+
+The Second Additional Protocol (CETS 224) is one channel per article that moves evidence (Arts.
+6 to 10). Each opens only while the Protocol is in force and binds both states (entry into force
+after five ratifications, Art. 16(3), which the treaty calendar holds, or an ``in_force`` lever),
+and only if the requested Party made no reservation excluding its article for the data type
+(``sim/data/second_protocol_reservations.csv``). Arts. 9 and 10 are for emergencies (Art.
+3(2)(c)): their specs are ``emergency_only``, and the router offers them to urgent requests only.
+
+The module is over 400 lines because it is the registry: each of the fifteen channels has its
+spec beside the rule that reads its instrument, so the law of every channel is in one place.
 """
 
 from __future__ import annotations
@@ -61,6 +71,9 @@ class ChannelSpec:
         per_request: Whether it opens by the request rather than by the pair and data type
             (the emergency path): the router leaves it out, the model adds it to a need that
             meets its conditions.
+        emergency_only: Whether only urgent requests may use it (the Protocol's emergency
+            articles): the router, which knows the request's urgency, checks it, so that a
+            rule keeps the one signature every channel shares.
     """
 
     name: str
@@ -70,6 +83,7 @@ class ChannelSpec:
     instruments: tuple[str, ...] = ()
     ties: tuple[str, ...] = ()
     per_request: bool = False
+    emergency_only: bool = False
 
     @classmethod
     def under_instrument(
@@ -175,6 +189,30 @@ def treaty_basis(cal: TreatyCalendar, a: str, b: str, day: float) -> bool:
     )
 
 
+PROTOCOL = "second_protocol"
+"""The instrument of the ``sp_`` channels: the Second Additional Protocol (CETS 224)."""
+
+
+def _protocol_article(article: int, *, clause: str | None, formal_mla: bool) -> Rule:
+    """The rule of the Protocol's ``article``: both bound, and no reservation ``clause``.
+
+    ``clause`` is the reservation that excludes the article (``vocabulary.PROTOCOL_RESERVATIONS``)
+    as the requested Party made it: a whole-article reservation closes the channel for every
+    data type, a data-type one (Art. 8(13): traffic) for that data type only. A formal MLA
+    article is also closed to a pair whose cooperation is suspended.
+    """
+
+    def bound_without_reservation(
+        cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
+    ) -> bool:
+        if not cal.both_bound(a.iso3, b.iso3, PROTOCOL, day):
+            return False
+        return clause is None or not cal.has_reservation(b.iso3, clause, data)
+
+    bound_without_reservation.__name__ = f"_protocol_art_{article}"
+    return _unless_suspended(bound_without_reservation) if formal_mla else bound_without_reservation
+
+
 def _direct_provider(
     cal: TreatyCalendar, a: StateProfile, b: StateProfile, data: str, day: float
 ) -> bool:
@@ -251,11 +289,43 @@ CHANNEL_SPECS: tuple[ChannelSpec, ...] = (
         formal_mla=False,
         basis="the provider's home law allows voluntary disclosure (US: non-content only)",
     ),
-    ChannelSpec.under_instrument(
-        "second_protocol",
-        "second_protocol",
+    ChannelSpec(
+        "sp_domain_registration",
+        _protocol_article(6, clause=None, formal_mla=False),
         formal_mla=False,
-        basis="Second Additional Protocol to the Budapest Convention (CETS 224), Arts. 6-8",
+        basis="CETS 224 Art. 6: a request to a registrar in another Party for registration data",
+        instruments=(PROTOCOL,),
+    ),
+    ChannelSpec(
+        "sp_subscriber_order",
+        _protocol_article(7, clause="7(9)(a)", formal_mla=False),
+        formal_mla=False,
+        basis="CETS 224 Art. 7: an order for subscriber information sent directly to a provider",
+        instruments=(PROTOCOL,),
+    ),
+    ChannelSpec(
+        "sp_expedited_production",
+        _protocol_article(8, clause="8(13)", formal_mla=False),
+        formal_mla=False,
+        basis="CETS 224 Art. 8: the requested Party gives effect to an order for production",
+        instruments=(PROTOCOL,),
+    ),
+    ChannelSpec(
+        "sp_emergency_disclosure",
+        _protocol_article(9, clause="9(5)", formal_mla=False),
+        formal_mla=False,
+        basis="CETS 224 Art. 9: expedited disclosure in an emergency through the 24/7 network",
+        instruments=(PROTOCOL,),
+        emergency_only=True,
+    ),
+    ChannelSpec(
+        "sp_emergency_mla",
+        _protocol_article(10, clause=None, formal_mla=True),
+        formal_mla=True,
+        basis="CETS 224 Art. 10: emergency mutual assistance, accepted in electronic form",
+        instruments=(PROTOCOL,),
+        ties=(SUSPENDED,),
+        emergency_only=True,
     ),
     ChannelSpec(
         "e_evidence",
@@ -387,3 +457,9 @@ PER_REQUEST: frozenset[str] = frozenset(spec.name for spec in CHANNEL_SPECS if s
 EMERGENCY = "emergency_disclosure"
 """The emergency path: put first in the routes of an urgent need whose case involves danger of
 death or serious physical injury, if the holder's provider has an emergency policy."""
+CALIBRATED_MLA: tuple[str, ...] = tuple(
+    spec.name for spec in CHANNEL_SPECS if spec.formal_mla and not spec.emergency_only
+)
+"""The formal MLA channels whose stage times the calibration scales (``time_scale``): all but
+the Second Protocol's emergency mutual assistance (Art. 10), whose times are emergency times
+that the calibration's targets (the mean time of ordinary formal requests) do not measure."""

@@ -2,11 +2,13 @@
 
 It reads the channel registry (:mod:`sim.rules.channels`): each enabled channel's rule, data
 types and ``nominal_days``. The answer depends on the two states (and whether the holder's
-provider offers services in the Union), the data type and the treaty calendar's state on the
-day, so it is cached per treaty epoch: the engine asks once per evidence need, millions of
-times a run. A channel that opens by the request rather than by the pair (``per_request``
-in the registry: the emergency path, which needs an urgent case in danger) is never listed
-here, so the cache stays right whatever the request; the model adds it to a qualifying need.
+provider offers services in the Union), the data type, whether the request is urgent (the
+Second Protocol's emergency channels, Arts. 9 and 10, are for urgent requests only) and the
+treaty calendar's state on the day, so it is cached per treaty epoch: the engine asks once per
+evidence need, millions of times a run. A channel that opens by the request rather than by the
+pair (``per_request`` in the registry: the emergency path, which needs an urgent case in
+danger) is never listed here, so the cache stays right whatever the request; the model adds
+it to a qualifying need.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class ChannelRouter:
 
     def __init__(self, channels: Channels, calendar: TreatyCalendar) -> None:
         self._calendar = calendar
-        rules = {spec.name: spec.rule for spec in registry.CHANNEL_SPECS}  # read now: patchable
+        specs = {spec.name: spec for spec in registry.CHANNEL_SPECS}  # read now: patchable
         per_request = registry.PER_REQUEST
         ranked = sorted(
             (
@@ -40,16 +42,18 @@ class ChannelRouter:
             key=lambda item: item[1].nominal_days,
         )
         self._ranked = [
-            (name, frozenset(channel.data_types), rules[name]) for name, channel in ranked
+            (name, frozenset(channel.data_types), specs[name].rule, specs[name].emergency_only)
+            for name, channel in ranked
         ]
         # One cache per treaty epoch (the days between two change days) and calendar version,
         # keyed by the pair (with whether the holder's provider offers services in the Union,
-        # which the e-Evidence rule reads) and the data type; the current one is kept with its
-        # day bounds, so a call inside them costs one comparison and one lookup, no bisect.
+        # which the e-Evidence rule reads), the data type and the urgency; the current one is
+        # kept with its day bounds, so a call inside them costs one comparison and one lookup,
+        # no bisect.
         self._caches: dict[
-            tuple[int, int], dict[tuple[str, str, bool | None, str], tuple[str, ...]]
+            tuple[int, int], dict[tuple[str, str, bool | None, str, bool], tuple[str, ...]]
         ] = {}
-        self._cache: dict[tuple[str, str, bool | None, str], tuple[str, ...]] = {}
+        self._cache: dict[tuple[str, str, bool | None, str, bool], tuple[str, ...]] = {}
         self._low = self._high = 0.0
         self._version = -1
 
@@ -64,12 +68,19 @@ class ChannelRouter:
         self._cache = self._caches.setdefault((epoch, calendar.version), {})
 
     def open_channels(
-        self, requesting: StateProfile, requested: StateProfile, data_type: str, day: float
+        self,
+        requesting: StateProfile,
+        requested: StateProfile,
+        data_type: str,
+        day: float,
+        urgent: bool = False,
     ) -> tuple[str, ...]:
         """The channels open to this request on ``day``, fastest first.
 
         ``requested`` may be a :class:`~sim.world.build.HolderProfile`: whether its provider
-        offers services in the Union is then part of the cache key (the e-Evidence rule).
+        offers services in the Union is then part of the cache key (the e-Evidence rule). A
+        channel for emergencies only (CETS 224 Arts. 9 and 10) is open to an urgent request
+        only, so ``urgent`` is part of the key too.
         """
         if not self._low <= day < self._high or self._version != self._calendar.version:
             self._enter_epoch(day)
@@ -78,14 +89,17 @@ class ChannelRouter:
             requested.iso3,
             getattr(requested, "provider_in_union", None),
             data_type,
+            urgent,
         )
         found = self._cache.get(key)
         if found is None:
             calendar = self._calendar
             found = tuple(
                 name
-                for name, data_types, rule in self._ranked
-                if data_type in data_types and rule(calendar, requesting, requested, data_type, day)
+                for name, data_types, rule, emergency_only in self._ranked
+                if data_type in data_types
+                and (urgent or not emergency_only)
+                and rule(calendar, requesting, requested, data_type, day)
             )
             self._cache[key] = found
         return found

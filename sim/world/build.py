@@ -126,6 +126,7 @@ def build_world(data: WorldData, scenario: Scenario) -> World:
         (m for m in data.memberships if m.iso3 in chosen),
         (t for t in data.ties if t.state_a in chosen and t.state_b in chosen),
         data.instrument_in_force,
+        (r for r in data.reservations if r.party in chosen),
     )
     statutes = tuple(s for s in data.blocking_statutes if s.state in chosen)
     if not scenario.world.blocking_statutes:

@@ -24,6 +24,7 @@ from typing import Any
 from sim.errors import WorldDataError
 from sim.vocabulary import INSTRUMENTS, TIE_KINDS
 from sim.world.blocking import BlockingStatute, read_blocking_statutes
+from sim.world.reservations import RESERVATIONS_FILE, Reservation, read_reservations
 
 LEGAL_TRADITIONS = ("common", "civil", "mixed", "religious")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
@@ -84,6 +85,8 @@ class WorldData:
     provider_rates: tuple[ProviderRate, ...] = ()
     """Published answer rates of direct requests (``provider_rates.csv``)."""
     blocking_statutes: tuple[BlockingStatute, ...] = ()  # blocking_statutes.csv
+    reservations: tuple[Reservation, ...] = ()
+    """Reservations to the Second Protocol (``second_protocol_reservations.csv``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,14 +207,16 @@ def load_world_data(directory: str | Path | None = None) -> WorldData:
     """
     base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
     states = _read_states(base / "states.csv")
+    memberships = _read_memberships(base / "memberships.csv", states)
     return WorldData(
         states,
-        _read_memberships(base / "memberships.csv", states),
+        memberships,
         _read_ties(base / "bilateral.csv", states),
         _read_instruments(base / "instruments.csv"),
         _read_parameters(base / "parameters.csv", states),
         *_read_providers(base / "providers.csv", base / "provider_rates.csv", states),
         read_blocking_statutes(base / "blocking_statutes.csv", states),
+        reservations=read_reservations(base / RESERVATIONS_FILE, memberships),
     )
 
 
@@ -392,6 +397,7 @@ def world_data_files(directory: str | Path | None = None) -> dict[str, str]:
     base = Path(directory) if directory else Path(str(resources.files("sim").joinpath("data")))
     names = ["states.csv", "memberships.csv", "bilateral.csv", "instruments.csv"]
     names += ["parameters.csv", "providers.csv", "provider_rates.csv", "blocking_statutes.csv"]
+    names += [RESERVATIONS_FILE]
     hashes = {}
     for name in names:
         try:

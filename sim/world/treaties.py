@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Self
 
 from sim.world.data import Membership, Tie
+from sim.world.reservations import Reservation
 
 _ALWAYS = -math.inf
 
@@ -29,6 +30,7 @@ class TreatyCalendar:
         memberships: Multilateral memberships of the simulated states.
         ties: Bilateral ties among the simulated states.
         instrument_in_force: Date each instrument entered (or enters) into force; None if never.
+        reservations: The reservations of the simulated states to the Second Protocol.
 
     A party without a known date counts as bound since before the run (the data marks such
     dates unverified). A signatory is never bound: signing does not open a channel.
@@ -40,8 +42,14 @@ class TreatyCalendar:
         memberships: Iterable[Membership],
         ties: Iterable[Tie],
         instrument_in_force: dict[str, dt.date | None],
+        reservations: Iterable[Reservation] = (),
     ) -> None:
         self._start = start
+        # A reservation binds with the party's consent, so it needs no day of its own: it
+        # matters only while the party is bound, which the channel's rule checks first.
+        self._reserved: frozenset[tuple[str, str, str | None]] = frozenset(
+            (r.party, r.clause, r.data_type) for r in reservations
+        )
         self._instrument: dict[str, float] = {
             name: self._day(date, missing=math.inf) for name, date in instrument_in_force.items()
         }
@@ -72,6 +80,7 @@ class TreatyCalendar:
         """
         fork = object.__new__(type(self))
         fork._start = self._start
+        fork._reserved = self._reserved
         fork._instrument = dict(self._instrument)
         fork._party = dict(self._party)
         fork._signatory = set(self._signatory)
@@ -86,6 +95,7 @@ class TreatyCalendar:
             return NotImplemented
         return (
             self._start == other._start
+            and self._reserved == other._reserved
             and self._instrument == other._instrument
             and self._party == other._party
             and self._signatory == other._signatory
@@ -120,6 +130,15 @@ class TreatyCalendar:
             and self.is_party(a, instrument, day)
             and self.is_party(b, instrument, day)
         )
+
+    def has_reservation(self, state: str, clause: str, data_type: str) -> bool:
+        """Whether ``state`` made reservation ``clause`` (e.g. ``8(13)``) covering ``data_type``.
+
+        A reservation of a whole article covers every data type; one limited to a data type
+        (Art. 8(13): traffic data) covers only that one.
+        """
+        reserved = self._reserved
+        return (state, clause, None) in reserved or (state, clause, data_type) in reserved
 
     def has_tie(self, kind: str, a: str, b: str, day: float) -> bool:
         """Whether a bilateral tie of ``kind`` links ``a`` and ``b`` on ``day``."""
