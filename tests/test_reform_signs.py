@@ -67,13 +67,17 @@ def test_noise_band_is_twice_the_sd_of_one_effect() -> None:
 def test_flip_needs_both_signs_beyond_the_band() -> None:
     """Effects on both sides within the band are noise; beyond it on both sides, a flip."""
     within = tool.flip_summary([-0.5, 0.5, -0.2], band=1.0, better=-1)
-    assert not within["flips"] and within["beneficial"] == 0.0 and within["harmful"] == 0.0
+    assert within["mixed"] and not within["flips"]
+    assert within["beneficial"] == pytest.approx(2 / 3) and within["beneficial_beyond"] == 0.0
+    assert within["harmful_beyond"] == 0.0
     flips = tool.flip_summary([-3.0, 2.0, 0.1], band=1.0, better=-1)
     assert flips["flips"]
-    assert flips["beneficial"] == pytest.approx(1 / 3) and flips["harmful"] == pytest.approx(1 / 3)
+    assert flips["beneficial_beyond"] == pytest.approx(1 / 3)
+    assert flips["harmful_beyond"] == pytest.approx(1 / 3)
     assert (flips["min"], flips["median"], flips["max"]) == (-3.0, 0.1, 2.0)
-    rises = tool.flip_summary([0.2, 0.3, math.nan], band=0.1, better=+1)
-    assert rises["n"] == 2 and rises["beneficial"] == 1.0 and not rises["flips"]
+    rises = tool.flip_summary([0.2, 0.3, 0.0, math.nan], band=0.1, better=+1)
+    assert rises["n"] == 3 and rises["beneficial"] == pytest.approx(2 / 3)
+    assert not rises["mixed"] and not rises["flips"]
 
 
 def test_latin_hypercube_is_seeded_and_in_range() -> None:

@@ -27,7 +27,8 @@ twice the standard deviation of one effect's noise estimated from those pairs
 experiment is beyond the band on each side.
 
 Output: ``results/discovery/reform_signs.csv`` (one row per reform, experiment and metric;
-the noise runs have ``seed`` set to the second seed) and a summary table per reform and metric.
+the noise runs have ``seed`` set to the second seed) and a summary table per reform and metric
+(``--summarise CSV`` prints it again from a stored CSV without running anything).
 """
 
 from __future__ import annotations
@@ -185,22 +186,28 @@ def flip_summary(effects: Sequence[float], band: float, better: int) -> dict[str
         better: +1 if a rise of the metric is beneficial, -1 if a fall is.
 
     Returns:
-        min, median and max of the effect, the shares of experiments beneficial and harmful
-        beyond the band, and ``flips``: both beyond the band occur.
+        min, median and max of the effect; the shares of experiments where it is beneficial
+        and harmful at all (``beneficial``, ``harmful``: any non-zero change) and beyond the
+        band (``beneficial_beyond``, ``harmful_beyond``); ``mixed``: both signs occur at
+        all; ``flips``: both occur beyond the band, the only flip this tool reports.
     """
     e = np.asarray([x for x in effects if not math.isnan(x)], dtype=float)
+    band = 0.0 if math.isnan(band) else band
+    signed = better * e
     if e.size == 0:
         return {"n": 0, "min": math.nan, "median": math.nan, "max": math.nan,
-                "beneficial": math.nan, "harmful": math.nan, "flips": False}  # fmt: skip
-    signed = better * e
-    band = 0.0 if math.isnan(band) else band
+                "beneficial": math.nan, "harmful": math.nan, "beneficial_beyond": math.nan,
+                "harmful_beyond": math.nan, "mixed": False, "flips": False}  # fmt: skip
     return {
         "n": int(e.size),
         "min": float(e.min()),
         "median": float(np.median(e)),
         "max": float(e.max()),
-        "beneficial": float(np.mean(signed > band)),
-        "harmful": float(np.mean(signed < -band)),
+        "beneficial": float(np.mean(signed > 0.0)),
+        "harmful": float(np.mean(signed < 0.0)),
+        "beneficial_beyond": float(np.mean(signed > band)),
+        "harmful_beyond": float(np.mean(signed < -band)),
+        "mixed": bool((signed > 0.0).any() and (signed < 0.0).any()),
         "flips": bool((signed > band).any() and (signed < -band).any()),
     }
 
@@ -237,7 +244,14 @@ def main() -> None:
     parser.add_argument("--noise-seed", type=int, default=2027)
     parser.add_argument("--only", nargs="*", help="reforms to run (default: all)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--summarise", type=Path, help="print the summary of a CSV this tool wrote; run nothing"
+    )
     args = parser.parse_args()
+    if args.summarise is not None:
+        table = pd.read_csv(args.summarise)
+        print(summary(table, args.run_seed, args.noise_seed).to_string(index=False))
+        return
 
     began = time.perf_counter()
     settings = world_settings(args.world)
