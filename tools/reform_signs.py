@@ -245,6 +245,9 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="reforms to run (default: all)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
+        "--reuse", type=Path, help="a CSV of an earlier run: its runs are taken, not rerun"
+    )
+    parser.add_argument(
         "--summarise", type=Path, help="print the summary of a CSV this tool wrote; run nothing"
     )
     args = parser.parse_args()
@@ -263,12 +266,17 @@ def main() -> None:
         reforms = {name: levers for name, levers in reforms.items() if name in args.only}
     points = latin_hypercube(UNCERTAINTIES, args.experiments, args.seed)
     noise_points = range(min(args.noise_points, len(points)))
+    stored = stored_runs(args.reuse, points) if args.reuse else {}
     reference = build(settings, args.world, [])
-    baseline = {}
-    for i, values in enumerate(points):
-        baseline[(i, args.run_seed)] = measure(reference, values, args.run_seed)
-    for i in noise_points:
-        baseline[(i, args.noise_seed)] = measure(reference, points[i], args.noise_seed)
+    baseline: dict[tuple[int, int], dict[str, float]] = {}
+    wanted = [(i, args.run_seed) for i in range(len(points))]
+    wanted += [(i, args.noise_seed) for i in noise_points]
+    for i, seed in wanted:
+        known = [run for (_, j, s), run in stored.items() if (j, s) == (i, seed)]
+        if known:
+            baseline[(i, seed)] = {metric: known[0][metric][0] for metric in METRICS}
+        else:
+            baseline[(i, seed)] = measure(reference, points[i], seed)
     print(f"reference runs done at {time.perf_counter() - began:.0f} s", flush=True)
 
     rows: list[dict[str, Any]] = []
@@ -281,10 +289,11 @@ def main() -> None:
             print(f"{name}: cannot be laid on this world ({laid.note})", flush=True)
             continue
         scenario = build(settings, args.world, laid.levers)
-        runs = [(i, args.run_seed) for i in range(len(points))]
-        runs += [(i, args.noise_seed) for i in noise_points]
-        for i, seed in runs:
-            after = measure(scenario, points[i], seed)
+        for i, seed in wanted:
+            if (name, i, seed) in stored:
+                after = {m: pair[1] for m, pair in stored[(name, i, seed)].items()}
+            else:
+                after = measure(scenario, points[i], seed)
             before = baseline[(i, seed)]
             for metric in METRICS:
                 rows.append({
@@ -303,6 +312,28 @@ def main() -> None:
     print(summary(table, args.run_seed, args.noise_seed).to_string(index=False))
     print(f"{len(points)} experiments, {len(reforms)} reforms, world {args.world.name}: "
           f"{(time.perf_counter() - began) / 60:.1f} min -> {args.out}")  # fmt: skip
+
+
+def stored_runs(
+    path: Path, points: Sequence[Mapping[str, float]]
+) -> dict[tuple[str, int, int], dict[str, tuple[float, float]]]:
+    """The runs of an earlier CSV, by reform, experiment and seed: (reference, reform) values.
+
+    Raises:
+        ValueError: if the CSV's assumptions differ from this run's points (another design).
+    """
+    table = pd.read_csv(path).dropna(subset=["metric"])
+    runs: dict[tuple[str, int, int], dict[str, tuple[float, float]]] = {}
+    for (name, i, seed), rows in table.groupby(["reform", "experiment", "seed"]):
+        i = int(i)
+        if i >= len(points) or not np.allclose(
+            rows.iloc[0][list(UNCERTAINTIES)].to_numpy(float), list(points[i].values())
+        ):
+            raise ValueError(f"{path}: experiment {i} is not this run's point")
+        runs[(str(name), i, int(seed))] = {
+            row.metric: (row.reference, row.reform_value) for row in rows.itertuples()
+        }
+    return runs
 
 
 def summary(table: pd.DataFrame, run_seed: int, noise_seed: int) -> pd.DataFrame:
