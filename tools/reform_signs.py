@@ -1,7 +1,8 @@
 """Does a single reform's effect flip sign within the assumptions' plausible ranges?
 
 docs/sensitivity.md ("Where an effect flips sign") has the results. Run from the repository
-root, in one process (about 6 s a run on a shared core in the teaching world)::
+root, in one process (3-6 s a run on a shared core in the teaching world; 352 runs, about
+20 minutes)::
 
     .venv/bin/python tools/reform_signs.py --experiments 16
 
@@ -238,7 +239,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--world", type=Path, default=WORLD)
     parser.add_argument("--experiments", type=int, default=16)
-    parser.add_argument("--noise-points", type=int, default=4)
+    parser.add_argument("--noise-points", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1, help="of the Latin hypercube")
     parser.add_argument("--run-seed", type=int, default=2026)
     parser.add_argument("--noise-seed", type=int, default=2027)
