@@ -20,6 +20,10 @@ from sim.rules import channels as registry
 from sim.world.build import StateProfile
 from sim.world.treaties import TreatyCalendar
 
+_Key = tuple[str, str, bool | None, str]
+"""A cache key: requesting and requested state, provider in the Union (or None), data type."""
+_Routes = tuple[str, ...]
+
 
 class ChannelRouter:
     """Ranks the channels open to a request, caching the answer between treaty changes.
@@ -47,13 +51,12 @@ class ChannelRouter:
         ]
         # One cache per treaty epoch (the days between two change days) and calendar version,
         # keyed by the pair (with whether the holder's provider offers services in the Union,
-        # which the e-Evidence rule reads), the data type and the urgency; the current one is
+        # which the e-Evidence rule reads) and the data type, holding the answers for a normal
+        # and an urgent request; the current one is
         # kept with its day bounds, so a call inside them costs one comparison and one lookup,
         # no bisect.
-        self._caches: dict[
-            tuple[int, int], dict[tuple[str, str, bool | None, str, bool], tuple[str, ...]]
-        ] = {}
-        self._cache: dict[tuple[str, str, bool | None, str, bool], tuple[str, ...]] = {}
+        self._caches: dict[tuple[int, int], dict[_Key, tuple[_Routes, _Routes]]] = {}
+        self._cache: dict[_Key, tuple[_Routes, _Routes]] = {}
         self._low = self._high = 0.0
         self._version = -1
 
@@ -80,7 +83,7 @@ class ChannelRouter:
         ``requested`` may be a :class:`~sim.world.build.HolderProfile`: whether its provider
         offers services in the Union is then part of the cache key (the e-Evidence rule). A
         channel for emergencies only (CETS 224 Arts. 9 and 10) is open to an urgent request
-        only, so ``urgent`` is part of the key too.
+        only: each cache entry holds the answer for a normal and for an urgent request.
         """
         if not self._low <= day < self._high or self._version != self._calendar.version:
             self._enter_epoch(day)
@@ -89,17 +92,21 @@ class ChannelRouter:
             requested.iso3,
             getattr(requested, "provider_in_union", None),
             data_type,
-            urgent,
         )
         found = self._cache.get(key)
         if found is None:
+            # Both answers at once: (normal, urgent). Most keys are asked for both, and the
+            # urgent one differs only by the emergency-only channels open to the pair.
             calendar = self._calendar
-            found = tuple(
-                name
+            ranked = [
+                (name, emergency_only)
                 for name, data_types, rule, emergency_only in self._ranked
-                if data_type in data_types
-                and (urgent or not emergency_only)
-                and rule(calendar, requesting, requested, data_type, day)
+                if data_type in data_types and rule(calendar, requesting, requested, data_type, day)
+            ]
+            urgent_routes = tuple(name for name, _ in ranked)
+            normal = tuple(name for name, emergency_only in ranked if not emergency_only)
+            found = self._cache[key] = (
+                normal,
+                urgent_routes if urgent_routes != normal else normal,
             )
-            self._cache[key] = found
-        return found
+        return found[urgent]
