@@ -249,3 +249,22 @@ def test_a_reform_that_speeds_formal_mla_up_brings_more_needs_to_it(data: WorldD
     assert unpursued_after < unpursued_before
     assert formal_after > formal_before
     assert unpursued_before + formal_before > 50  # enough needs to tell
+
+
+def test_a_day_runs_simpy_to_the_day_as_env_run_would(data: WorldData) -> None:
+    """Each step ends with SimPy's clock on Mesa's day, the events before it processed.
+
+    An event at exactly the day's end waits for the next day, as with ``env.run(until=day)``,
+    whose marker is urgent and so comes before regular events of that instant.
+    """
+    scenario = make_scenario(["GBR", "USA"], days=30, drain=10)
+    model = CooperationModel(scenario, build_world(data, scenario))
+    seen: list[float] = []
+    event = model.env.timeout(2.0)
+    event.callbacks.append(lambda e: seen.append(model.env.now))
+    model.step()
+    assert model.env.now == model.time == 1.0
+    model.step()
+    assert model.env.now == 2.0 and seen == []  # the event at day 2 is tomorrow's
+    model.step()
+    assert seen == [2.0] and model.env.now == 3.0

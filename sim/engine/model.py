@@ -25,6 +25,7 @@ from typing import Any
 import mesa
 import numpy as np
 import simpy
+from simpy.core import URGENT
 
 from sim.config.schema import CrimeType, Scenario
 from sim.engine import driver, workload
@@ -494,8 +495,16 @@ class CooperationModel(mesa.Model):
         not as a recurring Mesa event: that would cost a Mesa event per observation, some 1%
         of a run's time.)
         """
-        self.env.run(until=self.time)
-        day = self.env.now
+        env = self.env
+        # env.run(until=self.time) without its StopSimulation exception every day: the same
+        # marker event, at the same URGENT priority (before regular events of that instant).
+        marker = simpy.Event(env)
+        marker._ok, marker._value = True, None
+        env.schedule(marker, URGENT, self.time - env.now)
+        step = env.step
+        while marker.callbacks is not None:
+            step()
+        day = env.now
         self.running = day < self.horizon
         if day % self._observe_every == 0:
             self._observe()
