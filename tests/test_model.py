@@ -97,6 +97,38 @@ def test_no_cases_opened_in_the_drain_period(data: WorldData) -> None:
     assert frame["created_day"].min() >= 0.0
 
 
+def test_the_run_out_is_simulated_but_leaves_no_row(data: WorldData) -> None:
+    """Cases of the run-out load the authorities as any others; only their rows are left out.
+
+    ``run_out_days`` changes what is recorded, never what happens: the rows of a run with a
+    run-out are those of the same run without one, less the requests and unpursued needs
+    created from the window's end on, and the time series (which counts every request and
+    need) is the same.
+    """
+    from sim.rules.channels import FORMAL_MLA
+
+    codes = ["DEU", "FRA", "GBR", "IRL", "USA"]
+    some = {"routing": {"pursuit_scale": 0.5}}  # some formal needs pursued, some not
+    plain = make_scenario(codes, some, days=500, drain=100)
+    with_run_out = make_scenario(
+        codes, some, {"simulation": {"run_out_days": 120}}, days=500, drain=100
+    )
+    assert with_run_out.simulation.window_end_days == 500 - 100 - 120
+    model, rows = run_model(data, plain)
+    model_out, rows_out = run_model(data, with_run_out)
+
+    end = with_run_out.simulation.window_end_days
+    assert (rows["created_day"] >= end).sum() > 50  # the run-out did open cases
+    assert rows["channel"].isin(FORMAL_MLA).sum() > 20  # which queue at the authorities
+    kept = rows[rows["created_day"] < end].reset_index(drop=True)
+    pd.testing.assert_frame_equal(rows_out, kept)
+    needs, needs_out = model.unpursued.to_frame(0), model_out.unpursued.to_frame(0)
+    assert (needs["created_day"] >= end).any()
+    kept_needs = needs[needs["created_day"] < end].reset_index(drop=True)
+    pd.testing.assert_frame_equal(needs_out, kept_needs)
+    pd.testing.assert_frame_equal(model_out.timeseries.to_frame(0), model.timeseries.to_frame(0))
+
+
 def test_no_holder_means_no_cases(data: WorldData) -> None:
     """A world whose states host no providers opens no requests at all."""
     codes = ["GBR", "USA"]

@@ -241,6 +241,12 @@ FIELD_ERRORS = [
         "[simulation]\nwarm_up_days = 1000\ndrain_days = 1000\n",
         "simulation.warm_up_days",
     ),
+    (
+        "run-out-beyond-the-run",
+        "[simulation]\nwarm_up_days = 365\nrun_out_days = 1200\ndrain_days = 365\n",
+        "simulation.warm_up_days",
+    ),
+    ("negative-run-out", "[simulation]\nrun_out_days = -1\n", "simulation.run_out_days"),
     ("zero-replications", "[simulation]\nreplications = 0\n", "simulation.replications"),
     ("negative-seed", "[simulation]\nseed = -1\n", "simulation.seed"),
     (

@@ -33,7 +33,8 @@ def _summary(directory: Path) -> tuple[dict, dict]:
 def _window_years(scenario: dict) -> float:
     sim = scenario["simulation"]
     start, end = pd.Timestamp(sim["start"]), pd.Timestamp(sim["end"])
-    return ((end - start).days - sim["warm_up_days"] - sim["drain_days"]) / 365.0
+    unmeasured = sim["warm_up_days"] + sim.get("run_out_days", 0) + sim["drain_days"]
+    return ((end - start).days - unmeasured) / 365.0
 
 
 def _queue_wait(directory: Path, scenario: dict) -> float:
@@ -43,7 +44,7 @@ def _queue_wait(directory: Path, scenario: dict) -> float:
     requests = pd.read_parquet(directory / "requests.parquet")
     window = requests[
         (requests["created_day"] >= sim["warm_up_days"])
-        & (requests["created_day"] < horizon - sim["drain_days"])
+        & (requests["created_day"] < horizon - sim["drain_days"] - sim.get("run_out_days", 0))
         & requests["channel"].isin(FORMAL)
     ]
     return float(window[list(QUEUES)].sum(axis=1).mean())

@@ -993,7 +993,7 @@ def load(directory: Path) -> Run:
     simulation = scenario.simulation
     window = (
         float(simulation.warm_up_days),
-        float(simulation.horizon_days - simulation.drain_days),
+        float(simulation.window_end_days),
     )
     label = (
         f"`{directory.name}`: scenario {scenario.name}, {simulation.replications} "

@@ -94,9 +94,9 @@ TIME_TO_EVIDENCE_METHOD = (
 
 
 def measured_window(scenario: Scenario) -> tuple[float, float]:
-    """Days whose backlog is measured: from the warm-up to the start of the drain."""
+    """Days whose backlog is measured: from the warm-up to the start of the run-out (or drain)."""
     simulation = scenario.simulation
-    return simulation.warm_up_days, simulation.horizon_days - simulation.drain_days
+    return simulation.warm_up_days, simulation.window_end_days
 
 
 def _backlog_values(

@@ -176,8 +176,8 @@ def build_backlog_comparison(
         scenarios: Scenario names in colour order.
         replications: Replications per scenario, for the caption.
         colours: Scenario colours shared with the other figures.
-        periods: Each scenario's measured period (warm-up end, drain start); when all agree
-            the periods outside it are shaded.
+        periods: Each scenario's measured period (warm-up end, start of the run-out or
+            drain); when all agree the periods outside it are shaded.
     """
     fig = new_figure(9.0, 5.0)
     ax = fig.add_subplot()
@@ -204,9 +204,9 @@ def build_backlog_comparison(
         ax.axvspan(0.0, start, color=_PERIOD_COLOUR, zorder=0)
         ax.axvspan(stop, max(end, stop), color=_PERIOD_COLOUR, zorder=0)
         handles.append(Patch(color=_PERIOD_COLOUR))
-        labels.append("warm-up / drain")
+        labels.append("not measured")
         unmeasured = (
-            " Shaded: warm-up and drain periods, left out of the backlog metric "
+            " Shaded: warm-up, run-out and drain, left out of the backlog metric "
             f"(measured from day {start:g} to day {stop:g})."
         )
     if not backlog.empty:

@@ -103,7 +103,7 @@ def format_markdown(comparison: Comparison, runs: Sequence[ScenarioRun] = ()) ->
         "",
         f"**Metrics.** {TIME_TO_EVIDENCE_METHOD} Requests created during the warm-up are left "
         "out. Backlog: requests waiting at central authorities, averaged over the days from "
-        "the end of the warm-up to the start of the drain; world total in `all`"
+        "the end of the warm-up to the start of the run-out (or drain); world total in `all`"
         + (
             f", the {'requested state' if comparison.by == 'requested' else 'region'}'s "
             "own in its group"

@@ -1,10 +1,10 @@
 """Whether a run's measured window is stationary: shown from the records, not assumed.
 
 The statistics of a run describe the requests created in its *measured window*, from the end
-of the warm-up to the start of the drain. They are steady-state figures only if the system is
-stationary over that window: a request created at its end must fare like one created at its
-start. Three diagnostics show whether it is, all on formal MLA requests (``FORMAL_MLA``, the
-requests that queue at central authorities):
+of the warm-up to the start of the run-out (or of the drain, without one). They are
+steady-state figures only if the system is stationary over that window: a request created at
+its end must fare like one created at its start. Three diagnostics show whether it is, all on
+formal MLA requests (``FORMAL_MLA``, the requests that queue at central authorities):
 
 1. *Warm-up by MSER-5* (:func:`mser5`). The marginal standard error rule (White 1997) picks
    the truncation point ``d`` that minimises the squared standard error of the mean of what is
@@ -46,7 +46,10 @@ Caveat: both the quarter means and the waits see a request only up to the end of
 Aalen–Johansen mean is among requests fulfilled within the follow-up, and a pending request's
 wait counts up to the horizon, so a drain much shorter than the slowest requests biases the
 last cohorts downwards (the baseline's two-year drain leaves little pending; a test scenario
-with a 60-day drain does not).
+with a 60-day drain does not). So does a window that ends where cases stop: its last requests
+pass the central authorities while no new cases arrive, and wait less. The baseline's
+``run_out_days`` (181) keeps cases coming after the window for that reason (docs/model.md
+9.3).
 
 References:
     White, K. P. (1997). An effective truncation heuristic for bias reduction in simulation

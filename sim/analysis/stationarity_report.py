@@ -2,7 +2,7 @@
 
 The diagnostics themselves, and why each is done as it is, are in
 :mod:`sim.analysis.stationarity`; this module applies them to a run's measured window (from
-the end of the warm-up to the start of the drain) and writes them out.
+the end of the warm-up to the start of the run-out or drain) and writes them out.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ class Report:
 
     Attributes:
         start_day: First day of the measured window (the configured warm-up).
-        end_day: End of the window (exclusive): the start of the drain.
+        end_day: End of the window (exclusive): the start of the run-out (or drain).
         truncation: MSER-5's warm-up on ``stationarity.SERIES`` over the days before
             ``end_day``, or None if the series is too short for it.
         quarters: :func:`sim.analysis.stationarity.quarter_means` of the window.
@@ -93,8 +93,8 @@ def _json(value: Any) -> Any:
 
 
 def measured_window(simulation: Simulation) -> tuple[float, float]:
-    """The days whose requests the statistics describe: warm-up end to drain start."""
-    return float(simulation.warm_up_days), float(simulation.horizon_days - simulation.drain_days)
+    """The days whose requests the statistics describe: warm-up end to run-out start."""
+    return float(simulation.warm_up_days), float(simulation.window_end_days)
 
 
 def report(requests: pd.DataFrame, simulation: Simulation) -> Report:

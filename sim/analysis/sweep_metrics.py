@@ -97,7 +97,7 @@ def replication_rows(result: RunResult, scenario: Scenario) -> pd.DataFrame:
         _request_table(requests, warm_up, index, ""),
         _request_table(formal, warm_up, index, FORMAL_PREFIX),
         _needs_table(result, warm_up, index),
-        _backlog(result.timeseries, warm_up, simulation.horizon_days - simulation.drain_days)
+        _backlog(result.timeseries, warm_up, simulation.window_end_days)
         .reindex(index)
         .rename("backlog"),
         _us_queue_wait(formal, warm_up).reindex(index).rename("us_queue_wait_days"),

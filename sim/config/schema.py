@@ -90,6 +90,10 @@ class Simulation(_Section):
     """Requests created before this day are left out of the statistics."""
     drain_days: NonNegative
     """No new cases in the last drain_days, so most requests finish."""
+    run_out_days: NonNegative = 0.0
+    """Cases still opened in the run_out_days before the drain load the authorities as before,
+    but their requests are neither recorded nor measured: the measured window ends where the
+    run-out begins, so its last requests meet queues still fed by new cases, not draining."""
     replications: Annotated[int, Field(ge=1, le=10_000)]
     """Independent replications (confidence intervals need at least 2)."""
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
@@ -104,14 +108,26 @@ class Simulation(_Section):
     def _periods_fit(self) -> Simulation:
         if self.end <= self.start:
             raise ValueError("end: must be after simulation.start")
-        if self.warm_up_days + self.drain_days >= self.horizon_days:
-            raise ValueError("warm_up_days: warm_up_days + drain_days must be shorter than the run")
+        if self.warm_up_days + self.run_out_days + self.drain_days >= self.horizon_days:
+            raise ValueError(
+                "warm_up_days: warm_up_days + run_out_days + drain_days must be shorter than "
+                "the run"
+            )
         return self
 
     @property
     def horizon_days(self) -> int:
         """Length of the run in days."""
         return (self.end - self.start).days
+
+    @property
+    def window_end_days(self) -> float:
+        """End (exclusive) of the measured window, in days.
+
+        The statistics describe the requests created from the warm-up's end to this day; after
+        it come the run-out and the drain.
+        """
+        return self.horizon_days - self.drain_days - self.run_out_days
 
     def day_of(self, date: dt.date) -> float:
         """Simulation day of a calendar date (negative before the start)."""

@@ -130,6 +130,9 @@ class CooperationModel(mesa.Model):
         self.router = ChannelRouter(scenario.channels, self.calendar)
         self.horizon = float(scenario.simulation.horizon_days)
         self.case_cutoff = self.horizon - scenario.simulation.drain_days
+        self.record_until = float(scenario.simulation.window_end_days)
+        """Requests and needs created from this day on (the run-out) load the authorities but
+        leave no row: they are outside the measured window and would only be filtered out."""
 
         self.crime_type_names = tuple(scenario.crime_types)
         self.crime_types: tuple[CrimeType, ...] = tuple(scenario.crime_types.values())
@@ -411,8 +414,13 @@ class CooperationModel(mesa.Model):
         data_type: int,
         urgent: bool,
     ) -> None:
-        """Count a need nobody pursued and write its row (``case``: its id and crime type)."""
+        """Count a need nobody pursued and write its row (``case``: its id and crime type).
+
+        A need of the run-out is counted (the time series shows it) but leaves no row.
+        """
         agent.unpursued += 1
+        if self.env.now >= self.record_until:
+            return
         row = (
             *case,
             agent.number,
@@ -483,6 +491,14 @@ class CooperationModel(mesa.Model):
             self._risks[key] = risks
         return risks
 
+    def trace_of(self, request: Request) -> TimelineLog | None:
+        """Where a request's steps are written: the run's timeline, or None.
+
+        None if the run keeps no timeline, or if the request is of the run-out (which leaves
+        no row, so no steps either).
+        """
+        return self.timeline if request.created < self.record_until else None
+
     # -- time --------------------------------------------------------------------------------
 
     def step(self) -> None:
@@ -533,8 +549,8 @@ class CooperationModel(mesa.Model):
         there (``Request.censor``; ``journey`` counts stages without a queue up to it).
         """
         for request in sorted(self.in_flight.values(), key=lambda r: r.request_id):
-            if self.timeline is not None:
-                self.timeline.censor(request, self.env.now)
+            if (trace := self.trace_of(request)) is not None:
+                trace.censor(request, self.env.now)
             request.censor(self.env.now)
             record(self, request, PENDING, NO_REASON, self.env.now)
         self.in_flight.clear()

@@ -65,5 +65,5 @@ def preserve(
         req.kept_pending = terms.until_decision
         hold = attempts.renewed_hold(terms.hold_days, terms.renewal_days, terms.renewals)
         req.expiry = attempts.preserved_expiry(req.expiry, day, hold)
-    if model.timeline is not None:
-        model.timeline.preservation(req, path, day)
+    if (trace := model.trace_of(req)) is not None:
+        trace.preservation(req, path, day)

@@ -259,9 +259,15 @@ class Request:
 
 
 def record(model: CooperationModel, req: Request, outcome: int, reason: int, day: float) -> None:
-    """Write a request's row to the log (``day`` is when its outcome was known)."""
+    """Write a request's row to the log (``day`` is when its outcome was known).
+
+    The states observe every outcome; a request of the run-out (created on or after
+    ``model.record_until``) leaves no row (``simulation.run_out_days``).
+    """
     if model.adaptation.observing:
         model.adaptation.observe(req, outcome, day)
+    if req.created >= model.record_until:
+        return
     channel = req.channel if req.channel >= 0 else len(CHANNELS)  # records.UNROUTED
     first = req.first_channel if req.first_channel >= 0 else channel
     model.log.add(
@@ -301,7 +307,7 @@ def journey(
     """
     env, horizon, priority = model.env, model.horizon, 0 if req.urgent else 1
     _enter(model, req)
-    outcome, reason, trace = ABANDONED, NO_CHANNEL, model.timeline  # None if the run keeps none
+    outcome, reason, trace = ABANDONED, NO_CHANNEL, model.trace_of(req)  # None: no steps kept
     tried = rules.channels_to_try(routes, model.config.routing.max_channels)
     for nth, name in enumerate(tried, 1):
         plan = model.plans[name]

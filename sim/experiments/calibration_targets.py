@@ -125,13 +125,13 @@ def formal_requests_per_year(requests: pd.DataFrame, scenario: Scenario) -> pd.S
     """Formal MLA e-evidence requests a year received by each requested state.
 
     Counted over requests created in the measured window (after the warm-up, before the
-    drain) whose last channel is a formal MLA channel, averaged over replications.
+    run-out and the drain) whose last channel is a formal MLA channel, averaged over replications.
     """
     sim = scenario.simulation
-    years = (sim.horizon_days - sim.drain_days - sim.warm_up_days) / 365.0
+    years = (sim.window_end_days - sim.warm_up_days) / 365.0
     window = requests[
         (requests["created_day"] >= sim.warm_up_days)
-        & (requests["created_day"] < sim.horizon_days - sim.drain_days)
+        & (requests["created_day"] < sim.window_end_days)
     ]
     formal = _formal(window)
     replications = max(1, requests["replication"].nunique())
@@ -248,7 +248,7 @@ class CheckRow:
 def measured(requests: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Every target's value per replication (rows) for requests created in the window."""
     sim = scenario.simulation
-    years = (sim.horizon_days - sim.drain_days - sim.warm_up_days) / 365.0
+    years = (sim.window_end_days - sim.warm_up_days) / 365.0
     kept = requests[requests["created_day"] >= sim.warm_up_days]
     rows = {
         replication: {t.key: t.measure(frame, years) for t in TARGETS}

@@ -46,7 +46,7 @@ def _ca_stage_mask(requests: pd.DataFrame, scenario: Scenario, stage: str) -> pd
 
 def _window_years(scenario: Scenario) -> float:
     sim = scenario.simulation
-    return (sim.horizon_days - sim.drain_days - sim.warm_up_days) / 365.0
+    return (sim.window_end_days - sim.warm_up_days) / 365.0
 
 
 def workload(result: RunResult, scenario: Scenario, urgent_factor: float = 1.0) -> pd.Series:

@@ -123,7 +123,7 @@ def check_calendars(scenarios: Sequence[Scenario], paths: Sequence[Path]) -> Non
     """
     reference = scenarios[0].simulation
     for scenario, path in zip(scenarios[1:], paths[1:], strict=True):
-        for field in ("start", "end", "warm_up_days", "drain_days"):
+        for field in ("start", "end", "warm_up_days", "run_out_days", "drain_days"):
             mine, theirs = getattr(scenario.simulation, field), getattr(reference, field)
             if mine != theirs:
                 raise InputError(

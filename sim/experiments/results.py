@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -89,19 +90,39 @@ def write_result_files(
     """
     directory = Path(directory)
     scenario = inputs.scenario
-    result.requests.to_parquet(directory / "requests.parquet", index=False)
-    result.timeseries.to_parquet(directory / "timeseries.parquet", index=False)
-    result.unpursued.to_parquet(directory / "unpursued.parquet", index=False)
-    if scenario.simulation.timeline:
-        write_timeline(result.timeline, directory / TIMELINE_FILE)
-    summary = summarise_run(result, scenario)
-    (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    write_figures(run_context(result, scenario), directory / "figures")
+    # Parquet's encoding and compression run in pyarrow without the GIL, so the tables are
+    # written on a second thread while this one summarises and draws: the writing (some 4 s
+    # for the baseline's five million requests) then takes no wall time on two cores. The
+    # frames are converted here, so no pandas object is shared between the threads.
+    tables = {
+        name: pa.Table.from_pandas(frame, preserve_index=False)
+        for name, frame in (
+            ("requests.parquet", result.requests),
+            ("timeseries.parquet", result.timeseries),
+            ("unpursued.parquet", result.unpursued),
+        )
+    }
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        written = writer.submit(_write_tables, tables, directory)
+        del tables  # the writer holds the only reference: each table is freed once written
+        if scenario.simulation.timeline:
+            write_timeline(result.timeline, directory / TIMELINE_FILE)
+        summary = summarise_run(result, scenario)
+        (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_figures(run_context(result, scenario), directory / "figures")
+        written.result()  # the writer's error, if any, is raised here
     # The manifest last: it marks the directory as a complete result.
     (directory / MANIFEST).write_text(
         json.dumps(manifest(result, inputs, command), indent=2) + "\n"
     )
     return summary
+
+
+def _write_tables(tables: dict[str, pa.Table], directory: Path) -> None:
+    """Write each table to ``directory / name``, dropping it once written."""
+    while tables:
+        name, table = tables.popitem()
+        pq.write_table(table, directory / name)
 
 
 def write_results(
