@@ -222,7 +222,35 @@ def test_release_gives_the_same_frame_and_empties_the_log(log: RequestLog) -> No
     released = log.to_frame(3, release=True)
     pd.testing.assert_frame_equal(kept, released)
     assert len(log) == 0
-    assert all(len(column) == 0 for column in (*log._stage_days, *log._wait_days))
+    assert all(len(ints) == len(floats) == 0 for ints, floats in log._chunks)
+
+
+def test_rows_across_chunks_make_the_same_frame(monkeypatch) -> None:
+    """Rows written across several chunks read back as from one, kept or released.
+
+    A chunk of two rows here, so that seven rows fill three chunks and start a fourth; every
+    value must land in its own column and row whatever chunk it was written to.
+    """
+    rows = [
+        (ints(n, FULFILLED, urgent=n % 2), float(n), 10.0 + n, stages(n / 2), stages(n / 4))
+        for n in (6, 3, 0, 5, 1, 4, 2)
+    ]
+    one = RequestLog(STATES, CRIMES)
+    for row in rows:
+        one.add(*row)
+    monkeypatch.setattr("sim.engine.records.CHUNK_ROWS", 2)
+    chunked = RequestLog(STATES, CRIMES)
+    for row in rows:
+        chunked.add(*row)
+    assert len(chunked._chunks) == 4
+    assert len(chunked) == 7
+    expected = one.to_frame(1)
+    pd.testing.assert_frame_equal(chunked.to_frame(1), expected)
+    pd.testing.assert_frame_equal(chunked.to_frame(1, release=True), expected)
+    assert expected["request_id"].tolist() == list(range(7))
+    assert expected["created_day"].tolist() == [float(n) for n in range(7)]
+    assert expected["execution_wait_days"].tolist() == [n / 4 for n in range(7)]
+    assert len(chunked) == 0
 
 
 def test_add_rejects_a_row_of_the_wrong_width() -> None:

@@ -421,15 +421,15 @@ class CooperationModel(mesa.Model):
         agent.unpursued += 1
         if self.env.now >= self.record_until:
             return
-        row = (
-            *case,
+        codes = (
+            case[1],
             agent.number,
             holder.number,
             _CHANNEL_NUMBER[routes[0]],
             data_type,
-            int(urgent),
+            urgent,
         )
-        self.unpursued.add(row, self.env.now)
+        self.unpursued.add(case[0], codes, self.env.now)
 
     def _evidence_holders(
         self, agent: StateAgent, wanted: int, at: int, first: float

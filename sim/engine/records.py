@@ -8,10 +8,8 @@ Categorical columns are stored as small integer codes into a fixed vocabulary.
 from __future__ import annotations
 
 from array import array
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import call
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,8 +30,8 @@ if TYPE_CHECKING:
     from sim.engine.agents import StateAgent
     from sim.engine.model import CooperationModel
 
-_consume = deque(maxlen=0).extend
-"""Run an iterator to its end, keeping nothing."""
+CHUNK_ROWS = 1 << 15
+"""Rows of the request log per chunk (some 9 MB): what ``to_frame`` releases at a time."""
 
 
 class RequestLog:
@@ -75,6 +73,8 @@ class RequestLog:
     )
     _FLOATS = ("created_day", "outcome_day")
     _WIDTH = len(_INTS)
+    _FLOAT_WIDTH = len(_FLOATS) + 2 * len(STAGES)
+    """A row's floats: created and outcome day, then its stage days, then its wait days."""
 
     def __init__(
         self,
@@ -85,18 +85,24 @@ class RequestLog:
         self.states = tuple(states)
         self.crime_types = tuple(crime_types)
         self.providers = tuple(providers)
-        self._ints = {name: array("q") for name in self._INTS}
-        self._floats = {name: array("d") for name in self._FLOATS}
-        self._stage_days = [array("d") for _ in STAGES]
-        self._wait_days = [array("d") for _ in STAGES]
-        self._append_int = [self._ints[name].append for name in self._INTS]
-        self._append_created = self._floats["created_day"].append
-        self._append_outcome_day = self._floats["outcome_day"].append
-        self._append_stage = [column.append for column in self._stage_days]
-        self._append_wait = [column.append for column in self._wait_days]
+        self._chunks: list[tuple[array, array]] = []
+        self._start_chunk()
+
+    def _start_chunk(self) -> None:
+        """Begin a new chunk of rows: one array of their integers, one of their floats.
+
+        A row is written with a few C-level extends into two arrays instead of one append per
+        column (the log is written once per request, a million times a run); chunks of
+        :data:`CHUNK_ROWS` rows let ``to_frame`` release the log as it builds the frame.
+        """
+        ints, floats = array("q"), array("d")
+        self._chunks.append((ints, floats))
+        self._extend_ints, self._extend_floats = ints.extend, floats.extend
+        self._append_float = floats.append
+        self._room = CHUNK_ROWS
 
     def __len__(self) -> int:
-        return len(self._ints["request_id"])
+        return sum(len(ints) for ints, _ in self._chunks) // self._WIDTH
 
     def add(
         self,
@@ -115,47 +121,81 @@ class RequestLog:
         stages = len(STAGES)
         if len(ints) != self._WIDTH or len(stage_days) != stages or len(wait_days) != stages:
             raise ValueError(f"a row has {self._WIDTH} fields and {stages} stage and wait times")
-        # map(call, ...) runs the appends in C: the log is written once per request.
-        _consume(map(call, self._append_int, ints))
-        self._append_created(created_day)
-        self._append_outcome_day(outcome_day)
-        _consume(map(call, self._append_stage, stage_days))
-        _consume(map(call, self._append_wait, wait_days))
+        self._extend_ints(ints)
+        append = self._append_float
+        append(created_day)
+        append(outcome_day)
+        self._extend_floats(stage_days)
+        self._extend_floats(wait_days)
+        self._room -= 1
+        if not self._room:
+            self._start_chunk()
+
+    def _columns(self, release: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The log's integer and float columns, each whole, in the order rows were added.
+
+        With ``release`` each chunk is emptied once its columns are copied out, so the log and
+        its columns are never both whole in memory.
+        """
+        int_pieces: list[list[np.ndarray]] = [[] for _ in range(self._WIDTH)]
+        float_pieces: list[list[np.ndarray]] = [[] for _ in range(self._FLOAT_WIDTH)]
+        for ints, floats in self._chunks:
+            for chunk, dtype, pieces in (
+                (ints, np.int64, int_pieces),
+                (floats, np.float64, float_pieces),
+            ):
+                rows = np.frombuffer(chunk, dtype=dtype).reshape(-1, len(pieces))
+                for index, piece in enumerate(pieces):
+                    piece.append(rows[:, index].copy())
+                del rows  # a buffer export must end before the array may be emptied
+                if release:
+                    del chunk[:]
+        if release:
+            self._chunks = []
+            self._start_chunk()
+
+        def joined(pieces: list[list[np.ndarray]], dtype: type) -> list[np.ndarray]:
+            return [
+                np.concatenate(piece) if piece else np.empty(0, dtype=dtype) for piece in pieces
+            ]
+
+        return joined(int_pieces, np.int64), joined(float_pieces, np.float64)
 
     def to_frame(self, replication: int, *, release: bool = False) -> pd.DataFrame:
         """The records as a DataFrame with DESIGN section 4's columns, sorted by request id.
 
         The frame is built one column at a time in request-id order (one argsort, no sorted
-        copy of the whole frame), so the peak is the frame plus one column.
+        copy of the whole frame), so the peak is the frame plus the log's columns not yet
+        taken.
 
         Args:
             replication: The value of the ``replication`` column.
-            release: Empty each of the log's columns once it is copied, so the log and the
-                frame are never both whole in memory; the log is then spent (the runner's case).
+            release: Empty the log's chunks as their columns are copied out, so the log and
+                the frame are never both whole in memory; the log is then spent (the
+                runner's case).
         """
-        request_ids = np.frombuffer(self._ints["request_id"], dtype=np.int64)
+        ints, floats = self._columns(release)
+        int_at = {name: n for n, name in enumerate(self._INTS)}
+        request_ids = ints[int_at["request_id"]]
         order = np.argsort(request_ids, kind="stable")
 
-        def take(store: dict[str, array] | list[array], key: str | int, dtype: type) -> np.ndarray:
-            column = store[key]  # type: ignore[index]
-            values = np.frombuffer(column, dtype=np.int64 if column.typecode == "q" else np.float64)
-            taken = values[order].astype(dtype, copy=False)
-            del values  # a buffer export must end before the array may be replaced
-            if release:
-                store[key] = array(column.typecode)  # type: ignore[index]
+        def take(store: list[np.ndarray], index: int, dtype: type) -> np.ndarray:
+            taken = store[index][order].astype(dtype, copy=False)
+            store[index] = np.empty(0)  # each column is taken once: free it now
             return taken
 
-        def categorical(key: str, names: Sequence[str]) -> pd.Categorical:
-            return pd.Categorical.from_codes(
-                take(self._ints, key, np.int16), categories=list(names)
-            )
+        def integer(key: str, dtype: type) -> np.ndarray:
+            return take(ints, int_at[key], dtype)
 
-        ids = request_ids[order]
+        def categorical(key: str, names: Sequence[str]) -> pd.Categorical:
+            return pd.Categorical.from_codes(integer(key, np.int16), categories=list(names))
+
+        ids = integer("request_id", np.int64)
         del request_ids
         columns: dict[str, object] = {
             "replication": np.full(len(ids), replication, dtype=np.int32),
             "request_id": ids,
-            "case_id": take(self._ints, "case_id", np.int64),
+            "case_id": integer("case_id", np.int64),
             "crime_type": categorical("crime_type", self.crime_types),
             "requesting": categorical("requesting", self.states),
             "requested": categorical("requested", self.states),
@@ -163,28 +203,27 @@ class RequestLog:
             "channel": categorical("channel", RECORDED_CHANNELS),
             "first_channel": categorical("first_channel", RECORDED_CHANNELS),
             "data_type": categorical("data_type", DATA_TYPES),
-            "urgent": take(self._ints, "urgent", bool),
+            "urgent": integer("urgent", bool),
         }
-        created = take(self._floats, "created_day", np.float64)
-        to_outcome = take(self._floats, "outcome_day", np.float64)
+        created = take(floats, 0, np.float64)
+        to_outcome = take(floats, 1, np.float64)
         to_outcome -= created
-        outcome = take(self._ints, "outcome", np.int16)
+        outcome = integer("outcome", np.int16)
         columns["created_day"] = created
         columns["outcome"] = pd.Categorical.from_codes(outcome, categories=list(OUTCOMES))
         columns["reason"] = categorical("reason", REASONS)
         columns["time_to_evidence_days"] = np.where(outcome == FULFILLED, to_outcome, np.nan)
         columns["time_to_outcome_days"] = to_outcome
-        columns["attempts"] = take(self._ints, "attempts", np.int8)
-        columns["clarifications"] = take(self._ints, "clarifications", np.int16)
-        columns["preserved"] = take(self._ints, "preserved", bool)
+        columns["attempts"] = integer("attempts", np.int8)
+        columns["clarifications"] = integer("clarifications", np.int16)
+        columns["preserved"] = integer("preserved", bool)
         columns["preservation"] = categorical("preservation", PRESERVATION_PATHS)
         columns["loss_driver"] = categorical("loss_driver", LOSS_DRIVERS)
+        first_stage, first_wait = len(self._FLOATS), len(self._FLOATS) + len(STAGES)
         for i, stage in enumerate(STAGES):
-            columns[f"{stage}_days"] = take(self._stage_days, i, np.float64)
+            columns[f"{stage}_days"] = take(floats, first_stage + i, np.float64)
         for i, stage in enumerate(STAGES):
-            columns[f"{stage}_wait_days"] = take(self._wait_days, i, np.float64)
-        if release:
-            self._ints["request_id"] = array("q")
+            columns[f"{stage}_wait_days"] = take(floats, first_wait + i, np.float64)
         return pd.DataFrame(columns, copy=False)
 
 
@@ -202,29 +241,31 @@ class UnpursuedLog:
         crime_types: Crime-type names, indexed likewise.
     """
 
-    _INTS = ("case_id", "crime_type", "requesting", "requested", "channel", "data_type", "urgent")
-    _TYPECODES = ("q", "b", "h", "h", "b", "b", "b")
+    _CODES = ("crime_type", "requesting", "requested", "channel", "data_type", "urgent")
+    """A need's small codes, kept together as 16-bit integers (states number fewer than 512)."""
 
     def __init__(self, states: Sequence[str], crime_types: Sequence[str]) -> None:
         self.states = tuple(states)
         self.crime_types = tuple(crime_types)
-        self._ints = [array(code) for code in self._TYPECODES]
+        self._case_ids = array("q")
+        self._codes = array("h")
         self._created = array("d")
-        self._appends = [column.append for column in self._ints]
 
     def __len__(self) -> int:
         return len(self._created)
 
-    def add(self, ints: tuple[int, ...], created_day: float) -> None:
-        """Append one need; ``ints`` follows the order of ``UnpursuedLog._INTS``."""
-        if len(ints) != len(self._INTS):
-            raise ValueError(f"a row has {len(self._INTS)} fields")
-        _consume(map(call, self._appends, ints))
+    def add(self, case_id: int, codes: tuple[int, ...], created_day: float) -> None:
+        """Append one need; ``codes`` follows the order of ``UnpursuedLog._CODES``."""
+        if len(codes) != len(self._CODES):
+            raise ValueError(f"a need has {len(self._CODES)} codes")
+        self._case_ids.append(case_id)
+        self._codes.extend(codes)
         self._created.append(created_day)
 
     def to_frame(self, replication: int) -> pd.DataFrame:
         """The needs as a DataFrame, in the order they arose (case, then holder)."""
-        values = dict(zip(self._INTS, self._ints, strict=True))
+        rows = np.frombuffer(self._codes, dtype=np.int16).reshape(-1, len(self._CODES))
+        values = {name: rows[:, n] for n, name in enumerate(self._CODES)}
         names = {
             "crime_type": self.crime_types,
             "requesting": self.states,
@@ -234,13 +275,14 @@ class UnpursuedLog:
         }
         frame: dict[str, object] = {
             "replication": np.full(len(self), replication, dtype=np.int32),
-            "case_id": np.array(values["case_id"], dtype=np.int64),
+            "case_id": np.array(self._case_ids, dtype=np.int64),
         }
         for name in ("crime_type", "requesting", "requested", "channel", "data_type"):
-            codes = np.array(values[name], dtype=np.int16)
+            codes = np.array(values[name], dtype=np.int16)  # a copy: the log may grow on
             frame[name] = pd.Categorical.from_codes(codes, categories=list(names[name]))
         frame["urgent"] = np.array(values["urgent"], dtype=bool)
         frame["created_day"] = np.array(self._created, dtype=np.float64)
+        del rows, values  # the buffer export ends here, so rows may be added after
         return pd.DataFrame(frame)
 
 
