@@ -97,6 +97,7 @@ def full_world_scenario(years: float) -> Scenario:
     simulation["end"] = simulation["start"] + dt.timedelta(days=days)
     simulation["warm_up_days"] = 0.0
     simulation["drain_days"] = DRAIN_DAYS
+    simulation["run_out_days"] = 0.0  # every request simulated leaves a row, to be counted
     simulation["replications"] = 1
     return validate_settings(settings)
 

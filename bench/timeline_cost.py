@@ -35,12 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import json, resource, sys, tempfile, time
 from pathlib import Path
-from sim.config.loading import load_scenario, with_changes
+from sim.config.loading import load_scenario, with_changes, without_run_out
 from sim.engine.replication import run_replication
 from sim.experiments.results import write_timeline
 
 path, factor, timeline = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3] == "on"
-scenario = load_scenario(path)
+scenario = without_run_out(load_scenario(path))  # a run-out's requests keep no steps
 scale = scenario.demand.scale * factor
 scenario = with_changes(
     scenario, {"demand": {"scale": scale}, "simulation": {"timeline": timeline}}

@@ -25,7 +25,12 @@ from hypothesis import strategies as st
 
 from sim.cli import main
 from sim.config.distributions import Exponential, LogNormal
-from sim.config.loading import default_settings, load_scenario, validate_settings
+from sim.config.loading import (
+    default_settings,
+    load_scenario,
+    validate_settings,
+    without_run_out,
+)
 from sim.config.schema import Scenario
 from sim.errors import InputError, ScenarioError
 from sim.vocabulary import CHANNELS
@@ -627,3 +632,23 @@ def test_error_line_stays_one_line_for_key_with_line_break(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert len(err.splitlines()) == 1, err
+
+
+def test_the_measured_window_ends_where_the_run_out_begins() -> None:
+    """The window ends ``run_out_days + drain_days`` before the horizon; cases stop at the drain.
+
+    ``without_run_out`` ends the run where the run-out began: the same window, every request
+    recorded (what the benchmarks count).
+    """
+    settings = default_settings()
+    settings["simulation"].update(
+        start=dt.date(2026, 9, 1), end=dt.date(2031, 3, 1), run_out_days=181, drain_days=730
+    )
+    scenario = validate_settings(settings)
+    assert scenario.simulation.horizon_days == 1642
+    assert scenario.simulation.window_end_days == 1642 - 730 - 181
+    cut = without_run_out(scenario)
+    assert cut.simulation.run_out_days == 0
+    assert cut.simulation.end == dt.date(2030, 9, 1)
+    assert cut.simulation.window_end_days == scenario.simulation.window_end_days
+    assert without_run_out(cut) is cut

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -208,6 +209,21 @@ def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
         ScenarioError: naming the invalid field.
     """
     return validate_settings(merge(scenario.model_dump(), changes))
+
+
+def without_run_out(scenario: Scenario) -> Scenario:
+    """``scenario`` with its run-out cut off: the run ends ``run_out_days`` (whole days) sooner.
+
+    The same cases are opened up to the window's end and the drain follows, so every request
+    simulated leaves a row: what a benchmark that counts rows per second needs, since a
+    run-out's requests would cost time and leave none.
+    """
+    simulation = scenario.simulation
+    days = int(simulation.run_out_days)
+    if days == 0:
+        return scenario
+    end = simulation.end - dt.timedelta(days=days)
+    return with_changes(scenario, {"simulation": {"run_out_days": 0.0, "end": end}})
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
