@@ -101,9 +101,11 @@ def test_comparison_writes_its_four_figures_each_with_its_table(
         assert list(saved.columns) == list(table.columns)
         assert len(saved) == len(table)
     assert set(pd.read_csv(tmp_path / "backlog.csv")["scenario"]) == {"tiny", "copy"}
+    # The tiny scenario: warm-up 30 days, one year, drain 60, no run-out.
+    assert compared_runs[0].scenario.simulation.measured_window == (30.0, 305.0)
     assert comparison_context.periods == {
-        "tiny": comparison.measured_window(compared_runs[0].scenario),
-        "copy": comparison.measured_window(compared_runs[1].scenario),
+        "tiny": compared_runs[0].scenario.simulation.measured_window,
+        "copy": compared_runs[1].scenario.simulation.measured_window,
     }
 
 

@@ -647,6 +647,7 @@ def test_the_measured_window_ends_where_the_run_out_begins() -> None:
     scenario = validate_settings(settings)
     assert scenario.simulation.horizon_days == 1642
     assert scenario.simulation.window_end_days == 1642 - 730 - 181
+    assert scenario.simulation.measured_window == (365.0, 1642.0 - 730 - 181)
     cut = without_run_out(scenario)
     assert cut.simulation.run_out_days == 0
     assert cut.simulation.end == dt.date(2030, 9, 1)

@@ -93,12 +93,6 @@ TIME_TO_EVIDENCE_METHOD = (
 # --------------------------------------------------------------------------------------
 
 
-def measured_window(scenario: Scenario) -> tuple[float, float]:
-    """Days whose backlog is measured: from the warm-up to the start of the run-out (or drain)."""
-    simulation = scenario.simulation
-    return simulation.warm_up_days, simulation.window_end_days
-
-
 def _backlog_values(
     timeseries: pd.DataFrame, scenario: Scenario, by: str, regions: Mapping[str, str]
 ) -> pd.DataFrame:
@@ -107,7 +101,7 @@ def _backlog_values(
     The world total (the sum over states on each observed day) goes in the ``all`` group;
     ``by="requested"`` adds each state's own, ``by="region"`` each region's total.
     """
-    start, stop = measured_window(scenario)
+    start, stop = scenario.simulation.measured_window
     day = timeseries["day"].to_numpy(dtype=float)
     series = timeseries.loc[(day >= start) & (day < stop), ["replication", "day", "state"]].copy()
     series["state"] = series["state"].astype(str)

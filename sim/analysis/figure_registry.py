@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis import statistics
-from sim.analysis.comparison import Comparison, measured_window
+from sim.analysis.comparison import Comparison
 from sim.analysis.comparison_figures import build_backlog_comparison, build_median_comparison
 from sim.analysis.figure_style import group_colours, save
 from sim.analysis.figures import build_backlog, build_time_to_evidence
@@ -207,7 +207,7 @@ def comparison_context(comparison: Comparison, runs: Sequence[ScenarioRun]) -> F
         replications=comparison.replications,
         scenarios=comparison.scenarios,
         comparison=comparison.table,
-        periods={run.name: measured_window(run.scenario) for run in runs},
+        periods={run.name: run.scenario.simulation.measured_window for run in runs},
     )
 
 

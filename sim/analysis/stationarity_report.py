@@ -92,14 +92,9 @@ def _json(value: Any) -> Any:
     return value
 
 
-def measured_window(simulation: Simulation) -> tuple[float, float]:
-    """The days whose requests the statistics describe: warm-up end to run-out start."""
-    return float(simulation.warm_up_days), float(simulation.window_end_days)
-
-
 def report(requests: pd.DataFrame, simulation: Simulation) -> Report:
     """The stationarity diagnostics of a run's requests over its measured window."""
-    start, end = measured_window(simulation)
+    start, end = simulation.measured_window
     series = stationarity.daily_queue_wait(requests, end)
     too_short = len(series) < stationarity.MIN_BATCHES * stationarity.BATCH_SIZE
     truncation = None if too_short else stationarity.mser5(series)

@@ -129,6 +129,11 @@ class Simulation(_Section):
         """
         return self.horizon_days - self.drain_days - self.run_out_days
 
+    @property
+    def measured_window(self) -> tuple[float, float]:
+        """The days whose requests the statistics describe: warm-up end, window end."""
+        return float(self.warm_up_days), float(self.window_end_days)
+
     def day_of(self, date: dt.date) -> float:
         """Simulation day of a calendar date (negative before the start)."""
         return float((date - self.start).days)
