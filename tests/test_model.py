@@ -129,6 +129,38 @@ def test_the_run_out_is_simulated_but_leaves_no_row(data: WorldData) -> None:
     pd.testing.assert_frame_equal(model_out.timeseries.to_frame(0), model.timeseries.to_frame(0))
 
 
+def test_a_final_outcome_settled_ahead_leaves_as_its_event_would(data: WorldData) -> None:
+    """A request whose final outcome is known ahead leaves as if it had waited for its day.
+
+    Where no behaviour learns from outcomes, such a request waits for no SimPy event
+    (``request.settle``). Run in step with a model that waits for every event, it leaves the
+    same requests in flight and the same open requests at every state at the end of each
+    day (what the time series and the live dashboard read), and the same rows and time series.
+    """
+    codes = ["DEU", "FRA", "GBR", "IRL", "USA"]
+    busy = {"routing": {"pursuit_scale": 0.5}, "demand": {"scale": 4.0}}
+    scenario = make_scenario(codes, busy, days=400, drain=30)
+    ahead = CooperationModel(scenario, build_world(data, scenario), 0)
+    waits = CooperationModel(scenario, build_world(data, scenario), 0)
+    assert ahead.settles_ahead
+    waits.settles_ahead = False
+    while not ahead.finished:
+        ahead.step()
+        waits.step()
+        assert ahead.in_flight.keys() == waits.in_flight.keys(), ahead.day
+        assert [a.open_requests for a in ahead.states] == [a.open_requests for a in waits.states]
+    assert waits.finished
+    ahead.close()
+    waits.close()
+    rows = ahead.log.to_frame(0)
+    assert (rows["outcome"] == "pending").any()  # the horizon cut some journeys short
+    pd.testing.assert_frame_equal(rows, waits.log.to_frame(0))
+    pd.testing.assert_frame_equal(ahead.timeseries.to_frame(0), waits.timeseries.to_frame(0))
+    # Most requests saved their last event (SimPy numbers every event it schedules).
+    saved = next(waits.env._eid) - next(ahead.env._eid)
+    assert saved > len(rows) / 2
+
+
 def test_no_holder_means_no_cases(data: WorldData) -> None:
     """A world whose states host no providers opens no requests at all."""
     codes = ["GBR", "USA"]

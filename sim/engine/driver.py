@@ -3,9 +3,9 @@
 A ``simpy.Process`` costs two events of its own besides the ones it waits on: the
 ``Initialize`` event that starts it, and the event of its own end, which nobody waits on
 here. A run has over a million requests and most of them (direct requests to a provider)
-wait on one event only, so those two events were most of their scheduling. :func:`start`
-runs the generator at once, up to its first event, and resumes it from that event's
-callbacks; it ends silently when the generator returns.
+wait on one event only (or none: ``request.settle``), so those two events were most of their
+scheduling. :func:`start` runs the generator at once, up to its first event, and resumes it
+from that event's callbacks; it ends silently when the generator returns.
 
 What it does not do, because the journeys never need it: pass an event's value into the
 generator (every ``yield`` in a journey is a wait, its value unused), throw a failed event

@@ -44,6 +44,7 @@ from sim.engine.request import (
     compile_channel,
     journey,
     record,
+    settle,
 )
 from sim.engine.streams import (
     KEYED,
@@ -191,6 +192,8 @@ class CooperationModel(mesa.Model):
             if rate > 0.0:
                 self.env.process(self._open_cases(agent, rate))
         self.adaptation = Adaptation(self)
+        self.settles_ahead = not self.adaptation.observing  # nobody learns: see request.settle
+        self.finishing: list[tuple[float, int, Request, int, int]] = []  # (day, id, ...) heap
         self._observe_every = scenario.simulation.timeseries_interval_days
         self._observe()
 
@@ -521,6 +524,8 @@ class CooperationModel(mesa.Model):
         while marker.callbacks is not None:
             step()
         day = env.now
+        if self.finishing:
+            settle(self, day)
         self.running = day < self.horizon
         if day % self._observe_every == 0:
             self._observe()
@@ -548,9 +553,11 @@ class CooperationModel(mesa.Model):
         Called once the run has reached its horizon: a pending request's stage times stop
         there (``Request.censor``; ``journey`` counts stages without a queue up to it).
         """
+        settle(self, self.env.now)  # none is left at the horizon; in a run cut short, some are
         for request in sorted(self.in_flight.values(), key=lambda r: r.request_id):
             if (trace := self.trace_of(request)) is not None:
                 trace.censor(request, self.env.now)
             request.censor(self.env.now)
             record(self, request, PENDING, NO_REASON, self.env.now)
         self.in_flight.clear()
+        self.finishing.clear()  # pending: their rows are written above

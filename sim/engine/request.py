@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field, replace
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from sim.config.distributions import Sampler
@@ -371,6 +372,8 @@ def journey(
             outcome, reason = FULFILLED, NO_REASON
         trace is None or trace.attempt_end(req, outcome, reason, clock)  # before the next yield
         if clock > env.now:
+            if _settled_ahead(model, req, (outcome, reason), clock, len(tried) - nth):
+                return  # its outcome is final: it leaves without an event (``settle``)
             yield env.timeout(clock - env.now)
         if rules.ends_request(outcome, reason) or not _falls_back(model, req, reason, tried, nth):
             break
@@ -388,6 +391,42 @@ def _leave(model: CooperationModel, req: Request, outcome: int, reason: int) -> 
     del model.in_flight[req.request_id]
     req.requested.open_requests -= 1
     record(model, req, outcome, reason, model.env.now)
+
+
+def _settled_ahead(
+    model: CooperationModel, req: Request, end: tuple[int, int], clock: float, left: int
+) -> bool:
+    """Whether an attempt ending at ``clock`` ends the request with no event; if so, queue it.
+
+    It does if its outcome (``end``: outcome and reason) is final (``left``: the channels
+    left to try, none; or an outcome that ends the request), before the horizon, in a run in
+    which no behaviour learns from outcomes: then nothing reacts to it on its day, and
+    :func:`settle` lets it leave once that day has passed.
+    """
+    now = model.env.now
+    day = now + (clock - now)  # the day as SimPy would reach it: clock, give or take a bit
+    if not model.settles_ahead or day >= model.horizon or (left and not rules.ends_request(*end)):
+        return False
+    heappush(model.finishing, (day, req.request_id, req, *end))
+    return True
+
+
+def settle(model: CooperationModel, until: float) -> None:
+    """Let the requests whose final outcome came before ``until`` leave, in the order it came.
+
+    A request whose final outcome is known ahead of its day waits for no event
+    (:func:`_settled_ahead`): it joins ``model.finishing`` (a heap by the day of its outcome)
+    and leaves from there at the end of the simulated day in which its outcome came (the model
+    calls this then), so the requests in flight and the time series at the end of every day
+    are as they were; nothing reads them during a day. Its row is the one it would have had
+    (the log sorts rows by request id): one event fewer for most requests, some 9% of a run.
+    """
+    finishing, in_flight = model.finishing, model.in_flight
+    while finishing and finishing[0][0] < until:
+        day, _, req, outcome, reason = heappop(finishing)
+        del in_flight[req.request_id]
+        req.requested.open_requests -= 1
+        record(model, req, outcome, reason, day)
 
 
 def _attempt_terms(
