@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
+import simpy
 
-from sim.engine.arrivals import expected_arrivals, next_arrival
+from sim.engine.arrivals import Arrivals, expected_arrivals, next_arrival
 
 
 def test_without_growth_the_next_arrival_is_an_exponential_gap():
@@ -43,3 +45,28 @@ def test_the_counts_match_the_integrated_rate():
     expected = expected_arrivals(rate, growth, 0.0, horizon)
     assert expected == pytest.approx(rate * 365 * (1.2**10 - 1) / math.log(1.2))
     assert np.mean(counts) == pytest.approx(expected, rel=0.005)
+
+
+@pytest.mark.parametrize("growth", [0.0, 0.05, -0.3])
+def test_arrival_days_are_those_of_a_process_waiting_for_timeouts(growth):
+    """The days ``Arrivals`` gives are, bit for bit, those a SimPy process reaches.
+
+    The model opens cases without an event when nothing else is due first, so the days it
+    moves the clock to must be those a process waiting ``env.timeout(next - now)`` for each
+    arrival would reach (``now + delay``, which can differ from ``next`` in the last bit).
+    """
+    draws = np.random.default_rng(7).standard_exponential(2_000).tolist()
+    env, reached = simpy.Environment(), []
+
+    def waiting(env):
+        for draw in draws:
+            arrival = next_arrival(env.now, draw, 3.7, growth)
+            yield env.timeout(arrival - env.now)
+            reached.append(env.now)
+
+    env.process(waiting(env))
+    env.run()
+    arrivals = Arrivals(iter(draws).__next__, 3.7, growth)
+    days = [arrivals.day] + [arrivals.advance() for _ in draws[1:]]
+    assert days == reached  # exact equality: the same floats
+    assert all(b > a for a, b in itertools.pairwise(days))

@@ -10,6 +10,7 @@ times are the homogeneous process's, draw for draw (no thinning, which would use
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 DAYS_PER_YEAR = 365.0
 
@@ -43,3 +44,37 @@ def expected_arrivals(rate: float, growth_per_year: float, start: float, end: fl
         return rate * (end - start)
     k = math.log1p(growth_per_year) / DAYS_PER_YEAR
     return rate * (math.exp(k * end) - math.exp(k * start)) / k
+
+
+class Arrivals:
+    """One state's arrival days, in turn: each from the one before and one exponential draw.
+
+    Each day is reached as SimPy reaches a timeout's (the day before plus the delay), so the
+    days are those of a process that waits for each arrival with ``env.timeout``, bit for bit.
+
+    Args:
+        exponential: The state's source of standard exponential variates, drawn in turn.
+        rate: The arrival rate per day on day 0.
+        growth_per_year: The rate's yearly growth (0: a homogeneous Poisson process).
+
+    Attributes:
+        day: The day of the next arrival (infinity if a declining rate produces no more).
+    """
+
+    __slots__ = ("_exponential", "_growth", "_rate", "day")
+
+    def __init__(self, exponential: Callable[[], float], rate: float, growth_per_year: float):
+        self._exponential, self._rate, self._growth = exponential, rate, growth_per_year
+        self.day = 0.0
+        self.advance()
+
+    def advance(self) -> float:
+        """Move on to the next arrival and return its day."""
+        now = self.day
+        if self._growth:
+            self.day = now + (
+                next_arrival(now, self._exponential(), self._rate, self._growth) - now
+            )
+        else:
+            self.day = now + self._exponential() / self._rate
+        return self.day

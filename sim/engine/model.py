@@ -20,18 +20,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
 import mesa
 import numpy as np
 import simpy
-from simpy.core import URGENT
+from simpy.core import NORMAL, URGENT
 
 from sim.config.schema import CrimeType, Scenario
 from sim.engine import driver, workload
 from sim.engine.adaptation import TIMESERIES_COLUMNS, Adaptation
 from sim.engine.agents import StateAgent
-from sim.engine.arrivals import next_arrival
+from sim.engine.arrivals import Arrivals
 from sim.engine.case_draws import CaseDraws, CaseRow
 from sim.engine.records import RequestLog, TimeseriesLog, UnpursuedLog
 from sim.engine.request import (
@@ -187,13 +188,10 @@ class CooperationModel(mesa.Model):
         self.preservation_paths = (None, *(paths[name] for name in PRESERVATION_PATHS[1:]))
         """Each path's hold and renewals, by its code (``PRESERVATION_PATHS``; 0: none)."""
         workload.start_other_matters(self)
-        for agent in self.states:
-            rate = agent.profile.params.cases_per_year * scenario.demand.scale / 365.0
-            if rate > 0.0:
-                self.env.process(self._open_cases(agent, rate))
+        self.env.process(self._open_cases())
         self.adaptation = Adaptation(self)
         self.settles_ahead = not self.adaptation.observing  # nobody learns: see request.settle
-        self.finishing: list[tuple[float, int, Request, int, int]] = []  # (day, id, ...) heap
+        self.finishing: dict[int, list[tuple[Request, int, int, float]]] = {}  # by day to leave
         self._observe_every = scenario.simulation.timeseries_interval_days
         self._observe()
 
@@ -264,32 +262,59 @@ class CooperationModel(mesa.Model):
 
     # -- the investigations ------------------------------------------------------------------
 
-    def _open_cases(self, agent: StateAgent, rate: float) -> Generator[Any, Any, None]:
-        """Poisson arrivals of one state's investigations that need evidence abroad.
+    def _open_cases(self) -> Generator[Any, Any, None]:
+        """Every state's investigations that need evidence abroad, in the order they arrive.
 
-        The arrival times come from the state's stream, in turn; everything else about a case
-        is drawn keyed by the state and the case's number among its cases (``_open_case``).
+        Each state's cases arrive as a Poisson process of its own (:class:`Arrivals`, from
+        the state's stream, in turn); one process opens every state's cases, the earliest
+        first. A case due before anything else in SimPy's schedule opens at once, the clock
+        moved to its day with no event: most cases arrive between two other events, and an
+        event a case was a tenth of a run's time. (The day ends with Mesa's marker, so no case
+        opens past it.) Everything else about a case is drawn keyed by its state and its
+        number among that state's cases (``_open_case``).
         """
-        env = self.env
-        arrivals = self.streams[f"arrivals/{agent.iso3}"]
-        key = state_key(self.streams.root("requests"), agent.iso3)
-        draws = CaseDraws(key, PER_CASE, _CASE, _EXTRA_HOLDERS, _HOLDERS, DATA, DATA_AGE)
+        env, demand, root = self.env, self.config.demand, self.streams.root("requests")
+        schedule = env._queue  # SimPy's heap of (day, priority, number, event): what is due
         crime_weights = np.cumsum([c.share for c in self.crime_types]).tolist()
-        demand = self.config.demand
-        growth = demand.growth_per_year
-        extra_holders = demand.extra_holders_mean
-        number = 0
-        while True:
-            if growth:
-                arrival = next_arrival(env.now, arrivals.exponential(), rate, growth)
-                yield env.timeout(arrival - env.now)
-            else:
-                yield env.timeout(arrivals.exponential() / rate)  # the same times, one step
-            if env.now >= self.case_cutoff:
-                return
+        due = []  # [day of the next case, state number, arrivals, state, key, draws, cases]
+        for agent in self.states:
+            rate = agent.profile.params.cases_per_year * demand.scale / 365.0
+            if rate > 0.0:
+                arrivals = Arrivals(
+                    self.streams[f"arrivals/{agent.iso3}"].exponential,
+                    rate,
+                    demand.growth_per_year,
+                )
+                key = state_key(root, agent.iso3)
+                draws = CaseDraws(key, PER_CASE, _CASE, _EXTRA_HOLDERS, _HOLDERS, DATA, DATA_AGE)
+                due.append([arrivals.day, agent.number, arrivals, agent, key, draws, 0])
+        heapify(due)
+        while due:
+            entry = due[0]
+            day = entry[0]
+            if day >= self.case_cutoff:
+                heappop(due)  # this state opens no more cases
+                continue
+            if day != env._now:
+                if not schedule or day >= schedule[0][0]:
+                    yield self._wake_on(day)
+                    continue
+                env._now = day  # nothing else is due before: no event needed
+            _, _, arrivals, agent, key, draws, number = entry
             row = draws.case(number)
-            self._open_case(agent, key, number * PER_CASE, row, crime_weights, extra_holders)
-            number += 1
+            self._open_case(
+                agent, key, number * PER_CASE, row, crime_weights, demand.extra_holders_mean
+            )
+            entry[0], entry[6] = arrivals.advance(), number + 1
+            heapreplace(due, entry)
+
+    def _wake_on(self, day: float) -> simpy.Event:
+        """An event on ``day`` exactly (a timeout's day is now plus a delay: off by a bit)."""
+        env = self.env
+        event = simpy.Event(env)
+        event._ok, event._value = True, None
+        heappush(env._queue, (day, NORMAL, next(env._eid), event))
+        return event
 
     def _open_case(
         self,
@@ -524,8 +549,7 @@ class CooperationModel(mesa.Model):
         while marker.callbacks is not None:
             step()
         day = env.now
-        if self.finishing:
-            settle(self, day)
+        settle(self, day)
         self.running = day < self.horizon
         if day % self._observe_every == 0:
             self._observe()
@@ -553,11 +577,10 @@ class CooperationModel(mesa.Model):
         Called once the run has reached its horizon: a pending request's stage times stop
         there (``Request.censor``; ``journey`` counts stages without a queue up to it).
         """
-        settle(self, self.env.now)  # none is left at the horizon; in a run cut short, some are
         for request in sorted(self.in_flight.values(), key=lambda r: r.request_id):
             if (trace := self.trace_of(request)) is not None:
                 trace.censor(request, self.env.now)
             request.censor(self.env.now)
             record(self, request, PENDING, NO_REASON, self.env.now)
         self.in_flight.clear()
-        self.finishing.clear()  # pending: their rows are written above
+        self.finishing.clear()  # (in a run cut short) pending: their rows are written above

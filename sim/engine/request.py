@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field, replace
-from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from sim.config.distributions import Sampler
@@ -396,37 +395,43 @@ def _leave(model: CooperationModel, req: Request, outcome: int, reason: int) -> 
 def _settled_ahead(
     model: CooperationModel, req: Request, end: tuple[int, int], clock: float, left: int
 ) -> bool:
-    """Whether an attempt ending at ``clock`` ends the request with no event; if so, queue it.
+    """Whether an attempt ending at ``clock`` ends the request with no event; if so, file it.
 
     It does if its outcome (``end``: outcome and reason) is final (``left``: the channels
     left to try, none; or an outcome that ends the request), before the horizon, in a run in
     which no behaviour learns from outcomes: then nothing reacts to it on its day, and
-    :func:`settle` lets it leave once that day has passed.
+    :func:`settle` lets it leave at the end of that day.
     """
     now = model.env.now
     day = now + (clock - now)  # the day as SimPy would reach it: clock, give or take a bit
     if not model.settles_ahead or day >= model.horizon or (left and not rules.ends_request(*end)):
         return False
-    heappush(model.finishing, (day, req.request_id, req, *end))
+    # The simulated day at whose end it leaves: the first whole day after its outcome's (an
+    # event on a whole day comes after that day's end, which Mesa's step marks first).
+    leaves, entry = int(day) + 1, (req, *end, day)
+    filed = model.finishing.get(leaves)
+    if filed is None:
+        model.finishing[leaves] = [entry]
+    else:
+        filed.append(entry)
     return True
 
 
-def settle(model: CooperationModel, until: float) -> None:
-    """Let the requests whose final outcome came before ``until`` leave, in the order it came.
+def settle(model: CooperationModel, day: float) -> None:
+    """Let the requests whose final outcome came during the day ending at ``day`` leave.
 
     A request whose final outcome is known ahead of its day waits for no event
-    (:func:`_settled_ahead`): it joins ``model.finishing`` (a heap by the day of its outcome)
-    and leaves from there at the end of the simulated day in which its outcome came (the model
-    calls this then), so the requests in flight and the time series at the end of every day
-    are as they were; nothing reads them during a day. Its row is the one it would have had
-    (the log sorts rows by request id): one event fewer for most requests, some 9% of a run.
+    (:func:`_settled_ahead`): it is filed in ``model.finishing`` under the day at whose end
+    it leaves, and the model calls this at the end of every simulated day, so the requests in
+    flight and the time series at the end of every day are as they were; nothing reads them
+    during a day. Its row is the one it would have had (the log sorts rows by request id):
+    one event fewer for most requests, some 9% of a run's time.
     """
-    finishing, in_flight = model.finishing, model.in_flight
-    while finishing and finishing[0][0] < until:
-        day, _, req, outcome, reason = heappop(finishing)
+    in_flight = model.in_flight
+    for req, outcome, reason, ended in model.finishing.pop(int(day), ()):
         del in_flight[req.request_id]
         req.requested.open_requests -= 1
-        record(model, req, outcome, reason, day)
+        record(model, req, outcome, reason, ended)
 
 
 def _attempt_terms(
