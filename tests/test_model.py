@@ -161,6 +161,41 @@ def test_a_final_outcome_settled_ahead_leaves_as_its_event_would(data: WorldData
     assert saved > len(rows) / 2
 
 
+def test_attempt_terms_made_once_are_those_made_afresh(data: WorldData) -> None:
+    """Terms made once per attempt key are those made afresh, levers coming into force or not.
+
+    The key is the channel, crime, data type, pair, urgency and the levers' effects. A model
+    whose store of terms keeps nothing makes every attempt's terms anew; its rows are the
+    same as those of a model that makes each once and reuses them.
+    """
+
+    class KeepsNothing(dict):
+        def __setitem__(self, key, value) -> None:
+            pass
+
+    codes = ["DEU", "FRA", "GBR", "IRL", "USA"]
+    start = default_settings()["simulation"]["start"]
+    later = start.replace(year=start.year + 1)
+    reform = {
+        "routing": {"pursuit_scale": 0.5},
+        "levers": [
+            {"lever": "standard_procedures", "strength": 1.0, "group": "all", "start": later},
+            {"lever": "harmonised_definitions", "strength": 0.5, "group": "eu", "start": start},
+        ],
+    }
+    scenario = make_scenario(codes, reform, days=600, drain=60)
+    kept = CooperationModel(scenario, build_world(data, scenario), 0)
+    afresh = CooperationModel(scenario, build_world(data, scenario), 0)
+    afresh.attempt_terms = KeepsNothing()
+    for model in (kept, afresh):
+        while not model.finished:
+            model.step()
+        model.close()
+    assert len(kept.attempt_terms) > 20 and not afresh.attempt_terms
+    assert len({key[-1] for key in kept.attempt_terms}) > 2  # several effects were in force
+    pd.testing.assert_frame_equal(kept.log.to_frame(0), afresh.log.to_frame(0))
+
+
 def test_no_holder_means_no_cases(data: WorldData) -> None:
     """A world whose states host no providers opens no requests at all."""
     codes = ["GBR", "USA"]

@@ -63,7 +63,7 @@ from sim.engine.streams import (
 from sim.engine.timeline import TimelineLog
 from sim.rules import levers, retention
 from sim.rules.agreements import CLOUD_ACT, AgreementScope
-from sim.rules.attempts import NO_CONFLICT
+from sim.rules.attempts import NO_CONFLICT, AttemptTerms
 from sim.rules.blocking import TO_PROVIDERS, approval, barrier_on, barrier_steps
 from sim.rules.channels import EMERGENCY, emergency_open
 from sim.rules.legal_review import data_protection_risk, dual_criminality_risk
@@ -178,6 +178,7 @@ class CooperationModel(mesa.Model):
         self.preservation_time = scenario.preservation.time.sampler(KEYED)
         """A preservation request's time, drawn at a request's position for it."""
         self._risks: dict[tuple[str, int, int, int, int], tuple[float, float]] = {}
+        self.attempt_terms: dict[tuple, AttemptTerms] = {}  # made once (request._attempt_terms)
         self._holder_cumulative = [self._holders_of(agent) for agent in self.states]
         self._retention = tuple(
             retention.retention_periods(agent.profile.params, scenario.retention)

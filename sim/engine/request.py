@@ -437,8 +437,31 @@ def settle(model: CooperationModel, day: float) -> None:
 def _attempt_terms(
     model: CooperationModel, req: Request, plan: ChannelPlan, effects: Effects
 ) -> tuple[rules.AttemptTerms, float]:
-    """An attempt's terms, and the days a normal request is put back in line (reciprocity)."""
+    """An attempt's terms, and the days a normal request is put back in line (reciprocity).
+
+    The terms depend on the channel, the crime, the data type, the pair, the urgency, the
+    levers' effects and trust only, and they never change once made: where trust is neutral
+    they are kept in ``model.attempt_terms``, keyed by those and by the identity of the
+    effects (each is kept for the whole run by :class:`~sim.rules.levers.Policy`, or is
+    ``NEUTRAL``), and made once.
+    """
     requesting, requested, adaptation = req.requesting, req.requested, model.adaptation
+    trust = adaptation.trust_factor(requested.number, requesting.number)
+    delay = 0.0 if req.urgent else adaptation.queue_delay(requested.number, requesting.number)
+    key = terms = None
+    if trust == 1.0:
+        key = (
+            plan.number,
+            req.crime,
+            req.data_type,
+            requesting.number,
+            requested.number,
+            req.urgent,
+            id(effects),
+        )
+        terms = model.attempt_terms.get(key)
+        if terms is not None:
+            return terms, delay
     content = model.data_type_names[req.data_type] == "content"
     terms = rules.AttemptTerms(
         plan.settings,
@@ -448,14 +471,15 @@ def _attempt_terms(
             plan, model.crime_types[req.crime], req.data_type, requesting, requested
         ),
         requesting.profile.params.clarification_factor,
-        adaptation.trust_factor(requested.number, requesting.number),
+        trust,
         req.urgent,
         content,
         model.conflict
         if content and plan.number == _E_EVIDENCE and requested.bars_content
         else rules.NO_CONFLICT,
     )
-    delay = 0.0 if req.urgent else adaptation.queue_delay(requested.number, requesting.number)
+    if key is not None:
+        model.attempt_terms[key] = terms
     return terms, delay
 
 
