@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Generator
 from typing import Any
 
@@ -81,3 +83,24 @@ def test_order_matches_a_process_for_waits_on_a_shared_resource() -> None:
     driver.start(client("second"))
     env.run()
     assert served == [("first", 1.0), ("second", 2.0)]
+
+
+def test_a_finished_generator_is_freed_without_the_collector() -> None:
+    """Once its generator returns, nothing of a driven journey waits for the cyclic collector.
+
+    A driver that kept a bound method of itself would be a cycle: millions of them, one a
+    request, made the collector's young generation a tenth of a run's time.
+    """
+    env = simpy.Environment()
+    log: list[tuple[str, float]] = []
+    generator = _waits(env, log, [1.0])
+    watched = weakref.ref(generator)
+    gc.disable()
+    try:
+        driver.start(generator)
+        del generator
+        env.run()
+        assert log[-1] == ("end", 1.0)
+        assert watched() is None  # freed by reference counting alone
+    finally:
+        gc.enable()

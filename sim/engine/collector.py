@@ -4,9 +4,9 @@ A run allocates millions of short-lived objects (SimPy events, journeys' generat
 tuples) beside a large heap that lives the whole run (the world, the router's and the risks'
 caches, the requests in flight). CPython's default first-generation threshold (700
 allocations) starts a collection every few hundred allocations, and the older generations,
-which walk that whole heap, follow every ten: about a fifth of a replication's CPU time. Finished
-journeys do leave cycles (a generator, its driver and its last event), so the collector stays
-on, only less often.
+which walk that whole heap, follow every ten: about a fifth of a replication's CPU time. A
+finished journey leaves no cycle (``sim.engine.driver`` breaks its own), so little is left for
+the collector; it stays on, only less often, for whatever cycle a run may still make.
 """
 
 from __future__ import annotations
