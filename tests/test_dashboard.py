@@ -54,7 +54,7 @@ def test_every_field_shown_has_the_schema_description() -> None:
 @pytest.mark.parametrize(
     ("lever", "table", "field"),
     [
-        ("ca_staffing", {"start": "2031-01-01"}, "start"),
+        ("ca_staffing", {"start": "2032-01-01"}, "start"),
         ("ca_staffing", {"strength": "9"}, "strength"),
         ("training", {"strength": "-1"}, "strength"),
     ],

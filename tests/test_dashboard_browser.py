@@ -119,9 +119,9 @@ def test_bad_input_shows_the_command_lines_message_beside_the_field(page, tmp_pa
     strength.get_by_text(message).wait_for(timeout=10_000)
     _type(page, ".mlatsim-strength-ca_staffing", "1")
     strength.get_by_text(message).wait_for(state="detached", timeout=10_000)
-    _type(page, ".mlatsim-start-ca_staffing", "2031-01-01")
+    _type(page, ".mlatsim-start-ca_staffing", "2032-01-01")
     start = page.locator(".mlatsim-start-ca_staffing")
-    message = "levers[0].start: 2031-01-01 is outside the run (2026-09-01 to 2030-09-01)"
+    message = "levers[0].start: 2032-01-01 is outside the run (2026-09-01 to 2031-03-01)"
     start.get_by_text(message).wait_for(timeout=10_000)
     page.locator(".mlatsim-run").click()
     page.wait_for_timeout(1_000)
