@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # browser download cannot work here); installed by apt-get when missing (as root).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-slow lint bench bench-full bench-teaching calibrate-check figures clean
+.PHONY: run test test-slow lint bench bench-full bench-teaching bench-run calibrate-check figures clean
 
 $(BIN)/mlatsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ bench-full: $(BIN)/mlatsim
 
 bench-teaching: $(BIN)/mlatsim
 	$(BIN)/python bench/teaching.py
+
+# `make run`'s wall time against its 5-minute target, with a bare SimPy reference.
+bench-run: $(BIN)/mlatsim
+	$(BIN)/python bench/make_run.py
 
 # The figures of README.md: the baseline and a comparison at 2 replications -> docs/images/
 figures: $(BIN)/mlatsim
