@@ -54,7 +54,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import importlib.util
 import math
 import resource
 import sys
@@ -64,6 +63,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+import throughput  # bench/throughput.py: a script's own folder is on sys.path
 
 from sim.config.loading import load_scenario, validate_settings
 from sim.config.schema import Scenario
@@ -150,17 +151,6 @@ def run_traced(scenario: Scenario) -> FullRun:
     return FullRun(seconds, count, peak / 2**20)
 
 
-def _throughput_module() -> ModuleType:
-    """``bench/throughput.py``, imported by path (``bench`` is not a package)."""
-    path = Path(__file__).resolve().with_name("throughput.py")
-    spec = importlib.util.spec_from_file_location("_bench_throughput", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def reference_scenario(bench: ModuleType, requests: int) -> Scenario:
     """``bench/throughput.py``'s validation scenario, stretched to about ``requests`` requests.
 
@@ -191,7 +181,7 @@ def reference_rates(requests: int, repeats: int = REFERENCE_REPEATS) -> tuple[fl
         The engine's best rate, the bare SimPy model's best rate (same number of requests),
         and that number.
     """
-    bench = _throughput_module()
+    bench = throughput
     scenario = reference_scenario(bench, requests)
     engine_rates, bare_rates = [], []
     count = 0

@@ -26,7 +26,6 @@ takes about as long as ``make run``.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import resource
 import subprocess
@@ -34,7 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType
+
+import throughput  # bench/throughput.py: a script's own folder is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -42,20 +42,9 @@ TARGET_SECONDS = 300.0
 REFERENCE_REQUESTS = 100_000
 
 
-def _throughput_module() -> ModuleType:
-    """``bench/throughput.py``, imported by path (``bench`` is not a package)."""
-    path = Path(__file__).resolve().with_name("throughput.py")
-    spec = importlib.util.spec_from_file_location("_bench_throughput", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def reference_seconds(repeats: int = 2) -> float:
     """Best wall time of the bare SimPy tandem network over ``repeats`` runs."""
-    bench = _throughput_module()
+    bench = throughput
     return min(bench.run_bare(REFERENCE_REQUESTS, 0.0)[0] for _ in range(repeats))
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import os
 import resource
 import sys
@@ -41,7 +40,8 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
+
+import throughput  # bench/throughput.py: a script's own folder is on sys.path
 
 from sim.config.loading import load_scenario, packaged_calibration
 from sim.engine.replication import run_replication
@@ -51,17 +51,6 @@ TEACHING = ROOT / "scenarios" / "teaching.toml"
 TARGET_SECONDS = 10.0
 REFERENCE_REQUESTS = 20_000
 """Requests of the bare SimPy reference (about a second of CPU)."""
-
-
-def _throughput_module() -> ModuleType:
-    """``bench/throughput.py``, imported by path (``bench`` is not a package)."""
-    path = Path(__file__).resolve().with_name("throughput.py")
-    spec = importlib.util.spec_from_file_location("_bench_throughput", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -114,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the benchmark and print its report, ending with the ratio line."""
     args = _parse(argv)
     scenario = load_scenario(TEACHING, packaged_calibration())
-    bench = _throughput_module()
+    bench = throughput
     sim = scenario.simulation
     print(
         f"teaching world: {TEACHING.relative_to(ROOT)}, {len(scenario.world.states)} states, "
