@@ -20,7 +20,7 @@ requests or on the order of events. Channels added after the first ten have a se
 of their own further on (:func:`channel_blocks`), so adding a channel moves no other
 channel's draws.
 
-The module is just over 400 lines because the positions of the draws, the compiled plans and
+The module is over 400 lines because the positions of the draws, the compiled plans and
 the journey that uses both must be read together: splitting them would scatter one layout.
 """
 
